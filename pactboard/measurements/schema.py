@@ -1,0 +1,85 @@
+"""Declared shapes of raw-record datasets (pure: no ORM).
+
+An engagement declares datasets by name, columns and types; uploads are validated against
+the declaration and formulas may only name declared columns. The standard schemas below are
+the ones the KPI catalogue's default formulas are written against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnType = Literal["timestamp", "date", "integer", "decimal", "float", "boolean", "text"]
+COLUMN_TYPES: tuple[ColumnType, ...] = ("timestamp", "date", "integer", "decimal", "float", "boolean", "text")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    nullable: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetSchema:
+    """A dataset's declared columns; ``time_column`` decides which period a record belongs to."""
+
+    name: str
+    columns: tuple[Column, ...]
+    time_column: str
+
+    def column(self, name: str) -> Column | None:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        return None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+CONTACTS = DatasetSchema(
+    name="contacts",
+    time_column="opened_at",
+    columns=(
+        Column("contact_id", "text", nullable=False, description="Unique id of the contact (call, chat, e-mail, ticket)"),
+        Column("opened_at", "timestamp", nullable=False, description="When the contact arrived (offered to the queue)"),
+        Column("answered_at", "timestamp", description="When an agent answered; empty if never answered"),
+        Column("resolved_at", "timestamp", description="When the contact was resolved; empty if still open"),
+        Column("channel", "text", nullable=False, description="phone, chat, email, ..."),
+        Column("first_contact_resolved", "boolean", description="Resolved at first contact, no repeat within the window"),
+        Column("abandoned", "boolean", nullable=False, description="Customer hung up / left before an agent answered"),
+        Column("csat", "integer", description="Post-contact survey score 1-5; empty if no response"),
+        Column("nps", "integer", description="Likelihood-to-recommend score 0-10; empty if no response"),
+        Column("handle_seconds", "float", description="Talk + hold + after-contact work, seconds"),
+        Column("cost", "decimal", description="Fully loaded cost attributed to the contact, engagement currency"),
+    ),
+)
+
+QA_SAMPLES = DatasetSchema(
+    name="qa_samples",
+    time_column="checked_at",
+    columns=(
+        Column("sample_id", "text", nullable=False),
+        Column("checked_at", "timestamp", nullable=False),
+        Column("fields_checked", "integer", nullable=False, description="Fields (or items) inspected"),
+        Column("fields_in_error", "integer", nullable=False, description="Of those, how many were wrong"),
+        Column("agent", "text"),
+    ),
+)
+
+INVOICES = DatasetSchema(
+    name="invoices",
+    time_column="invoiced_at",
+    columns=(
+        Column("invoice_id", "text", nullable=False),
+        Column("invoiced_at", "timestamp", nullable=False),
+        Column("amount", "decimal", nullable=False),
+        Column("kind", "text", description="fee, new_business, renewal, ..."),
+    ),
+)
+
+STANDARD_SCHEMAS: dict[str, DatasetSchema] = {s.name: s for s in (CONTACTS, QA_SAMPLES, INVOICES)}
