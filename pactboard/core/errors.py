@@ -31,7 +31,7 @@ class PactboardError(Exception):
 
     message: str
     details: list[ErrorDetail] = field(default_factory=list)
-    # "invalid" -> 422, "conflict" -> 409, "bad_request" -> 400, "not_found" -> 404
+    # "invalid" -> 422, "conflict" -> 409, "bad_request" -> 400, "forbidden" -> 403, "not_found" -> 404
     kind: str = "invalid"
 
     def __post_init__(self) -> None:
@@ -47,8 +47,21 @@ class PactboardError(Exception):
         return {"message": self.message, "kind": self.kind, "details": [d.as_dict() for d in self.details]}
 
 
-class NotFound(PactboardError):
-    """The object does not exist or the actor may not see it (both look the same: 404)."""
+HTTP_STATUS = {"invalid": 422, "conflict": 409, "bad_request": 400, "forbidden": 403, "not_found": 404}
 
-    def __init__(self, message: str = "Not found.") -> None:
-        super().__init__(message=message, kind="not_found")
+
+def not_found(message: str = "Not found.") -> PactboardError:
+    """The object does not exist or the actor may not see it: both look the same (404)."""
+    return PactboardError(message=message, kind="not_found")
+
+
+def forbidden(message: str) -> PactboardError:
+    """The actor sees the object but their role does not allow the change."""
+    return PactboardError(message=message, kind="forbidden")
+
+
+def invalid(message: str, *, location: str | None = None, details: list[ErrorDetail] | None = None) -> PactboardError:
+    """Bad input; with ``location`` the message is placed at that field."""
+    if details is None:
+        details = [ErrorDetail(message=message, location=location)] if location else []
+    return PactboardError(message=message, details=details, kind="invalid")

@@ -1,0 +1,275 @@
+"""Pactboard settings: one module, environments differ only by environment variables.
+
+Every variable is documented in README's configuration table. A bad value stops start-up
+with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Read NAME, or the contents of the file named by NAME_FILE (for secrets)."""
+    file_var = os.environ.get(f"{name}_FILE")
+    if file_var:
+        try:
+            return Path(file_var).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_var!r} ({exc.strerror}).") from exc
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}: expected true or false, got {raw!r}.")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a whole number, got {raw!r}.") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DEBUG = env_bool("PACTBOARD_DEBUG", False)
+
+DATA_DIR = Path(env("PACTBOARD_DATA_DIR", str(BASE_DIR / "var")) or "var").resolve()
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(f"PACTBOARD_DATA_DIR: cannot create {str(DATA_DIR)!r} ({exc.strerror}).") from exc
+
+MEDIA_ROOT = DATA_DIR / "uploads"
+DATASETS_DIR = DATA_DIR / "datasets"
+
+
+def _secret_key() -> str:
+    key = env("PACTBOARD_SECRET_KEY")
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfigured("PACTBOARD_SECRET_KEY: use at least 32 characters.")
+        return key
+    if not DEBUG and not env_bool("PACTBOARD_LOCAL_SECRET", False):
+        raise ImproperlyConfigured(
+            "PACTBOARD_SECRET_KEY: required when PACTBOARD_DEBUG is off. Set it (or PACTBOARD_SECRET_KEY_FILE), "
+            "or set PACTBOARD_DEBUG=true for local use."
+        )
+    # Local use only: a key generated once and kept in the data dir, so sessions survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env_list("PACTBOARD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("PACTBOARD_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = (env("PACTBOARD_SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PACTBOARD_SITE_URL: expected an http(s) URL, got {SITE_URL!r}.")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks_db",
+    "pactboard.core",
+    "pactboard.accounts",
+    "pactboard.audit",
+    "pactboard.engagements",
+    "pactboard.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "pactboard.accounts.middleware.ActiveMembershipMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "pactboard.accounts.context_processors.memberships",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = env("DATABASE_URL")
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in {"postgres", "postgresql", "sqlite"}:
+            raise ImproperlyConfigured(
+                f"DATABASE_URL: unsupported scheme {parsed.scheme!r}; use postgresql://user:pass@host:5432/name or sqlite:///path."
+            )
+        import dj_database_url  # settings-only dependency
+
+        try:
+            config = dict(dj_database_url.parse(url, conn_max_age=60))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
+        return config
+    if env("PGDATABASE") or env("PGHOST"):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": env("PGDATABASE", "pactboard"),
+            "USER": env("PGUSER", ""),
+            "PASSWORD": env("PGPASSWORD", ""),
+            "HOST": env("PGHOST", ""),
+            "PORT": env("PGPORT", ""),
+            "CONN_MAX_AGE": 60,
+        }
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "pactboard.sqlite3",
+        "OPTIONS": {
+            # WAL + a busy timeout let the web process and the task worker share the file.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "engagements:list"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
+INVITATION_TTL_DAYS = env_int("PACTBOARD_INVITATION_TTL_DAYS", 7)
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# E-mail over SMTP. The demo prints mails to the console unless PACTBOARD_EMAIL_URL is set.
+def _email() -> dict[str, object]:
+    url = env("PACTBOARD_EMAIL_URL")
+    if not url:
+        return {"EMAIL_BACKEND": env("PACTBOARD_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+    parsed = urlparse(url)
+    if parsed.scheme not in {"smtp", "smtps", "smtp+tls"} or not parsed.hostname:
+        raise ImproperlyConfigured(
+            f"PACTBOARD_EMAIL_URL: expected smtp://user:pass@host:port (or smtps://, smtp+tls://), got {url!r}."
+        )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname,
+        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 587 if parsed.scheme == "smtp+tls" else 25),
+        "EMAIL_HOST_USER": parsed.username or "",
+        "EMAIL_HOST_PASSWORD": env("PACTBOARD_EMAIL_PASSWORD", parsed.password or "") or "",
+        "EMAIL_USE_SSL": parsed.scheme == "smtps",
+        "EMAIL_USE_TLS": parsed.scheme == "smtp+tls",
+        "EMAIL_TIMEOUT": 20,
+    }
+
+
+_email_config = _email()
+EMAIL_BACKEND = str(_email_config["EMAIL_BACKEND"])
+EMAIL_HOST = str(_email_config.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = int(str(_email_config.get("EMAIL_PORT", 25)))
+EMAIL_HOST_USER = str(_email_config.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = str(_email_config.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_SSL = bool(_email_config.get("EMAIL_USE_SSL", False))
+EMAIL_USE_TLS = bool(_email_config.get("EMAIL_USE_TLS", False))
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env("PACTBOARD_FROM_EMAIL", "Pactboard <pactboard@localhost>")
+
+TASKS = {
+    "default": {
+        "BACKEND": env("PACTBOARD_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("PACTBOARD_SECURE_COOKIES", SITE_URL.startswith("https://"))
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("PACTBOARD_LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}

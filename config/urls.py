@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import include, path
+
+from pactboard.api.main import api
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("engagements:list" if request.user.is_authenticated else "accounts:login")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("pactboard.accounts.urls")),
+    path("engagements/", include("pactboard.engagements.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,23 @@
+"""Sets ``request.membership``: the organisation the user acts for in this request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from pactboard.accounts.selectors import membership_for_user
+
+SESSION_KEY = "pactboard_membership_id"
+
+
+class ActiveMembershipMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        membership = None
+        if request.user.is_authenticated:
+            membership = membership_for_user(user=request.user, membership_id=request.session.get(SESSION_KEY))  # type: ignore[arg-type]
+        request.membership = membership  # type: ignore[attr-defined]
+        return self.get_response(request)

@@ -1,0 +1,239 @@
+"""Writes for organisations, memberships, invitations and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from pactboard.accounts.models import ApiToken, Invitation, Membership, Organisation, Role, User
+from pactboard.audit.services import audit_record, model_snapshot
+from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "org"
+    slug, n = base, 2
+    while Organisation.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def organisation_create(*, name: str, kind: str, actor: User | None = None) -> Organisation:
+    """Create a client or provider organisation."""
+    name = name.strip()
+    if not name:
+        raise invalid("Give the organisation a name.", location="name")
+    if kind not in Organisation.Kind.values:
+        raise invalid("The kind must be client or provider.", location="kind")
+    with transaction.atomic():
+        org = Organisation.objects.create(name=name, kind=kind, slug=_unique_slug(name))
+        audit_record(actor=actor, organisation=org, action="organisation.create", obj=org, after=model_snapshot(org))
+    return org
+
+
+def user_create(*, email: str, password: str | None, full_name: str = "") -> User:
+    """Create a user who logs in by e-mail."""
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise invalid("A user with this e-mail address already exists.", location="email")
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())
+        audit_record(actor=user, organisation=None, action="user.create", obj=user, after={"email": email})
+    return user
+
+
+def membership_create(*, user: User, organisation: Organisation, role: str, actor: User | None = None) -> Membership:
+    """Give ``user`` a role in ``organisation`` (idempotent: an existing membership keeps its role)."""
+    if role not in Role.values:
+        raise invalid(f"Unknown role {role!r}: use one of {', '.join(Role.values)}.", location="role")
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": role})
+        if created:
+            audit_record(
+                actor=actor or user,
+                organisation=organisation,
+                action="membership.create",
+                obj=membership,
+                after={"user": user.email, "role": role},
+            )
+    return membership
+
+
+def membership_set_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
+    """Change a member's role; only the organisation's admins may, and one admin must remain."""
+    if not actor.is_admin or actor.organisation_id != membership.organisation_id:
+        raise forbidden("Only an administrator of this organisation can change roles.")
+    if role not in Role.values:
+        raise invalid(f"Unknown role {role!r}.", location="role")
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        if (
+            locked.role == Role.ADMIN
+            and role != Role.ADMIN
+            and not Membership.objects.filter(organisation_id=locked.organisation_id, role=Role.ADMIN)
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            raise invalid("The organisation needs at least one administrator: make someone else admin first.")
+        before = locked.role
+        locked.role = role
+        locked.save(update_fields=["role", "updated_at"])
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="membership.role",
+            obj=locked,
+            before={"role": before},
+            after={"role": role},
+        )
+    return locked
+
+
+def invitation_create(
+    *, actor: Membership | None, organisation: Organisation, email: str, role: str, invited_by: User | None = None
+) -> tuple[Invitation, str]:
+    """Invite ``email`` to ``organisation``; returns the invitation and its one-time token (e-mailed)."""
+    if actor is not None and (not actor.is_admin or actor.organisation_id != organisation.pk):
+        raise forbidden("Only an administrator of this organisation can invite people.")
+    email = email.strip().lower()
+    errors: list[ErrorDetail] = []
+    if "@" not in email:
+        errors.append(ErrorDetail("Enter a valid e-mail address.", "email"))
+    if role not in Role.values:
+        errors.append(ErrorDetail(f"Unknown role {role!r}.", "role"))
+    if errors:
+        raise PactboardError("The invitation could not be sent.", errors)
+    if Membership.objects.filter(organisation=organisation, user__email=email).exists():
+        raise invalid(f"{email} is already a member of {organisation}.", location="email")
+    raw = secrets.token_urlsafe(32)
+    inviter = invited_by or (actor.user if actor else None)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organisation=organisation,
+            email=email,
+            role=role,
+            token_hash=_token_hash(raw),
+            invited_by=inviter,
+            expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+        )
+        audit_record(
+            actor=inviter,
+            organisation=organisation,
+            action="invitation.create",
+            obj=invitation,
+            after={"email": email, "role": role},
+        )
+        link = settings.SITE_URL + reverse("accounts:invitation_accept", args=[raw])
+        who = inviter.display_name if inviter else "Pactboard"
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=f"You are invited to {organisation.name} on Pactboard",
+                message=(
+                    f"{who} invites you to join {organisation.name} on Pactboard as {Role(role).label.lower()}.\n\n"
+                    f"Accept the invitation (the link works once, for {settings.INVITATION_TTL_DAYS} days):\n{link}\n"
+                ),
+                from_email=None,
+                recipient_list=[email],
+            )
+        )
+    return invitation, raw
+
+
+def invitation_get_usable(*, token: str) -> Invitation:
+    """The pending invitation behind a one-time token, or an error saying why it cannot be used."""
+    invitation = Invitation.objects.select_related("organisation").filter(token_hash=_token_hash(token)).first()
+    if invitation is None:
+        raise invalid("This invitation link is not valid. Ask your administrator for a new one.")
+    if invitation.accepted_at is not None:
+        raise invalid("This invitation has already been used. Log in, or ask for a new invitation.")
+    if invitation.expires_at <= timezone.now():
+        raise invalid("This invitation has expired. Ask your administrator for a new one.")
+    return invitation
+
+
+def invitation_accept(
+    *, token: str, user: User | None = None, full_name: str = "", password: str | None = None
+) -> Membership:
+    """Use a one-time invitation: an existing (logged-in) user joins, or a new user is created."""
+    with transaction.atomic():
+        invitation = invitation_get_usable(token=token)
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at is not None:
+            raise invalid("This invitation has already been used.")
+        if user is None:
+            existing = User.objects.filter(email=invitation.email).first()
+            if existing is not None:
+                raise invalid("An account with this e-mail address exists: log in first, then open the link again.")
+            if not password:
+                raise invalid("Choose a password.", location="password")
+            try:
+                validate_password(password, User(email=invitation.email, full_name=full_name))
+            except ValidationError as exc:
+                raise PactboardError(
+                    "Choose a stronger password.", [ErrorDetail(m, "password") for m in exc.messages]
+                ) from None
+            user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name.strip())
+            audit_record(actor=user, organisation=None, action="user.create", obj=user, after={"email": user.email})
+        elif user.email.lower() != invitation.email:
+            raise invalid(f"This invitation is for {invitation.email}; you are logged in as {user.email}.")
+        membership, _ = Membership.objects.get_or_create(
+            user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at", "updated_at"])
+        audit_record(
+            actor=user,
+            organisation=invitation.organisation,
+            action="invitation.accept",
+            obj=invitation,
+            after={"email": user.email, "role": membership.role},
+        )
+    return membership
+
+
+def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, str]:
+    """Create an API token acting as ``membership``; the raw token is shown once."""
+    if not name.strip():
+        raise invalid("Name the token, e.g. after the system that will use it.", location="name")
+    raw = "pb_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            membership=membership, name=name.strip(), prefix=raw[:10], token_hash=_token_hash(raw)
+        )
+        audit_record(
+            actor=membership.user,
+            organisation=membership.organisation,
+            action="api_token.create",
+            obj=token,
+            after={"name": token.name, "prefix": token.prefix},
+        )
+    return token, raw
+
+
+def api_token_authenticate(*, raw: str) -> Membership | None:
+    """The membership a raw bearer token acts as, or None."""
+    token = (
+        ApiToken.objects.select_related("membership__user", "membership__organisation")
+        .filter(token_hash=_token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.membership.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.membership

@@ -1,0 +1,148 @@
+"""Log-in, organisation switcher, members and invitations, API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pactboard.accounts import selectors, services
+from pactboard.accounts.forms import ApiTokenForm, EmailAuthenticationForm, InvitationAcceptForm, InvitationForm
+from pactboard.accounts.middleware import SESSION_KEY
+from pactboard.accounts.models import ApiToken
+from pactboard.core.errors import PactboardError
+from pactboard.core.forms import form_add_domain_error
+from pactboard.core.views import membership_required
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+@require_POST
+def membership_switch(request: HttpRequest) -> HttpResponse:
+    """Act for another of the user's organisations from now on."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    try:
+        wanted = int(request.POST.get("membership", ""))
+    except ValueError:
+        wanted = -1
+    chosen = selectors.memberships_of_user(user=request.user).filter(pk=wanted).first()  # type: ignore[arg-type]
+    if chosen is None:
+        messages.error(request, "You are not a member of that organisation.")
+    else:
+        request.session[SESSION_KEY] = chosen.pk
+        messages.success(request, f"You now act for {chosen.organisation.name}.")
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    # Pages of the previous organisation's engagements would be 404 now: go to the list.
+    return redirect(target or "engagements:list")
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST":
+        if not membership.is_admin:
+            raise PermissionDenied("Only administrators invite people.")
+        if form.is_valid():
+            try:
+                services.invitation_create(
+                    actor=membership,
+                    organisation=membership.organisation,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                )
+            except PactboardError as exc:
+                form_add_domain_error(form, exc)
+            else:
+                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                return redirect("accounts:members")
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "form": form,
+            "members": selectors.organisation_members(membership=membership),
+            "invitations": selectors.organisation_pending_invitations(membership=membership)
+            if membership.is_admin
+            else [],
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_get_usable(token=token)
+    except PactboardError as exc:
+        return render(request, "accounts/invitation_invalid.html", {"message": exc.message}, status=404)
+    user = request.user if request.user.is_authenticated else None
+    form = InvitationAcceptForm(request.POST or None) if user is None else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            membership = services.invitation_accept(
+                token=token,
+                user=user,  # type: ignore[arg-type]
+                full_name=form.cleaned_data["full_name"] if form else "",
+                password=form.cleaned_data["password"] if form else None,
+            )
+        except PactboardError as exc:
+            if form is None:
+                messages.error(request, exc.message)
+                return redirect("engagements:list")
+            form_add_domain_error(form, exc)
+        else:
+            if user is None:
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[SESSION_KEY] = membership.pk
+            messages.success(request, f"Welcome to {membership.organisation.name}.")
+            return redirect("engagements:list")
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@membership_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, new_token = services.api_token_create(membership=membership, name=form.cleaned_data["name"])
+        except PactboardError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).order_by("-created_at")
+    return render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})

@@ -1,0 +1,20 @@
+"""Token auth for the REST API: ``Authorization: Bearer pb_...`` acts as one membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from pactboard.accounts.services import api_token_authenticate
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        membership = api_token_authenticate(raw=token)
+        if membership is None:
+            return None
+        request.membership = membership  # type: ignore[attr-defined]
+        request.user = membership.user
+        return membership

@@ -1,0 +1,1 @@
+"""Demo data: one client company and three providers, loaded through the services."""

@@ -1,0 +1,102 @@
+"""REST endpoints for engagements and objectives."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from pactboard.engagements import selectors, services
+
+router = Router(tags=["engagements"])
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+    kind: str
+
+
+class EngagementOut(Schema):
+    id: int
+    name: str
+    client: OrganisationOut
+    provider: OrganisationOut
+    scope: str
+    start_date: date
+    end_date: date
+    currency: str
+    monthly_fee: Decimal
+    review_cadence: str
+    report_cadence: str
+    time_zone: str
+    status: str
+
+
+class SmartGapOut(Schema):
+    letter: str
+    field: str
+    message: str
+
+
+class ObjectiveOut(Schema):
+    id: int
+    horizon: str
+    statement: str
+    measure: str
+    target: str
+    deadline: date | None
+    owner_email: str | None
+    relevance: str
+    smart_gaps: list[SmartGapOut]
+
+
+class ObjectiveIn(Schema):
+    horizon: str = "short"
+    statement: str
+    measure: str = ""
+    target: str = ""
+    deadline: date | None = None
+    relevance: str = ""
+
+
+@router.get("/", response=list[EngagementOut])
+def list_engagements(request: HttpRequest) -> list[object]:
+    return list(selectors.engagement_list(membership=request.membership))  # type: ignore[attr-defined]
+
+
+@router.get("/{engagement_id}", response=EngagementOut)
+def get_engagement(request: HttpRequest, engagement_id: int) -> object:
+    return selectors.engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+
+
+def _objective_out(row: selectors.ObjectiveRow) -> dict[str, object]:
+    o = row.objective
+    return {
+        "id": o.pk,
+        "horizon": o.horizon,
+        "statement": o.statement,
+        "measure": o.measure,
+        "target": o.target,
+        "deadline": o.deadline,
+        "owner_email": o.owner.email if o.owner else None,
+        "relevance": o.relevance,
+        "smart_gaps": [{"letter": g.letter, "field": g.field, "message": g.message} for g in row.gaps],
+    }
+
+
+@router.get("/{engagement_id}/objectives", response=list[ObjectiveOut])
+def list_objectives(request: HttpRequest, engagement_id: int) -> list[dict[str, object]]:
+    engagement = selectors.engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+    return [_objective_out(r) for r in selectors.objectives_with_smart_check(engagement=engagement)]
+
+
+@router.post("/{engagement_id}/objectives", response={201: ObjectiveOut})
+def create_objective(request: HttpRequest, engagement_id: int, payload: ObjectiveIn) -> tuple[int, dict[str, object]]:
+    membership = request.membership  # type: ignore[attr-defined]
+    engagement = selectors.engagement_get(membership=membership, engagement_id=engagement_id)
+    objective = services.objective_create(actor=membership, engagement=engagement, **payload.dict())
+    row = next(r for r in selectors.objectives_with_smart_check(engagement=engagement) if r.objective.pk == objective.pk)
+    return 201, _objective_out(row)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EngagementsConfig(AppConfig):
+    name = "pactboard.engagements"
+    label = "engagements"

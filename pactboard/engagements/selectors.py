@@ -1,0 +1,101 @@
+"""Reads for engagements, objectives and profiles. Every query starts from ``visible_to``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from pactboard.accounts.models import Membership, Organisation
+from pactboard.core.errors import not_found
+from pactboard.engagements.models import Engagement, Objective, ProviderProfile
+from pactboard.engagements.smart import SmartGap, objective_smart_check
+
+
+def engagement_list(*, membership: Membership | None, status: str | None = None) -> QuerySet[Engagement]:
+    """Engagements the actor's organisation is a party to."""
+    qs = Engagement.objects.visible_to(membership).select_related("client", "provider")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("name")
+
+
+def engagement_get(*, membership: Membership | None, engagement_id: int) -> Engagement:
+    """One visible engagement, or not found (never a hint that it exists)."""
+    engagement = engagement_list(membership=membership).filter(pk=engagement_id).first()
+    if engagement is None:
+        raise not_found("No such engagement.")
+    return engagement
+
+
+def objective_get(*, membership: Membership | None, objective_id: int) -> Objective:
+    objective = (
+        Objective.objects.visible_to(membership)
+        .select_related("engagement__client", "engagement__provider", "owner")
+        .filter(pk=objective_id)
+        .first()
+    )
+    if objective is None:
+        raise not_found("No such objective.")
+    return objective
+
+
+@dataclass(frozen=True)
+class ObjectiveRow:
+    objective: Objective
+    gaps: list[SmartGap]
+    kpi_count: int
+
+    @property
+    def is_smart(self) -> bool:
+        return not self.gaps
+
+
+def objective_kpi_counts(*, objective_ids: list[int]) -> dict[int, int]:
+    """How many KPIs are linked to each objective."""
+    # KPI definitions arrive with the KPI app; until then no objective can be linked to one.
+    return dict.fromkeys(objective_ids, 0)
+
+
+def objectives_with_smart_check(*, engagement: Engagement) -> list[ObjectiveRow]:
+    """An engagement's objectives, each with what keeps it from being SMART."""
+    objectives = list(engagement.objectives.select_related("owner").order_by("position", "id"))
+    counts = objective_kpi_counts(objective_ids=[o.pk for o in objectives])
+    return [
+        ObjectiveRow(
+            objective=o,
+            kpi_count=counts.get(o.pk, 0),
+            gaps=objective_smart_check(
+                measure=o.measure,
+                target=o.target,
+                deadline=o.deadline,
+                has_owner=o.owner_id is not None,
+                linked_kpi_count=counts.get(o.pk, 0),
+                relevance=o.relevance,
+            ),
+        )
+        for o in objectives
+    ]
+
+
+def provider_profile_for(*, membership: Membership | None, organisation: Organisation) -> ProviderProfile | None:
+    """The provider's profile if the actor may read it (own organisation, or a client of it)."""
+    return ProviderProfile.objects.visible_to(membership).filter(organisation=organisation).first()
+
+
+def engagement_people(*, engagement: Engagement) -> QuerySet[Membership]:
+    """Members of both parties (for owner choices and the parties panel)."""
+    return (
+        Membership.objects.filter(organisation_id__in=[engagement.client_id, engagement.provider_id])
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__email")
+    )
+
+
+def provider_organisations(*, membership: Membership) -> QuerySet[Organisation]:
+    """Providers the actor's client organisation already works with (others are invited by e-mail)."""
+    return (
+        Organisation.objects.filter(kind=Organisation.Kind.PROVIDER, provider_engagements__client_id=membership.organisation_id)
+        .distinct()
+        .order_by("name")
+    )

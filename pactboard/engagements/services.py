@@ -1,0 +1,268 @@
+"""Writes for engagements, objectives and provider profiles. Each owns its transaction and audit event."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+
+from pactboard.accounts.models import Membership, Organisation, Role
+from pactboard.accounts.services import invitation_create, organisation_create
+from pactboard.audit.services import audit_record, model_snapshot
+from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.engagements.models import Engagement, Objective, ProviderProfile
+
+ENGAGEMENT_FIELDS = (
+    "name",
+    "scope",
+    "start_date",
+    "end_date",
+    "currency",
+    "monthly_fee",
+    "review_cadence",
+    "report_cadence",
+    "time_zone",
+    "status",
+    "max_active_kpis",
+)
+OBJECTIVE_FIELDS = ("horizon", "statement", "measure", "target", "deadline", "owner", "relevance", "position")
+PROFILE_FIELDS = ("summary", "expertise", "resources", "locations", "certifications", "limitations")
+
+
+def _validation_to_domain(exc: ValidationError, message: str) -> PactboardError:
+    details: list[ErrorDetail] = []
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            loc = None if field == "__all__" else field
+            details.extend(ErrorDetail(m, loc) for m in errors)
+    else:
+        details.extend(ErrorDetail(m) for m in exc.messages)
+    return PactboardError(message, details)
+
+
+def _full_clean(obj: Any, message: str, exclude: list[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise _validation_to_domain(exc, message) from None
+
+
+def _require_client_manager(actor: Membership, engagement: Engagement | None = None) -> None:
+    org = actor.organisation
+    if not org.is_client or not actor.is_manager:
+        raise forbidden("Only administrators and managers of the client organisation can do this.")
+    if engagement is not None and engagement.client_id != org.pk:
+        raise forbidden("Only the engagement's client can do this.")
+
+
+def engagement_create(
+    *,
+    actor: Membership,
+    provider: Organisation | None = None,
+    new_provider_name: str = "",
+    new_provider_admin_email: str = "",
+    name: str,
+    start_date: date,
+    end_date: date,
+    currency: str,
+    monthly_fee: Decimal = Decimal("0"),
+    scope: str = "",
+    review_cadence: str = "monthly",
+    report_cadence: str = "monthly",
+    time_zone: str = "UTC",
+    status: str = Engagement.Status.DRAFT,
+) -> Engagement:
+    """Create an engagement of the actor's client organisation and invite the provider."""
+    _require_client_manager(actor)
+    if provider is None and not new_provider_name.strip():
+        raise invalid("Choose a provider, or name a new provider organisation to invite.", location="provider")
+    if provider is not None and not provider.is_provider:
+        raise invalid(f"{provider} is not a provider organisation.", location="provider")
+    if provider is None and "@" not in new_provider_admin_email:
+        raise invalid(
+            "Give the e-mail address of the new provider's administrator, who will receive the invitation.",
+            location="new_provider_admin_email",
+        )
+    with transaction.atomic():
+        invited_new = provider is None
+        if provider is None:
+            provider = organisation_create(name=new_provider_name, kind="provider", actor=actor.user)
+        engagement = Engagement(
+            client=actor.organisation,
+            provider=provider,
+            name=name.strip(),
+            scope=scope,
+            start_date=start_date,
+            end_date=end_date,
+            currency=(currency or "").upper(),
+            monthly_fee=monthly_fee,
+            review_cadence=review_cadence,
+            report_cadence=report_cadence,
+            time_zone=time_zone,
+            status=status,
+            created_by=actor.user,
+        )
+        _full_clean(engagement, "The engagement could not be saved.", exclude=["created_by"])
+        engagement.save()
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="engagement.create",
+            obj=engagement,
+            after=model_snapshot(engagement),
+            engagement_id=engagement.pk,
+        )
+        if invited_new:
+            invitation_create(
+                actor=None,
+                organisation=provider,
+                email=new_provider_admin_email,
+                role=Role.ADMIN,
+                invited_by=actor.user,
+            )
+        else:
+            _notify_provider(engagement)
+    return engagement
+
+
+def _notify_provider(engagement: Engagement) -> None:
+    from django.conf import settings
+
+    recipients = list(
+        Membership.objects.filter(organisation_id=engagement.provider_id, role__in=[Role.ADMIN, Role.MANAGER])
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    link = settings.SITE_URL + reverse("engagements:detail", args=[engagement.pk])
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"{engagement.client.name} added you to the engagement {engagement.name}",
+            message=f"{engagement.client.name} invites your organisation to the engagement {engagement.name}.\n\n{link}\n",
+            from_email=None,
+            recipient_list=recipients,
+        )
+    )
+
+
+def engagement_update(*, actor: Membership, engagement: Engagement, **changes: Any) -> Engagement:
+    """Change an engagement's terms; only its client's managers may."""
+    _require_client_manager(actor, engagement)
+    unknown = set(changes) - set(ENGAGEMENT_FIELDS)
+    if unknown:
+        raise invalid(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        before = model_snapshot(locked, list(changes))
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        if "currency" in changes:
+            locked.currency = (locked.currency or "").upper()
+        _full_clean(locked, "The engagement could not be saved.", exclude=["created_by"])
+        locked.save()
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="engagement.update",
+            obj=locked,
+            before=before,
+            after=model_snapshot(locked, list(changes)),
+            engagement_id=locked.pk,
+        )
+    return locked
+
+
+def _require_objective_editor(actor: Membership, engagement: Engagement) -> None:
+    # The client sets objectives (PRODUCT.md, "who uses it"); the provider reads and discusses them.
+    if engagement.client_id != actor.organisation_id or not actor.is_manager:
+        raise forbidden("Only administrators and managers of the client organisation can change objectives.")
+
+
+def _check_owner(engagement: Engagement, owner: Any) -> None:
+    if owner is None:
+        return
+    if not Membership.objects.filter(
+        user=owner, organisation_id__in=[engagement.client_id, engagement.provider_id]
+    ).exists():
+        raise invalid("The owner must be a member of the client or the provider.", location="owner")
+
+
+def objective_create(*, actor: Membership, engagement: Engagement, **fields: Any) -> Objective:
+    """Add an objective to an engagement."""
+    _require_objective_editor(actor, engagement)
+    unknown = set(fields) - set(OBJECTIVE_FIELDS)
+    if unknown:
+        raise invalid(f"Unknown objective fields: {', '.join(sorted(unknown))}.")
+    _check_owner(engagement, fields.get("owner"))
+    with transaction.atomic():
+        if "position" not in fields:
+            fields["position"] = engagement.objectives.count()
+        objective = Objective(engagement=engagement, **fields)
+        _full_clean(objective, "The objective could not be saved.")
+        objective.save()
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="objective.create",
+            obj=objective,
+            after=model_snapshot(objective),
+            engagement_id=engagement.pk,
+        )
+    return objective
+
+
+def objective_update(*, actor: Membership, objective: Objective, **changes: Any) -> Objective:
+    """Change an objective."""
+    _require_objective_editor(actor, objective.engagement)
+    unknown = set(changes) - set(OBJECTIVE_FIELDS)
+    if unknown:
+        raise invalid(f"Unknown objective fields: {', '.join(sorted(unknown))}.")
+    if "owner" in changes:
+        _check_owner(objective.engagement, changes["owner"])
+    with transaction.atomic():
+        locked = Objective.objects.select_for_update().get(pk=objective.pk)
+        before = model_snapshot(locked)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        _full_clean(locked, "The objective could not be saved.")
+        locked.save()
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="objective.update",
+            obj=locked,
+            before=before,
+            after=model_snapshot(locked),
+            engagement_id=locked.engagement_id,
+        )
+    return locked
+
+
+def provider_profile_update(*, actor: Membership, **fields: Any) -> ProviderProfile:
+    """Create or change the actor's provider organisation's capability profile."""
+    if not actor.organisation.is_provider or not actor.is_manager:
+        raise forbidden("Only administrators and managers of the provider edit its capability profile.")
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise invalid(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        profile, _ = ProviderProfile.objects.select_for_update().get_or_create(organisation=actor.organisation)
+        before = model_snapshot(profile, list(PROFILE_FIELDS))
+        for field, value in fields.items():
+            setattr(profile, field, value.strip() if isinstance(value, str) else value)
+        _full_clean(profile, "The profile could not be saved.")
+        profile.save()
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="provider_profile.update",
+            obj=profile,
+            before=before,
+            after=model_snapshot(profile, list(PROFILE_FIELDS)),
+        )
+    return profile
