@@ -212,6 +212,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -219,37 +220,35 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# E-mail over SMTP. The demo prints mails to the console unless PACTBOARD_EMAIL_URL is set.
-def _email() -> dict[str, object]:
+# E-mail over SMTP (Django 6.1 MAILERS). Without PACTBOARD_EMAIL_URL, mail is printed to the console.
+def _mailer() -> dict[str, object]:
     url = env("PACTBOARD_EMAIL_URL")
     if not url:
-        return {"EMAIL_BACKEND": env("PACTBOARD_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+        return {"BACKEND": env("PACTBOARD_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
     parsed = urlparse(url)
     if parsed.scheme not in {"smtp", "smtps", "smtp+tls"} or not parsed.hostname:
         raise ImproperlyConfigured(
             f"PACTBOARD_EMAIL_URL: expected smtp://user:pass@host:port (or smtps://, smtp+tls://), got {url!r}."
         )
+    try:
+        port = parsed.port or (465 if parsed.scheme == "smtps" else 587 if parsed.scheme == "smtp+tls" else 25)
+    except ValueError:
+        raise ImproperlyConfigured(f"PACTBOARD_EMAIL_URL: the port in {url!r} is not a number.") from None
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": parsed.hostname,
-        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 587 if parsed.scheme == "smtp+tls" else 25),
-        "EMAIL_HOST_USER": parsed.username or "",
-        "EMAIL_HOST_PASSWORD": env("PACTBOARD_EMAIL_PASSWORD", parsed.password or "") or "",
-        "EMAIL_USE_SSL": parsed.scheme == "smtps",
-        "EMAIL_USE_TLS": parsed.scheme == "smtp+tls",
-        "EMAIL_TIMEOUT": 20,
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parsed.hostname,
+            "port": port,
+            "username": parsed.username or "",
+            "password": env("PACTBOARD_EMAIL_PASSWORD", parsed.password or "") or "",
+            "use_ssl": parsed.scheme == "smtps",
+            "use_tls": parsed.scheme == "smtp+tls",
+            "timeout": 20,
+        },
     }
 
 
-_email_config = _email()
-EMAIL_BACKEND = str(_email_config["EMAIL_BACKEND"])
-EMAIL_HOST = str(_email_config.get("EMAIL_HOST", "localhost"))
-EMAIL_PORT = int(str(_email_config.get("EMAIL_PORT", 25)))
-EMAIL_HOST_USER = str(_email_config.get("EMAIL_HOST_USER", ""))
-EMAIL_HOST_PASSWORD = str(_email_config.get("EMAIL_HOST_PASSWORD", ""))
-EMAIL_USE_SSL = bool(_email_config.get("EMAIL_USE_SSL", False))
-EMAIL_USE_TLS = bool(_email_config.get("EMAIL_USE_TLS", False))
-EMAIL_TIMEOUT = 20
+MAILERS = {"default": _mailer()}
 DEFAULT_FROM_EMAIL = env("PACTBOARD_FROM_EMAIL", "Pactboard <pactboard@localhost>")
 
 TASKS = {

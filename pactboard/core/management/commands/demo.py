@@ -23,7 +23,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         existed = demo_exists()
         # The demo's invitations and notices would flood the terminal: they are not sent while loading.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        with override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}):
             logins = demo_load()
         self.stdout.write("Demo data " + ("already loaded." if existed else "loaded."))
         self.stdout.write(f"\nLog in with any of these (password: {DEMO_PASSWORD}):")
