@@ -1,0 +1,66 @@
+"""Scoring: attainment, status, targets in force, weighted scores and trend arrows (pure functions).
+
+docs/scoring.md defines every rule implemented here.
+"""
+
+from pactboard.scoring.attainment import (
+    ATTAINMENT_QUANTUM,
+    DEFAULT_CAP,
+    DIRECTIONS,
+    STATUSES,
+    Direction,
+    KpiTerms,
+    Milestone,
+    Status,
+    TargetInForce,
+    is_at_or_beyond,
+    kpi_attainment,
+    kpi_status,
+    kpi_terms_check,
+    target_in_force,
+    thresholds_check,
+)
+from pactboard.scoring.scorecard import (
+    COVERAGE_QUANTUM,
+    SCORE_QUANTUM,
+    STATUS_POINTS,
+    TREND_TOLERANCE,
+    TREND_WINDOW,
+    KpiResult,
+    Scorecard,
+    Trend,
+    kpi_result,
+    scorecard_compute,
+    trend_direction,
+    trend_is_better,
+)
+
+__all__ = [
+    "ATTAINMENT_QUANTUM",
+    "COVERAGE_QUANTUM",
+    "DEFAULT_CAP",
+    "DIRECTIONS",
+    "SCORE_QUANTUM",
+    "STATUSES",
+    "STATUS_POINTS",
+    "TREND_TOLERANCE",
+    "TREND_WINDOW",
+    "Direction",
+    "KpiResult",
+    "KpiTerms",
+    "Milestone",
+    "Scorecard",
+    "Status",
+    "TargetInForce",
+    "Trend",
+    "is_at_or_beyond",
+    "kpi_attainment",
+    "kpi_result",
+    "kpi_status",
+    "kpi_terms_check",
+    "scorecard_compute",
+    "target_in_force",
+    "thresholds_check",
+    "trend_direction",
+    "trend_is_better",
+]
