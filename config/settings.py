@@ -220,6 +220,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+
 # E-mail over SMTP (Django 6.1 MAILERS). Without PACTBOARD_EMAIL_URL, mail is printed to the console.
 def _mailer() -> dict[str, object]:
     url = env("PACTBOARD_EMAIL_URL")

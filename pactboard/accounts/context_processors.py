@@ -14,5 +14,5 @@ def memberships(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "membership": getattr(request, "membership", None),
-        "all_memberships": lambda: list(memberships_of_user(user=user)),  # type: ignore[arg-type]
+        "all_memberships": lambda: list(memberships_of_user(user=user)),
     }

@@ -18,6 +18,6 @@ class ActiveMembershipMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         membership = None
         if request.user.is_authenticated:
-            membership = membership_for_user(user=request.user, membership_id=request.session.get(SESSION_KEY))  # type: ignore[arg-type]
+            membership = membership_for_user(user=request.user, membership_id=request.session.get(SESSION_KEY))
         request.membership = membership  # type: ignore[attr-defined]
         return self.get_response(request)

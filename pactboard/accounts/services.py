@@ -61,7 +61,9 @@ def membership_create(*, user: User, organisation: Organisation, role: str, acto
     if role not in Role.values:
         raise invalid(f"Unknown role {role!r}: use one of {', '.join(Role.values)}.", location="role")
     with transaction.atomic():
-        membership, created = Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": role})
+        membership, created = Membership.objects.get_or_create(
+            user=user, organisation=organisation, defaults={"role": role}
+        )
         if created:
             audit_record(
                 actor=actor or user,

@@ -48,7 +48,7 @@ def membership_switch(request: HttpRequest) -> HttpResponse:
         wanted = int(request.POST.get("membership", ""))
     except ValueError:
         wanted = -1
-    chosen = selectors.memberships_of_user(user=request.user).filter(pk=wanted).first()  # type: ignore[arg-type]
+    chosen = selectors.memberships_of_user(user=request.user).filter(pk=wanted).first()
     if chosen is None:
         messages.error(request, "You are not a member of that organisation.")
     else:
@@ -108,7 +108,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         try:
             membership = services.invitation_accept(
                 token=token,
-                user=user,  # type: ignore[arg-type]
+                user=user,
                 full_name=form.cleaned_data["full_name"] if form else "",
                 password=form.cleaned_data["password"] if form else None,
             )

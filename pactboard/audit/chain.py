@@ -72,42 +72,37 @@ class StoredEvent:
     content: dict[str, Any]
 
 
+def _problem(event: StoredEvent, expected_seq: int, expected_prev: str) -> ChainProblem | None:
+    seq = event.seq
+    if seq > expected_seq:
+        missing = f"#{expected_seq}" + (f" to #{seq - 1}" if seq - 1 > expected_seq else "")
+        return ChainProblem(seq, "deleted", f"event #{seq}: expected #{expected_seq}; event {missing} is missing")
+    if seq < expected_seq:
+        return ChainProblem(
+            seq, "inserted or reordered", f"event #{seq}: its sequence number repeats or goes backwards"
+        )
+    if event.prev_hash != expected_prev:
+        return ChainProblem(
+            seq,
+            "inserted or reordered",
+            f"event #{seq}: its link to the previous event does not match "
+            "(an event before it was inserted, rewritten or moved)",
+        )
+    if event_hash(prev_hash=event.prev_hash, content=event.content) != event.hash:
+        return ChainProblem(
+            seq, "edited", f"event #{seq}: its content does not match its hash (it was edited after it was written)"
+        )
+    return None
+
+
 def chain_verify(events: Iterable[StoredEvent]) -> tuple[int, str, ChainProblem | None]:
-    """Walk events in seq order; return (count, head hash, first problem or None)."""
+    """Walk events in seq order; return (count read, last good hash, first problem or None)."""
     expected_prev = GENESIS_HASH
-    expected_seq = 1
     count = 0
     for event in events:
         count += 1
-        if event.seq != expected_seq:
-            kind = "deleted" if event.seq > expected_seq else "inserted or reordered"
-            what = (
-                f"event #{expected_seq}" + (f" to #{event.seq - 1}" if event.seq - 1 > expected_seq else "")
-                if event.seq > expected_seq
-                else f"event #{event.seq}"
-            )
-            return count, expected_prev, ChainProblem(
-                seq=event.seq,
-                kind=kind,
-                message=f"event #{event.seq}: expected sequence number {expected_seq}; {what} is missing"
-                if kind == "deleted"
-                else f"event #{event.seq}: sequence number repeats or goes backwards ({what} was inserted or moved)",
-            )
-        if event.prev_hash != expected_prev:
-            return count, expected_prev, ChainProblem(
-                seq=event.seq,
-                kind="inserted or reordered",
-                message=f"event #{event.seq}: its link to the previous event does not match (an event before it was "
-                "inserted, removed or reordered)",
-            )
-        recomputed = event_hash(prev_hash=event.prev_hash, content=event.content)
-        if recomputed != event.hash:
-            return count, expected_prev, ChainProblem(
-                seq=event.seq,
-                kind="edited",
-                message=f"event #{event.seq}: its content does not match its hash (the event was edited after it was "
-                "written)",
-            )
+        problem = _problem(event, count, expected_prev)
+        if problem is not None:
+            return count, expected_prev, problem
         expected_prev = event.hash
-        expected_seq += 1
     return count, expected_prev, None

@@ -52,4 +52,4 @@ def audit_verify() -> AuditVerification:
 
 def audit_events_for_engagement(*, engagement_id: int, limit: int = 200) -> AuditEventQuerySet:
     """The newest events about one engagement (the caller has already checked visibility)."""
-    return AuditEvent.objects.for_engagement(engagement_id).order_by("-seq")[:limit]  # type: ignore[return-value]
+    return AuditEvent.objects.for_engagement(engagement_id).order_by("-seq")[:limit]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -65,7 +66,7 @@ PROFILES: dict[str, dict[str, str]] = {
     },
 }
 
-ENGAGEMENTS: list[dict[str, object]] = [
+ENGAGEMENTS: list[dict[str, Any]] = [
     {
         "provider": "Brightline Support",
         "name": "Customer support (EMEA)",
@@ -74,12 +75,30 @@ ENGAGEMENTS: list[dict[str, object]] = [
         "monthly_fee": Decimal("412500.00"),
         "time_zone": "Europe/Berlin",
         "objectives": [
-            ("short", "Resolve more customer issues at the first contact", "First-contact resolution", "≥ 75 %",
-             date(2026, 12, 31), "Repeat contacts cost twice and drive churn in the loyalty programme."),
-            ("short", "Answer customers quickly on the phone", "Service level (answered within 20 s)", "≥ 80 %",
-             date(2026, 12, 31), "Long waits are the top complaint in the annual customer survey."),
-            ("long", "Make support a reason customers stay", "CSAT (top-two-box)", "≥ 88 %", date(2027, 12, 31),
-             "Satisfied customers buy 1.6× more over two years (loyalty analytics)."),
+            (
+                "short",
+                "Resolve more customer issues at the first contact",
+                "First-contact resolution",
+                "≥ 75 %",
+                date(2026, 12, 31),
+                "Repeat contacts cost twice and drive churn in the loyalty programme.",
+            ),
+            (
+                "short",
+                "Answer customers quickly on the phone",
+                "Service level (answered within 20 s)",
+                "≥ 80 %",
+                date(2026, 12, 31),
+                "Long waits are the top complaint in the annual customer survey.",
+            ),
+            (
+                "long",
+                "Make support a reason customers stay",
+                "CSAT (top-two-box)",
+                "≥ 88 %",
+                date(2027, 12, 31),
+                "Satisfied customers buy 1.6× more over two years (loyalty analytics).",
+            ),
             ("long", "Lower the cost of serving a customer", "Cost per contact", "", None, ""),
         ],
     },
@@ -90,10 +109,22 @@ ENGAGEMENTS: list[dict[str, object]] = [
         "monthly_fee": Decimal("96000.00"),
         "time_zone": "Asia/Manila",
         "objectives": [
-            ("short", "Enter supplier invoices without errors", "Accuracy rate (fields without error)", "≥ 99.5 %",
-             date(2026, 12, 31), "Wrong invoices delay supplier payments and lose early-payment discounts."),
-            ("short", "Process invoices within one business day", "Turnaround time", "≤ 8 hours",
-             date(2027, 3, 31), "Finance closes the month on day 3."),
+            (
+                "short",
+                "Enter supplier invoices without errors",
+                "Accuracy rate (fields without error)",
+                "≥ 99.5 %",
+                date(2026, 12, 31),
+                "Wrong invoices delay supplier payments and lose early-payment discounts.",
+            ),
+            (
+                "short",
+                "Process invoices within one business day",
+                "Turnaround time",
+                "≤ 8 hours",
+                date(2027, 3, 31),
+                "Finance closes the month on day 3.",
+            ),
         ],
     },
     {
@@ -103,8 +134,14 @@ ENGAGEMENTS: list[dict[str, object]] = [
         "monthly_fee": Decimal("150000.00"),
         "time_zone": "Europe/Lisbon",
         "objectives": [
-            ("short", "Acquire paid loyalty members at a sustainable cost", "Cost per acquisition", "≤ 45 EUR",
-             date(2027, 6, 30), "The paid tier pays back after 7 months at 45 EUR acquisition cost."),
+            (
+                "short",
+                "Acquire paid loyalty members at a sustainable cost",
+                "Cost per acquisition",
+                "≤ 45 EUR",
+                date(2027, 6, 30),
+                "The paid tier pays back after 7 months at 45 EUR acquisition cost.",
+            ),
             ("long", "Grow loyalty revenue", "Revenue growth, month on month", "", date(2027, 12, 31), ""),
         ],
     },
@@ -143,7 +180,7 @@ def demo_load() -> list[DemoLogin]:
             start_date=date(2025, 5, 1),
             end_date=date(2028, 4, 30),
             currency="EUR",
-            monthly_fee=spec["monthly_fee"],  # type: ignore[arg-type]
+            monthly_fee=spec["monthly_fee"],
             time_zone=str(spec["time_zone"]),
             status=Engagement.Status.ACTIVE,
         )
@@ -151,7 +188,7 @@ def demo_load() -> list[DemoLogin]:
             "client": users["vera.client@northwind.example"],
             "provider": provider_admins[provider.name].user,
         }
-        for i, (horizon, statement, measure, target, deadline, relevance) in enumerate(spec["objectives"]):  # type: ignore[arg-type]
+        for i, (horizon, statement, measure, target, deadline, relevance) in enumerate(spec["objectives"]):
             objective_create(
                 actor=client_admin,
                 engagement=engagement,

@@ -98,5 +98,7 @@ def create_objective(request: HttpRequest, engagement_id: int, payload: Objectiv
     membership = request.membership  # type: ignore[attr-defined]
     engagement = selectors.engagement_get(membership=membership, engagement_id=engagement_id)
     objective = services.objective_create(actor=membership, engagement=engagement, **payload.dict())
-    row = next(r for r in selectors.objectives_with_smart_check(engagement=engagement) if r.objective.pk == objective.pk)
+    row = next(
+        r for r in selectors.objectives_with_smart_check(engagement=engagement) if r.objective.pk == objective.pk
+    )
     return 201, _objective_out(row)

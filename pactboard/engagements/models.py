@@ -27,7 +27,9 @@ class Cadence(models.TextChoices):
 
 def validate_time_zone(value: str) -> None:
     if value not in available_timezones():
-        raise ValidationError(f"Unknown time zone {value!r}: use an IANA name such as Europe/Berlin or America/New_York.")
+        raise ValidationError(
+            f"Unknown time zone {value!r}: use an IANA name such as Europe/Berlin or America/New_York."
+        )
 
 
 class EngagementQuerySet(models.QuerySet["Engagement"]):
@@ -79,7 +81,9 @@ class Engagement(TimeStampedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="engagement_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="engagement_end_after_start"
+            ),
             models.CheckConstraint(condition=~Q(client=models.F("provider")), name="engagement_two_parties"),
             models.CheckConstraint(condition=Q(monthly_fee__gte=0), name="engagement_fee_not_negative"),
         ]

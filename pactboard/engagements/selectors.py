@@ -95,7 +95,9 @@ def engagement_people(*, engagement: Engagement) -> QuerySet[Membership]:
 def provider_organisations(*, membership: Membership) -> QuerySet[Organisation]:
     """Providers the actor's client organisation already works with (others are invited by e-mail)."""
     return (
-        Organisation.objects.filter(kind=Organisation.Kind.PROVIDER, provider_engagements__client_id=membership.organisation_id)
+        Organisation.objects.filter(
+            kind=Organisation.Kind.PROVIDER, provider_engagements__client_id=membership.organisation_id
+        )
         .distinct()
         .order_by("name")
     )

@@ -134,8 +134,9 @@ def _notify_provider(engagement: Engagement) -> None:
     from django.conf import settings
 
     recipients = list(
-        Membership.objects.filter(organisation_id=engagement.provider_id, role__in=[Role.ADMIN, Role.MANAGER])
-        .values_list("user__email", flat=True)
+        Membership.objects.filter(
+            organisation_id=engagement.provider_id, role__in=[Role.ADMIN, Role.MANAGER]
+        ).values_list("user__email", flat=True)
     )
     if not recipients:
         return
@@ -143,7 +144,9 @@ def _notify_provider(engagement: Engagement) -> None:
     transaction.on_commit(
         lambda: send_mail(
             subject=f"{engagement.client.name} added you to the engagement {engagement.name}",
-            message=f"{engagement.client.name} invites your organisation to the engagement {engagement.name}.\n\n{link}\n",
+            message=(
+                f"{engagement.client.name} invites your organisation to the engagement {engagement.name}.\n\n{link}\n"
+            ),
             from_email=None,
             recipient_list=recipients,
         )

@@ -45,12 +45,16 @@ CONTACTS = DatasetSchema(
     name="contacts",
     time_column="opened_at",
     columns=(
-        Column("contact_id", "text", nullable=False, description="Unique id of the contact (call, chat, e-mail, ticket)"),
+        Column(
+            "contact_id", "text", nullable=False, description="Unique id of the contact (call, chat, e-mail, ticket)"
+        ),
         Column("opened_at", "timestamp", nullable=False, description="When the contact arrived (offered to the queue)"),
         Column("answered_at", "timestamp", description="When an agent answered; empty if never answered"),
         Column("resolved_at", "timestamp", description="When the contact was resolved; empty if still open"),
         Column("channel", "text", nullable=False, description="phone, chat, email, ..."),
-        Column("first_contact_resolved", "boolean", description="Resolved at first contact, no repeat within the window"),
+        Column(
+            "first_contact_resolved", "boolean", description="Resolved at first contact, no repeat within the window"
+        ),
         Column("abandoned", "boolean", nullable=False, description="Customer hung up / left before an agent answered"),
         Column("csat", "integer", description="Post-contact survey score 1-5; empty if no response"),
         Column("nps", "integer", description="Likelihood-to-recommend score 0-10; empty if no response"),
@@ -82,4 +86,82 @@ INVOICES = DatasetSchema(
     ),
 )
 
-STANDARD_SCHEMAS: dict[str, DatasetSchema] = {s.name: s for s in (CONTACTS, QA_SAMPLES, INVOICES)}
+WORK_LOG = DatasetSchema(
+    name="work_log",
+    time_column="interval_start",
+    columns=(
+        Column("interval_start", "timestamp", nullable=False, description="Start of the agent's logged interval"),
+        Column("agent", "text", description="Agent (or team) the interval belongs to"),
+        Column(
+            "staffed_seconds",
+            "float",
+            nullable=False,
+            description="Paid time the agent was logged in and available for work in the interval, seconds "
+            "(excludes breaks, training and meetings)",
+        ),
+        Column("items_handled", "integer", nullable=False, description="Contacts or work items completed"),
+    ),
+)
+
+WORK_ITEMS = DatasetSchema(
+    name="work_items",
+    time_column="completed_at",
+    columns=(
+        Column("item_id", "text", nullable=False, description="Unique id of the ticket, case or back-office item"),
+        Column("received_at", "timestamp", nullable=False, description="When the item reached the provider"),
+        Column("completed_at", "timestamp", nullable=False, description="When the provider completed it"),
+        Column("due_at", "timestamp", description="SLA deadline for completion; empty if the item has no SLA"),
+        Column("item_type", "text", description="incident, request, claim, ..."),
+        Column("priority", "text", description="P1, P2, ... as the SLA defines them"),
+        Column("agent", "text"),
+    ),
+)
+
+BACKLOG_SNAPSHOTS = DatasetSchema(
+    name="backlog_snapshots",
+    time_column="taken_at",
+    columns=(
+        Column("taken_at", "timestamp", nullable=False, description="When the open items were counted"),
+        Column("queue", "text", description="Queue or work type the count is for"),
+        Column("open_items", "integer", nullable=False, description="Items open (received, not completed) then"),
+    ),
+)
+
+LEADS = DatasetSchema(
+    name="leads",
+    time_column="created_at",
+    columns=(
+        Column("lead_id", "text", nullable=False),
+        Column("created_at", "timestamp", nullable=False, description="When the lead was created or assigned"),
+        Column("campaign", "text"),
+        Column("cost", "decimal", description="Acquisition spend attributed to the lead, engagement currency"),
+        Column("converted", "boolean", nullable=False, description="Became a customer (sale, sign-up, ...)"),
+        Column("converted_at", "timestamp"),
+        Column("revenue", "decimal", description="First-order or contract value of a converted lead"),
+    ),
+)
+
+AVAILABILITY = DatasetSchema(
+    name="availability",
+    time_column="interval_start",
+    columns=(
+        Column("interval_start", "timestamp", nullable=False, description="Start of the measured interval"),
+        Column("service", "text", nullable=False),
+        Column(
+            "agreed_seconds",
+            "float",
+            nullable=False,
+            description="Agreed service time in the interval (hours the service must be up), seconds",
+        ),
+        Column(
+            "downtime_seconds",
+            "float",
+            nullable=False,
+            description="Unplanned unavailability within the agreed service time, seconds",
+        ),
+    ),
+)
+
+STANDARD_SCHEMAS: dict[str, DatasetSchema] = {
+    s.name: s for s in (CONTACTS, QA_SAMPLES, INVOICES, WORK_LOG, WORK_ITEMS, BACKLOG_SNAPSHOTS, LEADS, AVAILABILITY)
+}

@@ -68,7 +68,9 @@ def test_invitation_creates_user_and_membership_once(world: World, django_captur
     link = _invite(world, capture=django_capture_on_commit_callbacks)
     c = Client()
     assert c.get(link).status_code == 200
-    response = c.post(link, {"full_name": "New Bie", "password": "a-long-new-pass-42", "password_again": "a-long-new-pass-42"})
+    response = c.post(
+        link, {"full_name": "New Bie", "password": "a-long-new-pass-42", "password_again": "a-long-new-pass-42"}
+    )
     assert response.status_code == 302
     membership = Membership.objects.get(user__email="newbie@acme.example")
     assert (membership.organisation, membership.role) == (world.client_org, Role.CONTRIBUTOR)
@@ -96,7 +98,9 @@ def test_expired_invitation_is_refused(world: World, django_capture_on_commit_ca
 
 
 def test_only_admins_invite(world: World):
-    response = client_for(world.client_manager).post(reverse("accounts:members"), {"email": "x@y.example", "role": "viewer"})
+    response = client_for(world.client_manager).post(
+        reverse("accounts:members"), {"email": "x@y.example", "role": "viewer"}
+    )
     assert response.status_code == 403
     with pytest.raises(PactboardError):
         invitation_create(actor=world.client_manager, organisation=world.client_org, email="x@y.example", role="viewer")

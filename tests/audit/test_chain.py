@@ -25,8 +25,14 @@ def _append(n: int) -> list[AuditEvent]:
     for i in range(n):
         with transaction.atomic():
             events.append(
-                audit_record(actor=None, organisation=None, action="test.event", object_type="thing", object_id=i,
-                             after={"i": i, "amount": "12.50"})
+                audit_record(
+                    actor=None,
+                    organisation=None,
+                    action="test.event",
+                    object_type="thing",
+                    object_id=i,
+                    after={"i": i, "amount": "12.50"},
+                )
             )
     return events
 
@@ -43,9 +49,17 @@ def test_events_chain_from_genesis_with_independently_computed_hashes():
     content = {
         "seq": 1,
         "occurred_at": first.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_id": None, "actor_email": "", "organisation_id": None, "organisation_name": "",
-        "engagement_id": None, "action": "test.event", "object_type": "thing", "object_id": "0",
-        "object_repr": "", "before": None, "after": {"amount": "12.50", "i": 0},
+        "actor_id": None,
+        "actor_email": "",
+        "organisation_id": None,
+        "organisation_name": "",
+        "engagement_id": None,
+        "action": "test.event",
+        "object_type": "thing",
+        "object_id": "0",
+        "object_repr": "",
+        "before": None,
+        "after": {"amount": "12.50", "i": 0},
     }
     payload = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert first.hash == hashlib.sha256((GENESIS_HASH + "\n" + payload).encode()).hexdigest()
@@ -111,9 +125,19 @@ def test_verify_names_an_edited_event():
 def test_verify_names_an_edit_that_also_rewrote_the_hash():
     events = _append(4)
     forged_content = event_content(
-        seq=2, occurred_at=events[1].occurred_at, actor_id=None, actor_email="", organisation_id=None,
-        organisation_name="", engagement_id=None, action="test.event", object_type="thing", object_id="1",
-        object_repr="", before=None, after={"i": 1, "amount": "0.00"},
+        seq=2,
+        occurred_at=events[1].occurred_at,
+        actor_id=None,
+        actor_email="",
+        organisation_id=None,
+        organisation_name="",
+        engagement_id=None,
+        action="test.event",
+        object_type="thing",
+        object_id="1",
+        object_repr="",
+        before=None,
+        after={"i": 1, "amount": "0.00"},
     )
     forged_hash = event_hash(prev_hash=events[0].hash, content=forged_content)
     _tamper(

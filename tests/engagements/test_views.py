@@ -203,8 +203,15 @@ def test_objective_create_and_smart_message(world: World):
     c = client_for(world.client_manager)
     response = c.post(
         reverse("engagements:objective_create", args=[world.engagement.pk]),
-        {"horizon": "long", "statement": "Raise CSAT", "measure": "CSAT", "target": "88 %", "deadline": "2027-06-30",
-         "owner": world.provider_manager.user.pk, "relevance": "Loyalty"},
+        {
+            "horizon": "long",
+            "statement": "Raise CSAT",
+            "measure": "CSAT",
+            "target": "88 %",
+            "deadline": "2027-06-30",
+            "owner": world.provider_manager.user.pk,
+            "relevance": "Loyalty",
+        },
     )
     assert response.status_code == 302
     objective = Objective.objects.get(statement="Raise CSAT")
@@ -225,13 +232,15 @@ def test_objective_owner_must_be_a_party(world: World):
 
 def test_profile_is_edited_by_provider_and_read_by_its_clients_only(world: World):
     c = client_for(world.provider_manager)
-    response = c.post(reverse("engagements:profile_edit"), {"expertise": "Retail support\nReturns", "locations": "Porto"})
+    response = c.post(
+        reverse("engagements:profile_edit"), {"expertise": "Retail support\nReturns", "locations": "Porto"}
+    )
     assert response.status_code == 302
     profile = ProviderProfile.objects.get(organisation=world.provider_org)
     assert profile.lines(profile.expertise) == ["Retail support", "Returns"]
-    assert "Porto" in client_for(world.client_manager).get(
-        reverse("engagements:detail", args=[world.engagement.pk])
-    ).text
+    assert (
+        "Porto" in client_for(world.client_manager).get(reverse("engagements:detail", args=[world.engagement.pk])).text
+    )
     # A client may not edit a provider's profile.
     assert client_for(world.client_manager).get(reverse("engagements:profile_edit")).status_code == 403
     from pactboard.engagements.selectors import provider_profile_for
