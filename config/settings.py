@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "pactboard.accounts",
     "pactboard.audit",
     "pactboard.engagements",
+    "pactboard.kpis",
     "pactboard.api",
 ]
 

@@ -22,7 +22,7 @@ PASSWORD = "correct-horse-battery-staple"
 
 @pytest.fixture(autouse=True)
 def _audit_guard(request):
-    """Keep the audit trail's database guard in place, lifting it only for the flush after transactional tests."""
+    """Keep the database guards in place, lifting them only for the flush after transactional tests."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
         {"live_server", "transactional_db"} & set(request.fixturenames)
@@ -32,7 +32,7 @@ def _audit_guard(request):
         return
     from django.db import connection
 
-    from pactboard.audit.guard import guard_install, guard_remove
+    from pactboard.core.dbguard import guard_install, guard_remove
 
     request.getfixturevalue("transactional_db" if transactional else "db")
     guard_install(connection)
@@ -93,7 +93,7 @@ def world(db: None) -> World:
     engagement = make_engagement(client_org, provider_org, "Acme support")
     other_engagement = make_engagement(other_client, other_provider, "Globex back office")
     objective = Objective.objects.create(
-        engagement=engagement, statement="Resolve more issues at first contact", measure="FCR", target="75 %"
+        engagement=engagement, key="fcr", statement="Resolve more issues at first contact", measure="FCR", target="75 %"
     )
     return World(
         client_org=client_org,

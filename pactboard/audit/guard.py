@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pactboard.core import dbguard
+from pactboard.core.dbguard import Guard, guard_register
+
 SQLITE_INSTALL = [
     """CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_auditevent
        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;""",
@@ -30,19 +33,20 @@ POSTGRESQL_REMOVE = [
     "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;",
 ]
 
-_INSTALL = {"sqlite": SQLITE_INSTALL, "postgresql": POSTGRESQL_INSTALL}
-_REMOVE = {"sqlite": SQLITE_REMOVE, "postgresql": POSTGRESQL_REMOVE}
+AUDIT_GUARD = guard_register(
+    Guard(
+        name="audit",
+        install={"sqlite": SQLITE_INSTALL, "postgresql": POSTGRESQL_INSTALL},
+        remove={"sqlite": SQLITE_REMOVE, "postgresql": POSTGRESQL_REMOVE},
+    )
+)
 
 
 def guard_install(connection: Any) -> None:
-    """Create the append-only triggers (idempotent)."""
-    with connection.cursor() as cursor:
-        for sql in _INSTALL.get(connection.vendor, []):
-            cursor.execute(sql)
+    """Create the audit trail's append-only triggers (idempotent)."""
+    dbguard.guard_install(connection, AUDIT_GUARD.name)
 
 
 def guard_remove(connection: Any) -> None:
-    """Drop the append-only triggers (for database maintenance; the trail stays verifiable)."""
-    with connection.cursor() as cursor:
-        for sql in _REMOVE.get(connection.vendor, []):
-            cursor.execute(sql)
+    """Drop them (for database maintenance; the trail stays verifiable)."""
+    dbguard.guard_remove(connection, AUDIT_GUARD.name)

@@ -121,6 +121,9 @@ class Objective(TimeStampedModel):
         LONG = "long", "Long-term"
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="objectives")
+    key = models.SlugField(
+        max_length=60, help_text="Short name that KPIs and engagement documents use to refer to the objective."
+    )
     horizon = models.CharField(max_length=5, choices=Horizon.choices, default=Horizon.SHORT)
     statement = models.CharField(max_length=300, help_text="The goal in one sentence.")
     measure = models.CharField(max_length=200, blank=True, help_text="Specific / measurable: what is measured.")
@@ -136,6 +139,7 @@ class Objective(TimeStampedModel):
 
     class Meta:
         ordering = ["engagement", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["engagement", "key"], name="objective_key_unique")]
 
     def __str__(self) -> str:
         return self.statement

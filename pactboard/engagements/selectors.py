@@ -10,6 +10,7 @@ from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.errors import not_found
 from pactboard.engagements.models import Engagement, Objective, ProviderProfile
 from pactboard.engagements.smart import SmartGap, objective_smart_check
+from pactboard.kpis.selectors import objective_kpi_counts
 
 
 def engagement_list(*, membership: Membership | None, status: str | None = None) -> QuerySet[Engagement]:
@@ -49,12 +50,6 @@ class ObjectiveRow:
     @property
     def is_smart(self) -> bool:
         return not self.gaps
-
-
-def objective_kpi_counts(*, objective_ids: list[int]) -> dict[int, int]:
-    """How many KPIs are linked to each objective."""
-    # KPI definitions arrive with the KPI app; until then no objective can be linked to one.
-    return dict.fromkeys(objective_ids, 0)
 
 
 def objectives_with_smart_check(*, engagement: Engagement) -> list[ObjectiveRow]:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils.text import slugify
 
 from pactboard.accounts.models import Membership, Organisation, Role
 from pactboard.accounts.services import invitation_create, organisation_create
@@ -30,7 +31,7 @@ ENGAGEMENT_FIELDS = (
     "status",
     "max_active_kpis",
 )
-OBJECTIVE_FIELDS = ("horizon", "statement", "measure", "target", "deadline", "owner", "relevance", "position")
+OBJECTIVE_FIELDS = ("key", "horizon", "statement", "measure", "target", "deadline", "owner", "relevance", "position")
 PROFILE_FIELDS = ("summary", "expertise", "resources", "locations", "certifications", "limitations")
 
 
@@ -195,6 +196,20 @@ def _check_owner(engagement: Engagement, owner: Any) -> None:
         raise invalid("The owner must be a member of the client or the provider.", location="owner")
 
 
+def _objective_key(engagement: Engagement, wanted: str, statement: str) -> str:
+    """The objective's key: the one asked for (must be free), or one made from the statement."""
+    taken = set(engagement.objectives.values_list("key", flat=True))
+    if wanted:
+        if wanted in taken:
+            raise invalid(f"Another objective of this engagement already has the key {wanted!r}.", location="key")
+        return wanted
+    base = slugify(statement)[:50].strip("-") or "objective"
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
 def objective_create(*, actor: Membership, engagement: Engagement, **fields: Any) -> Objective:
     """Add an objective to an engagement."""
     _require_objective_editor(actor, engagement)
@@ -203,6 +218,7 @@ def objective_create(*, actor: Membership, engagement: Engagement, **fields: Any
         raise invalid(f"Unknown objective fields: {', '.join(sorted(unknown))}.")
     _check_owner(engagement, fields.get("owner"))
     with transaction.atomic():
+        fields["key"] = _objective_key(engagement, fields.get("key") or "", fields.get("statement") or "")
         if "position" not in fields:
             fields["position"] = engagement.objectives.count()
         objective = Objective(engagement=engagement, **fields)

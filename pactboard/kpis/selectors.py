@@ -1,0 +1,230 @@
+"""Reads for KPI agreements. Every query starts from ``visible_to`` of the actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from pactboard.accounts.models import Membership
+from pactboard.core.errors import not_found
+from pactboard.engagements.models import Engagement
+from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
+from pactboard.kpis.content import VersionDiff, content_diff
+from pactboard.kpis.models import (
+    AgreementVersion,
+    CustomKpi,
+    Milestone,
+    Signature,
+    VersionKpi,
+    VersionKpiObjective,
+)
+from pactboard.scoring import KpiTerms
+from pactboard.scoring import Milestone as TermsMilestone
+
+Status = AgreementVersion.Status
+
+
+def version_kpis(*, version: AgreementVersion) -> QuerySet[VersionKpi]:
+    """A version's KPIs with milestones and objective links, in two extra queries whatever their number."""
+    return (
+        VersionKpi.objects.filter(version=version)
+        .prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.order_by("date")),
+            "objective_links__objective",
+        )
+        .order_by("position", "id")
+    )
+
+
+def kpi_content(kpi: VersionKpi) -> dict[str, Any]:
+    return {
+        "code": kpi.code,
+        "name": kpi.name,
+        "catalogue_code": kpi.catalogue_code,
+        "category": kpi.category,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "definition": kpi.definition,
+        "period": kpi.period,
+        "target": kpi.target,
+        "amber": kpi.amber,
+        "stretch": kpi.stretch,
+        "weight": kpi.weight,
+        "baseline_value": kpi.baseline_value,
+        "baseline_period": kpi.baseline_period,
+        "baseline_source": kpi.baseline_source,
+        "source": kpi.source,
+        "dataset": kpi.dataset,
+        "formula": kpi.formula,
+        "row_filter": kpi.row_filter,
+        "min_value": kpi.min_value,
+        "max_value": kpi.max_value,
+        "active": kpi.active,
+        "objectives": sorted(link.objective.key for link in kpi.objective_links.all()),
+        "milestones": [
+            {"date": m.date, "target": m.target, "amber": m.amber, "stretch": m.stretch, "note": m.note}
+            for m in kpi.milestones.all()
+        ],
+    }
+
+
+def version_content(*, version: AgreementVersion) -> dict[str, Any]:
+    """What a version says: the content that is hashed, signed, diffed and exported."""
+    return {
+        "effective_from": version.effective_from,
+        "max_active_kpis": version.max_active_kpis,
+        "kpis": [kpi_content(k) for k in version_kpis(version=version)],
+    }
+
+
+def version_list(*, membership: Membership | None, engagement: Engagement) -> QuerySet[AgreementVersion]:
+    return (
+        AgreementVersion.objects.visible_to(membership)
+        .filter(engagement=engagement)
+        .select_related("proposed_by_org", "created_by_org")
+        .prefetch_related("signatures__organisation", "signatures__signer")
+        .annotate(kpi_count=Count("kpis"))
+        .order_by("-number")
+    )
+
+
+def version_get(*, membership: Membership | None, version_id: int) -> AgreementVersion:
+    version = (
+        AgreementVersion.objects.visible_to(membership)
+        .select_related("engagement__client", "engagement__provider", "proposed_by_org", "based_on")
+        .filter(pk=version_id)
+        .first()
+    )
+    if version is None:
+        raise not_found("No such agreement version.")
+    return version
+
+
+def version_kpi_get(*, membership: Membership | None, kpi_id: int) -> VersionKpi:
+    kpi = (
+        VersionKpi.objects.filter(version__in=AgreementVersion.objects.visible_to(membership))
+        .select_related("version__engagement")
+        .filter(pk=kpi_id)
+        .first()
+    )
+    if kpi is None:
+        raise not_found("No such KPI.")
+    return kpi
+
+
+def version_in_force(*, engagement: Engagement, on: date) -> AgreementVersion | None:
+    """The agreed version in force on a day: the latest effective date on or before it (then the highest number)."""
+    return (
+        AgreementVersion.objects.filter(engagement=engagement, status=Status.AGREED, effective_from__lte=on)
+        .order_by("-effective_from", "-number")
+        .first()
+    )
+
+
+def version_current(*, engagement: Engagement) -> AgreementVersion | None:
+    """The newest version still in play (draft, proposed or agreed)."""
+    return (
+        AgreementVersion.objects.filter(
+            engagement=engagement, status__in=[Status.DRAFT, Status.PROPOSED, Status.AGREED]
+        )
+        .order_by("-number")
+        .first()
+    )
+
+
+def versions_awaiting_signature(*, membership: Membership) -> QuerySet[AgreementVersion]:
+    """Proposals of the actor's engagements that the actor's organisation has not signed yet."""
+    return (
+        AgreementVersion.objects.visible_to(membership)
+        .filter(status=Status.PROPOSED)
+        .exclude(signatures__organisation_id=membership.organisation_id)
+        .select_related("engagement", "proposed_by_org")
+        .order_by("proposed_at")
+    )
+
+
+@dataclass(frozen=True)
+class KpiCountWarning:
+    active: int
+    limit: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.active} active KPIs: more than the {self.limit} this engagement aims for. "
+            "Too many KPIs dilute attention; consider retiring or merging some."
+        )
+
+
+def version_kpi_count_warning(*, version: AgreementVersion) -> KpiCountWarning | None:
+    """A warning (never a refusal) when a version carries more active KPIs than its limit."""
+    active = version.kpis.filter(active=True).count()
+    return KpiCountWarning(active, version.max_active_kpis) if active > version.max_active_kpis else None
+
+
+def version_terms(*, version: AgreementVersion) -> list[KpiTerms]:
+    """The scoring terms of a version's active KPIs (pure values for pactboard.scoring)."""
+    return [
+        KpiTerms(
+            code=k.code,
+            direction=k.direction,  # type: ignore[arg-type]
+            target=k.target,
+            amber=k.amber,
+            stretch=k.stretch,
+            weight=k.weight,
+            milestones=tuple(
+                TermsMilestone(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch)
+                for m in k.milestones.all()
+            ),
+        )
+        for k in version_kpis(version=version)
+        if k.active
+    ]
+
+
+def version_diff(*, before: AgreementVersion, after: AgreementVersion) -> VersionDiff:
+    return content_diff(version_content(version=before), version_content(version=after))
+
+
+def version_signatures(*, version: AgreementVersion) -> QuerySet[Signature]:
+    return version.signatures.select_related("organisation", "signer").order_by("signed_at")
+
+
+def objective_kpi_counts(*, objective_ids: list[int]) -> dict[int, int]:
+    """How many KPIs of its engagement's current version (draft, proposed or agreed) measure each objective."""
+    counts = dict.fromkeys(objective_ids, 0)
+    if not objective_ids:
+        return counts
+    engagement_ids = set(Engagement.objects.filter(objectives__id__in=objective_ids).values_list("id", flat=True))
+    newest: dict[int, tuple[int, int]] = {}
+    for version_id, engagement_id, number in AgreementVersion.objects.filter(
+        engagement_id__in=engagement_ids, status__in=[Status.DRAFT, Status.PROPOSED, Status.AGREED]
+    ).values_list("id", "engagement_id", "number"):
+        if engagement_id not in newest or number > newest[engagement_id][1]:
+            newest[engagement_id] = (version_id, number)
+    current_ids = [v[0] for v in newest.values()]
+    rows = (
+        VersionKpiObjective.objects.filter(version_kpi__version_id__in=current_ids, objective_id__in=objective_ids)
+        .values("objective_id")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["objective_id"]] = row["n"]
+    return counts
+
+
+def catalogue_entries(*, membership: Membership | None, query: str = "") -> tuple[list[CatalogueKpi], list[CustomKpi]]:
+    """Standard KPIs and the actor organisation's custom KPIs matching ``query``."""
+    text = query.strip().lower()
+    standard = [
+        k
+        for k in CATALOGUE
+        if not text or text in f"{k.code} {k.name} {k.definition} {k.category} {' '.join(k.aliases)}".lower()
+    ]
+    custom = CustomKpi.objects.visible_to(membership)
+    if text:
+        custom = custom.filter(Q(code__icontains=text) | Q(name__icontains=text) | Q(definition__icontains=text))
+    return standard, list(custom)
