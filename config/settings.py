@@ -181,6 +181,8 @@ def _database() -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
+        # A file, not the shared in-memory database, so that tests see real locking between connections.
+        "TEST": {"NAME": str(DATA_DIR / "test-pactboard.sqlite3")},
     }
 
 

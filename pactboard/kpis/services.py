@@ -210,7 +210,7 @@ def _clean_kpi_fields(
         errors.append(ErrorDetail("Set the target.", "target"))
     weight = data.get("weight", Decimal("1"))
     data["weight"] = weight if weight is not None else Decimal("1")
-    if not errors:
+    if data.get("direction") in ("higher", "lower") and data.get("target") is not None:
         errors.extend(
             kpi_terms_check(
                 code=code,
