@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -110,6 +111,7 @@ INSTALLED_APPS = [
     "pactboard.audit",
     "pactboard.engagements",
     "pactboard.kpis",
+    "pactboard.measurements",
     "pactboard.api",
 ]
 
@@ -181,8 +183,9 @@ def _database() -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
-        # A file, not the shared in-memory database, so that tests see real locking between connections.
-        "TEST": {"NAME": str(DATA_DIR / "test-pactboard.sqlite3")},
+        # A file, not the shared in-memory database, so that tests see real locking between connections;
+        # one per test process, so that parallel runs never share it.
+        "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"pactboard-test-{os.getpid()}.sqlite3")},
     }
 
 

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from pactboard.api.auth import TokenAuth
 from pactboard.core.errors import HTTP_STATUS, PactboardError
 from pactboard.engagements.api import router as engagements_router
+from pactboard.measurements.api import router as measurements_router
 
 api = NinjaAPI(
     title="Pactboard API",
@@ -24,3 +25,5 @@ def pactboard_error(request: HttpRequest, exc: PactboardError) -> HttpResponse:
 
 
 api.add_router("/engagements", engagements_router)
+api.add_router("", "pactboard.kpis.api.router")
+api.add_router("/engagements", measurements_router)

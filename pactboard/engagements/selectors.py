@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from pactboard.accounts.models import Membership, Organisation
-from pactboard.core.errors import not_found
+from pactboard.core.errors import invalid, not_found
 from pactboard.engagements.models import Engagement, Objective, ProviderProfile
 from pactboard.engagements.smart import SmartGap, objective_smart_check
 from pactboard.kpis.selectors import objective_kpi_counts
@@ -96,3 +96,17 @@ def provider_organisations(*, membership: Membership) -> QuerySet[Organisation]:
         .distinct()
         .order_by("name")
     )
+
+
+def engagement_lookup(*, ref: str) -> Engagement:
+    """An engagement by id or exact name, for operators' commands (no tenant scope: the CLI is the operator)."""
+    qs = Engagement.objects.select_related("client", "provider")
+    found = qs.filter(pk=int(ref)).first() if ref.isdigit() else None
+    if found is None:
+        matches = list(qs.filter(name=ref)[:2])
+        if len(matches) > 1:
+            raise invalid(f"Several engagements are named {ref!r}: give its id instead.")
+        found = matches[0] if matches else None
+    if found is None:
+        raise not_found(f"No engagement with id or name {ref!r}.")
+    return found

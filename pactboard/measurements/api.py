@@ -1,0 +1,151 @@
+"""REST endpoints: push a batch of values (idempotent), read values and their history, scorecards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.core.periods import Period
+from pactboard.engagements.selectors import engagement_get
+from pactboard.measurements import selectors, services
+from pactboard.measurements.models import IdempotencyKey
+
+router = Router(tags=["measurements"])
+
+
+class ValueIn(Schema):
+    kpi: str
+    period: str
+    value: Decimal
+    note: str = ""
+
+
+class BatchIn(Schema):
+    values: list[ValueIn]
+    reason: str = ""
+
+
+class BatchOut(Schema):
+    created: int
+    revised: int
+    unchanged: int
+
+
+class RevisionOut(Schema):
+    number: int
+    value: Decimal
+    source: str
+    note: str
+    reason: str
+    recorded_by: str | None
+    recorded_at: datetime
+    file_sha256: str
+    dataset: str | None
+    dataset_version: int | None
+    formula: str
+
+
+class MeasurementOut(Schema):
+    id: int
+    kpi: str
+    period: str
+    value: Decimal
+    source: str
+    revisions: list[RevisionOut]
+
+
+@router.post("/{engagement_id}/measurements", response={200: BatchOut, 201: BatchOut})
+def push_values(request: HttpRequest, engagement_id: int, payload: BatchIn) -> Status:
+    """Record a batch of values, all or nothing. Send an `Idempotency-Key` header to make retries safe."""
+    membership = request.membership  # type: ignore[attr-defined]
+    engagement = engagement_get(membership=membership, engagement_id=engagement_id)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    body_hash = hashlib.sha256(json.dumps(payload.dict(), default=str, sort_keys=True).encode()).hexdigest()
+    if key:
+        done = IdempotencyKey.objects.filter(organisation_id=membership.organisation_id, key=key).first()
+        if done is not None:
+            if done.request_sha256 != body_hash:
+                raise PactboardError(
+                    "This Idempotency-Key was used for a different batch: use a new key for new data.", kind="conflict"
+                )
+            return Status(done.status_code, done.response)
+    rows, errors = [], []
+    for i, v in enumerate(payload.values):
+        try:
+            period = Period.parse(v.period, location=f"values[{i}].period")
+        except PactboardError as exc:
+            errors.extend(exc.details or [ErrorDetail(exc.message, f"values[{i}].period")])
+            continue
+        rows.append(
+            services.ValueRow(kpi_code=v.kpi, period=period, value=v.value, note=v.note, location=f"values[{i}]")
+        )
+    if errors:
+        raise PactboardError("The batch was refused; nothing was written.", errors)
+    with transaction.atomic():
+        result = services.values_push(actor=membership, engagement=engagement, rows=rows, reason=payload.reason)
+        body = {"created": result.created, "revised": result.revised, "unchanged": result.unchanged}
+        status = 201 if result.created or result.revised else 200
+        if key:
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(
+                        organisation_id=membership.organisation_id,
+                        key=key,
+                        request_sha256=body_hash,
+                        response=body,
+                        status_code=status,
+                    )
+            except IntegrityError:
+                raise PactboardError(
+                    "A request with this Idempotency-Key is being processed; retry.", kind="conflict"
+                ) from None
+    return Status(status, body)
+
+
+@router.get("/{engagement_id}/measurements", response=list[MeasurementOut])
+def list_values(request: HttpRequest, engagement_id: int, kpi: str | None = None) -> list[dict[str, object]]:
+    """Values of an engagement (optionally one KPI) with every revision and its source."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+    return [
+        {
+            "id": m.pk,
+            "kpi": m.kpi_code,
+            "period": Period(m.period_kind, m.period_start).label,  # type: ignore[arg-type]
+            "value": m.value,
+            "source": m.source,
+            "revisions": [
+                {
+                    "number": r.number,
+                    "value": r.value,
+                    "source": r.source,
+                    "note": r.note,
+                    "reason": r.reason,
+                    "recorded_by": r.recorded_by.email if r.recorded_by else None,
+                    "recorded_at": r.recorded_at,
+                    "file_sha256": r.file_sha256,
+                    "dataset": r.dataset_version.dataset.name if r.dataset_version else None,
+                    "dataset_version": r.dataset_version.number if r.dataset_version else None,
+                    "formula": r.formula,
+                }
+                for r in m.revisions.all()
+            ],
+        }
+        for m in selectors.measurements_with_history(engagement=engagement, kpi_code=kpi)
+    ]
+
+
+@router.get("/{engagement_id}/scorecard")
+def get_scorecard(request: HttpRequest, engagement_id: int, period: str) -> dict[str, object]:
+    """The scorecard of one period: each KPI's value, target in force, status and attainment, and the score."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+    return selectors.scorecard_as_dict(
+        selectors.scorecard_for_period(engagement=engagement, period=Period.parse(period))
+    )

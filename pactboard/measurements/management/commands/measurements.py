@@ -1,0 +1,71 @@
+"""`pactboard measurements verify|import ...`: recompute every value; import a file of values."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from pactboard.accounts.models import Membership
+from pactboard.core.errors import PactboardError
+from pactboard.engagements.selectors import engagement_lookup
+from pactboard.measurements.models import ImportBatch
+from pactboard.measurements.selectors import measurements_verify
+from pactboard.measurements.services import import_batch_start, values_import_run
+
+
+class Command(BaseCommand):
+    help = "Measurements: `verify ENGAGEMENT` recomputes every value; `import ENGAGEMENT FILE --as EMAIL` loads values."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        verify = sub.add_parser("verify", help="recompute every value from its recorded source and report mismatches")
+        verify.add_argument("engagement", help="engagement id or exact name")
+        imp = sub.add_parser("import", help="import a CSV or XLSX file of values (kpi, period, value, note)")
+        imp.add_argument("engagement", help="engagement id or exact name")
+        imp.add_argument("file", type=Path)
+        imp.add_argument("--as", dest="actor", required=True, help="e-mail of the member who sends the file")
+        imp.add_argument("--reason", default="", help="why values already recorded are corrected, if any are")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            engagement = engagement_lookup(ref=options["engagement"])
+        except PactboardError as exc:
+            raise CommandError(str(exc)) from None
+        if options["action"] == "verify":
+            checked, mismatches = measurements_verify(engagement=engagement)
+            for m in mismatches:
+                self.stderr.write(
+                    f"MISMATCH {m.kpi_code} {m.period}: stored {m.stored}, recomputed {m.recomputed} ({m.detail})"
+                )
+            if mismatches:
+                raise CommandError(f"{len(mismatches)} of {checked} values do not match their source.")
+            self.stdout.write(self.style.SUCCESS(f"All {checked} values of {engagement.name} match their source."))
+            return
+        actor = (
+            Membership.objects.select_related("user", "organisation")
+            .filter(
+                user__email=options["actor"].lower(), organisation_id__in=[engagement.client_id, engagement.provider_id]
+            )
+            .first()
+        )
+        if actor is None:
+            raise CommandError(f"{options['actor']} is not a member of either party of {engagement.name}.")
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        try:
+            batch = import_batch_start(
+                actor=actor, engagement=engagement, kind=ImportBatch.Kind.VALUES, source=path, file_name=path.name
+            )
+        except PactboardError as exc:
+            raise CommandError(str(exc)) from None
+        batch = values_import_run(batch_id=batch.pk, reason=options["reason"])
+        if batch.status != ImportBatch.Status.DONE:
+            for error in batch.errors:
+                where = f"{error['location']}: " if error.get("location") else ""
+                self.stderr.write(f"{where}{error['message']}")
+            raise CommandError(f"{batch.message} ({len(batch.errors)} problems listed above)")
+        self.stdout.write(self.style.SUCCESS(batch.message))
