@@ -145,7 +145,8 @@ def test_verify_recomputes_formula_values_and_reports_an_altered_one(world: Worl
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE measurements_revision SET value = 80 WHERE measurement_id IN "
-            "(SELECT id FROM measurements_measurement WHERE kpi_code = 'first_contact_resolution' AND period_start = '2026-10-01')"
+            "(SELECT id FROM measurements_measurement WHERE kpi_code = 'first_contact_resolution'"
+            " AND period_start = '2026-10-01')"
         )
         cursor.execute(
             "UPDATE measurements_measurement SET value = 80 WHERE kpi_code = 'first_contact_resolution'"
