@@ -35,6 +35,7 @@ from pactboard.kpis.models import (
 from pactboard.kpis.selectors import version_content
 from pactboard.measurements.formulas import formula_compile
 from pactboard.measurements.schema import STANDARD_SCHEMAS
+from pactboard.measurements.selectors import dataset_schema_for
 from pactboard.scoring import Milestone as TermsMilestone
 from pactboard.scoring import kpi_terms_check
 
@@ -123,9 +124,18 @@ def _copy_kpis(source: AgreementVersion, target: AgreementVersion) -> None:
 
 
 def version_draft_start(
-    *, actor: Membership, engagement: Engagement, based_on: AgreementVersion | None = None, note: str = ""
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    based_on: AgreementVersion | None = None,
+    note: str = "",
+    empty: bool = False,
 ) -> AgreementVersion:
-    """Open a new draft of the engagement's KPI set, copied from ``based_on`` (or the newest agreed version)."""
+    """Open a new draft of the engagement's KPI set, copied from ``based_on`` (or the newest agreed version).
+
+    With ``empty`` the draft starts with no KPIs (an engagement document supplies them) and the
+    engagement's KPI limit; ``based_on`` still records which version it follows.
+    """
     _require_party_manager(actor, engagement)
     with transaction.atomic():
         locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
@@ -145,11 +155,11 @@ def version_draft_start(
             number=number,
             based_on=based_on,
             note=note,
-            max_active_kpis=based_on.max_active_kpis if based_on else locked.max_active_kpis,
+            max_active_kpis=based_on.max_active_kpis if based_on and not empty else locked.max_active_kpis,
             created_by=actor.user,
             created_by_org=actor.organisation,
         )
-        if based_on is not None:
+        if based_on is not None and not empty:
             _copy_kpis(based_on, version)
         _audit(
             actor,
@@ -243,7 +253,7 @@ def _clean_kpi_fields(
     data["source"] = source
     if source == DataSource.DATASET or data.get("formula"):
         dataset = data.get("dataset") or ""
-        schema = STANDARD_SCHEMAS.get(dataset)
+        schema = dataset_schema_for(engagement=version.engagement, name=dataset)
         if schema is None:
             errors.append(
                 ErrorDetail(f"unknown dataset {dataset!r}: use one of {', '.join(sorted(STANDARD_SCHEMAS))}", "dataset")

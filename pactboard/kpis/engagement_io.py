@@ -1,0 +1,480 @@
+"""Engagement documents in and out: export an engagement as YAML, validate one, import one as a new version.
+
+An import is one transaction through the existing services: the engagement (and a missing
+provider organisation) is created or brought up to date, objectives are upserted by key, a new
+empty draft receives the document's KPIs, and ``--as-agreed`` records it as signed by both
+parties. Any failure leaves nothing written. ``pactboard.kpis.document`` holds the format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import transaction
+from pydantic import ValidationError
+
+from pactboard.accounts.models import Membership, Organisation, User
+from pactboard.accounts.services import organisation_create
+from pactboard.audit.services import audit_record
+from pactboard.core.errors import ErrorDetail, PactboardError, invalid, not_found
+from pactboard.engagements.models import Engagement, Objective
+from pactboard.engagements.selectors import engagement_list
+from pactboard.engagements.services import engagement_create, engagement_update, objective_create, objective_update
+from pactboard.kpis.content import content_hash
+from pactboard.kpis.document import (
+    KPI_FIELD_PATHS,
+    AgreementSpec,
+    Document,
+    EngagementSpec,
+    ObjectiveSpec,
+    document_dump,
+    document_load,
+    kpi_fields,
+    kpi_spec_from_content,
+)
+from pactboard.kpis.models import AgreementVersion
+from pactboard.kpis.selectors import version_content, version_current
+from pactboard.kpis.services import MilestoneSpec, version_draft_start, version_kpi_add, version_record_as_agreed
+
+__all__ = [
+    "engagement_document",
+    "engagement_document_export",
+    "engagement_document_import",
+    "engagement_document_validate",
+    "engagement_find",
+    "engagement_version_get",
+    "membership_by_email",
+]
+
+# Engagement terms a document sets, beyond the name and the parties that identify the engagement.
+_TERMS = (
+    "scope",
+    "start_date",
+    "end_date",
+    "currency",
+    "monthly_fee",
+    "time_zone",
+    "review_cadence",
+    "report_cadence",
+    "max_active_kpis",
+)
+_OBJECTIVE_TERMS = ("horizon", "statement", "measure", "target", "deadline", "relevance")
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def engagement_find(*, reference: str) -> Engagement:
+    """An engagement by id or exact name, for operators at the command line (no tenant scoping)."""
+    qs = Engagement.objects.select_related("client", "provider")
+    if reference.isdigit():
+        found = qs.filter(pk=int(reference)).first()
+        if found is not None:
+            return found
+    matches = list(qs.filter(name=reference).order_by("pk"))
+    if not matches:
+        raise not_found(f"No engagement has the id or name {reference!r}.")
+    if len(matches) > 1:
+        listed = "; ".join(f"#{e.pk} {e.client} / {e.provider}" for e in matches)
+        raise invalid(f"Several engagements are named {reference!r} ({listed}): give the id instead.")
+    return matches[0]
+
+
+def engagement_version_get(*, engagement: Engagement, number: int) -> AgreementVersion:
+    """Version ``number`` of the engagement."""
+    version = AgreementVersion.objects.filter(engagement=engagement, number=number).first()
+    if version is None:
+        raise not_found(f"{engagement.name} has no version {number}.")
+    return version
+
+
+def membership_by_email(*, email: str, organisation_names: Sequence[str]) -> Membership:
+    """The membership of the user with ``email`` in the first of the named organisations they belong to."""
+    memberships = {
+        m.organisation.name: m
+        for m in Membership.objects.select_related("user", "organisation").filter(
+            user__email=email.strip().lower(), organisation__name__in=list(organisation_names)
+        )
+    }
+    for name in organisation_names:
+        if name in memberships:
+            return memberships[name]
+    raise not_found(f"{email} is not a member of {' or '.join(organisation_names)}.")
+
+
+def engagement_document(*, engagement: Engagement, version: AgreementVersion | None = None) -> Document:
+    """The engagement, its objectives and a version's KPI set (default: the newest in play) as a document."""
+    if version is None:
+        version = version_current(engagement=engagement)
+    elif version.engagement_id != engagement.pk:
+        raise invalid("That version belongs to another engagement.")
+    objectives = engagement.objectives.select_related("owner").order_by("position", "id")
+    content = version_content(version=version) if version is not None else {"kpis": []}
+    problems: list[ErrorDetail] = []
+    # Each part is built on its own, so that stored data the format cannot hold (a control character
+    # typed into a name, say) is named at its path rather than crashing the export.
+    engagement_spec = _part(
+        problems,
+        "engagement",
+        lambda: EngagementSpec(
+            name=engagement.name,
+            client=engagement.client.name,
+            provider=engagement.provider.name,
+            scope=engagement.scope or None,
+            start_date=engagement.start_date,
+            end_date=engagement.end_date,
+            currency=engagement.currency,
+            monthly_fee=engagement.monthly_fee,
+            time_zone=engagement.time_zone,
+            review_cadence=engagement.review_cadence,  # type: ignore[arg-type]
+            report_cadence=engagement.report_cadence,  # type: ignore[arg-type]
+            status=engagement.status,  # type: ignore[arg-type]
+            max_active_kpis=engagement.max_active_kpis,
+        ),
+    )
+    objective_specs = [
+        _part(
+            problems,
+            f"objectives[{i}]",
+            lambda o=o: ObjectiveSpec(  # type: ignore[misc]
+                key=o.key,
+                horizon=o.horizon,
+                statement=o.statement,
+                measure=o.measure or None,
+                target=o.target or None,
+                deadline=o.deadline,
+                owner=o.owner.email if o.owner else None,
+                relevance=o.relevance or None,
+            ),
+        )
+        for i, o in enumerate(objectives)
+    ]
+    kpi_specs = [
+        _part(problems, f"kpis[{i}]", lambda k=k: kpi_spec_from_content(k))  # type: ignore[misc]
+        for i, k in enumerate(content["kpis"])
+    ]
+    agreement = None
+    if version is not None and (version.effective_from is not None or version.note):
+        agreement = _part(
+            problems,
+            "agreement",
+            lambda: AgreementSpec(effective_from=version.effective_from, note=version.note or None),
+        )
+    if problems:
+        raise PactboardError(
+            f"{engagement.name} cannot be written as a document: correct the fields listed in Pactboard first.",
+            problems,
+        )
+    return Document(
+        pactboard=1,
+        engagement=engagement_spec,
+        objectives=objective_specs,
+        kpis=kpi_specs,
+        agreement=agreement,
+    )
+
+
+def _part[T](problems: list[ErrorDetail], prefix: str, build: Callable[[], T]) -> T:
+    """``build()``, its validation errors added to ``problems`` at their paths in the document."""
+    try:
+        return build()
+    except ValidationError as exc:
+        for e in exc.errors():
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"])
+            problems.append(ErrorDetail(str(e["msg"]), prefix + path, e["type"]))
+        return None  # type: ignore[return-value]  # never used: the caller raises when problems is not empty
+
+
+def engagement_document_export(*, engagement: Engagement, version: AgreementVersion | None = None) -> str:
+    """The engagement as a YAML document (the newest version in play unless ``version`` is given)."""
+    return document_dump(engagement_document(engagement=engagement, version=version))
+
+
+def engagement_document_validate(*, text: str) -> Document:
+    """Parse and check a document without touching the database; raise PactboardError listing every problem."""
+    return document_load(text)
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def _refused(details: list[ErrorDetail], message: str | None = None) -> PactboardError:
+    count = f"{len(details)} problem" + ("" if len(details) == 1 else "s")
+    return PactboardError(message or f"The engagement document was refused ({count}); nothing was changed.", details)
+
+
+def _prefixed(exc: PactboardError, prefix: str, paths: dict[str, str] | None = None) -> PactboardError:
+    """A service's error, its locations moved to where the problem sits in the document."""
+    details = exc.details or [ErrorDetail(exc.message)]
+    moved = []
+    for d in details:
+        head, dot, rest = (d.location or "").partition(".")
+        head = (paths or {}).get(head, head)
+        location = prefix + (f".{head}{dot}{rest}" if head else "")
+        moved.append(ErrorDetail(d.message, location, d.code))
+    return PactboardError(f"The engagement document was refused: {exc.message}", moved, kind=exc.kind)
+
+
+@transaction.atomic
+def engagement_document_import(
+    *,
+    text: str,
+    actor: Membership | None,
+    as_agreed: bool = False,
+    client_signer: Membership | None = None,
+    provider_signer: Membership | None = None,
+) -> AgreementVersion:
+    """Import a document as a new draft version of its engagement (created if missing), or as agreed by both.
+
+    ``as_agreed`` records the version as signed by ``client_signer`` and ``provider_signer``
+    outside Pactboard (migrating existing contracts), audited as such. Without it ``actor``, a
+    manager of either party, drafts it. All or nothing: a refused document changes nothing.
+    """
+    document = document_load(text)
+    spec = document.engagement
+    problems: list[ErrorDetail] = []
+    if as_agreed:
+        if client_signer is None:
+            problems.append(ErrorDetail("name the client's signer to import as agreed", "client_signer"))
+        if provider_signer is None:
+            problems.append(ErrorDetail("name the provider's signer to import as agreed", "provider_signer"))
+        if not document.kpis:
+            problems.append(ErrorDetail("add at least one KPI to import the agreement as signed", "kpis"))
+        if document.agreement is None or document.agreement.effective_from is None:
+            problems.append(
+                ErrorDetail("required to import as agreed: the date the signed agreement took effect", "agreement")
+            )
+    elif client_signer is not None or provider_signer is not None:
+        problems.append(ErrorDetail("signers are only for importing as agreed", "client_signer"))
+    actor = actor or client_signer
+    if actor is None:
+        problems.append(ErrorDetail("say who imports the document: a manager of the client or the provider", "actor"))
+    if problems:
+        raise _refused(problems)
+    assert actor is not None
+
+    engagement, provider = _engagement_lookup(document=document, actor=actor, problems=problems)
+    for role, signer, name in (("client", client_signer, spec.client), ("provider", provider_signer, spec.provider)):
+        if signer is not None and (signer.organisation.name != name or signer.organisation.kind != role):
+            problems.append(ErrorDetail(f"must be a member of the {role}, {name}", f"{role}_signer"))
+        elif signer is not None and not signer.is_manager:
+            problems.append(ErrorDetail(f"must be an administrator or manager of {name}", f"{role}_signer"))
+    owners = _owners(document=document, engagement=engagement, actor=actor, provider=provider, problems=problems)
+    if problems:
+        raise _refused(problems)
+
+    if engagement is None:
+        engagement = _engagement_create(document=document, actor=actor, provider=provider)
+    else:
+        _engagement_bring_up_to_date(document=document, actor=actor, engagement=engagement)
+    objectives = _objectives_upsert(document=document, actor=actor, engagement=engagement, owners=owners)
+    version = _version_create(document=document, actor=actor, engagement=engagement, objectives=objectives)
+    if as_agreed:
+        assert client_signer is not None
+        assert provider_signer is not None
+        assert document.agreement is not None
+        assert document.agreement.effective_from is not None
+        try:
+            version = version_record_as_agreed(
+                version=version,
+                client_signer=client_signer,
+                provider_signer=provider_signer,
+                effective_from=document.agreement.effective_from,
+            )
+        except PactboardError as exc:
+            raise _prefixed(exc, "agreement") from None
+    version.refresh_from_db()
+    audit_record(
+        actor=actor.user,
+        organisation=actor.organisation,
+        action="engagement.import",
+        obj=version,
+        engagement_id=engagement.pk,
+        after={
+            "number": version.number,
+            "status": version.status,
+            "as_agreed": as_agreed,
+            "objectives": [o.key for o in document.objectives],
+            "kpis": [kpi_fields(k)["code"] for k in document.kpis],
+            "content_hash": content_hash(version_content(version=version)),
+        },
+    )
+    return version
+
+
+def _engagement_lookup(
+    *, document: Document, actor: Membership, problems: list[ErrorDetail]
+) -> tuple[Engagement | None, Organisation | None]:
+    """The document's engagement if the actor can see it, and its provider organisation if it exists."""
+    spec = document.engagement
+    found = list(
+        engagement_list(membership=actor).filter(name=spec.name, client__name=spec.client, provider__name=spec.provider)
+    )
+    if len(found) > 1:
+        problems.append(ErrorDetail("several engagements have this name and these parties", "engagement.name"))
+        return None, None
+    if found:
+        return found[0], found[0].provider
+    if actor.organisation.name != spec.client or not actor.organisation.is_client:
+        problems.append(
+            ErrorDetail(
+                f"no engagement {spec.name!r} between {spec.client} and {spec.provider} that you can see; "
+                f"only a manager of {spec.client} can create it (you act for {actor.organisation})",
+                "engagement.client",
+            )
+        )
+    elif not actor.is_manager:
+        problems.append(
+            ErrorDetail(f"only administrators and managers of {spec.client} can create engagements", "engagement")
+        )
+    providers = list(Organisation.objects.filter(name=spec.provider))
+    if any(not o.is_provider for o in providers):
+        problems.append(ErrorDetail(f"{spec.provider} is not a provider organisation", "engagement.provider"))
+    elif len(providers) > 1:
+        problems.append(
+            ErrorDetail(f"several provider organisations are named {spec.provider!r}", "engagement.provider")
+        )
+    return None, providers[0] if len(providers) == 1 else None
+
+
+def _owners(
+    *,
+    document: Document,
+    engagement: Engagement | None,
+    actor: Membership,
+    provider: Organisation | None,
+    problems: list[ErrorDetail],
+) -> dict[str, User]:
+    """Objective owners by e-mail: each must be a member of the client or the provider."""
+    emails = {o.owner.lower() for o in document.objectives if o.owner}
+    if not emails:
+        return {}
+    org_ids = (
+        [engagement.client_id, engagement.provider_id]
+        if engagement is not None
+        else [actor.organisation_id, *([provider.pk] if provider is not None else [])]
+    )
+    users = {
+        m.user.email: m.user
+        for m in Membership.objects.select_related("user").filter(
+            organisation_id__in=org_ids, user__email__in=sorted(emails)
+        )
+    }
+    spec = document.engagement
+    for i, objective in enumerate(document.objectives):
+        if objective.owner and objective.owner.lower() not in users:
+            problems.append(
+                ErrorDetail(
+                    f"{objective.owner} is not a member of {spec.client} or {spec.provider}", f"objectives[{i}].owner"
+                )
+            )
+    return users
+
+
+def _engagement_create(*, document: Document, actor: Membership, provider: Organisation | None) -> Engagement:
+    spec = document.engagement
+    try:
+        if provider is None:
+            provider = organisation_create(name=spec.provider, kind=Organisation.Kind.PROVIDER, actor=actor.user)
+        engagement = engagement_create(
+            actor=actor,
+            provider=provider,
+            name=spec.name,
+            scope=spec.scope or "",
+            start_date=spec.start_date,
+            end_date=spec.end_date,
+            currency=spec.currency,
+            monthly_fee=spec.monthly_fee,
+            review_cadence=spec.review_cadence,
+            report_cadence=spec.report_cadence,
+            time_zone=spec.time_zone,
+            status=spec.status or Engagement.Status.DRAFT,
+        )
+        if engagement.max_active_kpis != spec.max_active_kpis:
+            engagement = engagement_update(actor=actor, engagement=engagement, max_active_kpis=spec.max_active_kpis)
+    except PactboardError as exc:
+        raise _prefixed(exc, "engagement") from None
+    return engagement
+
+
+def _engagement_bring_up_to_date(*, document: Document, actor: Membership, engagement: Engagement) -> None:
+    spec = document.engagement
+    wanted: dict[str, Any] = {name: getattr(spec, name) for name in _TERMS}
+    wanted["scope"] = spec.scope or ""
+    if spec.status is not None:
+        wanted["status"] = spec.status
+    changes = {name: value for name, value in wanted.items() if getattr(engagement, name) != value}
+    if changes:
+        try:
+            engagement_update(actor=actor, engagement=engagement, **changes)
+        except PactboardError as exc:
+            raise _prefixed(exc, "engagement") from None
+
+
+def _objectives_upsert(
+    *, document: Document, actor: Membership, engagement: Engagement, owners: dict[str, User]
+) -> dict[str, Objective]:
+    """Create or update each objective of the document by key; others of the engagement stay as they are.
+
+    Positions follow the document's order, and are only rewritten when that order is not already
+    the stored one: re-importing an export changes nothing, so a provider manager may do it.
+    """
+    ordered = list(engagement.objectives.select_related("owner").order_by("position", "id"))
+    existing = {o.key: o for o in ordered}
+    keys = [spec.key for spec in document.objectives]
+    in_order = all(key in existing for key in keys) and [o.key for o in ordered if o.key in keys] == keys
+    result: dict[str, Objective] = {}
+    for i, spec in enumerate(document.objectives):
+        fields: dict[str, Any] = {
+            "horizon": spec.horizon,
+            "statement": spec.statement,
+            "measure": spec.measure or "",
+            "target": spec.target or "",
+            "deadline": spec.deadline,
+            "relevance": spec.relevance or "",
+            "owner": owners[spec.owner.lower()] if spec.owner else None,
+        }
+        if not in_order:
+            fields["position"] = i
+        current = existing.get(spec.key)
+        try:
+            if current is None:
+                result[spec.key] = objective_create(actor=actor, engagement=engagement, key=spec.key, **fields)
+                continue
+            changes = {name: value for name, value in fields.items() if getattr(current, name) != value}
+            result[spec.key] = objective_update(actor=actor, objective=current, **changes) if changes else current
+        except PactboardError as exc:
+            raise _prefixed(exc, f"objectives[{i}]") from None
+    return result
+
+
+def _version_create(
+    *, document: Document, actor: Membership, engagement: Engagement, objectives: dict[str, Objective]
+) -> AgreementVersion:
+    """A new draft holding exactly the document's KPIs."""
+    agreement = document.agreement or AgreementSpec()
+    try:
+        version = version_draft_start(actor=actor, engagement=engagement, note=agreement.note or "", empty=True)
+    except PactboardError as exc:
+        raise _prefixed(exc, "agreement") from None
+    if agreement.effective_from is not None:
+        # The date the parties intend; proposing may still change it. No service edits a draft's date alone.
+        AgreementVersion.objects.filter(pk=version.pk).update(effective_from=agreement.effective_from)
+        version.effective_from = agreement.effective_from
+    for i, kpi in enumerate(document.kpis):
+        fields = kpi_fields(kpi)
+        try:
+            version_kpi_add(
+                actor=actor,
+                version=version,
+                objective_ids=[objectives[key].pk for key in kpi.objectives],
+                milestones=[
+                    MilestoneSpec(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch, note=m.note or "")
+                    for m in kpi.milestones
+                ],
+                **fields,
+            )
+        except PactboardError as exc:
+            raise _prefixed(exc, f"kpis[{i}]", KPI_FIELD_PATHS) from None
+    return version
