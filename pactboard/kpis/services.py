@@ -20,7 +20,7 @@ from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
 from pactboard.engagements.models import Engagement, Objective
 from pactboard.kpis.catalogue import CATALOGUE
-from pactboard.kpis.content import content_hash
+from pactboard.kpis.content import KPI_FIELDS, content_hash
 from pactboard.kpis.models import (
     AgreementVersion,
     Comment,
@@ -41,30 +41,8 @@ from pactboard.scoring import kpi_terms_check
 
 Status = AgreementVersion.Status
 
-KPI_EDITABLE_FIELDS = (
-    "code",
-    "name",
-    "catalogue_code",
-    "category",
-    "unit",
-    "direction",
-    "definition",
-    "period",
-    "target",
-    "amber",
-    "stretch",
-    "weight",
-    "baseline_value",
-    "baseline_period",
-    "baseline_source",
-    "source",
-    "dataset",
-    "formula",
-    "row_filter",
-    "min_value",
-    "max_value",
-    "active",
-)
+# A KPI's own fields: what the content lists, less its links (objectives, milestones), plus its code.
+KPI_EDITABLE_FIELDS = ("code", *(f for f in KPI_FIELDS if f not in ("objectives", "milestones")))
 
 
 @dataclass(frozen=True)
