@@ -1,22 +1,23 @@
-"""Load the demo: one client (a retailer) and three providers, with users, objectives and profiles.
+"""Load the demo: one client (a retailer) and three providers, with users, profiles and engagements.
 
-Everything goes through the services, so the demo's audit trail is the real thing.
+The engagements, their objectives and agreed KPI sets come from the engagement documents in
+``pactboard/demo/engagements/``. Everything goes through the services, so the demo's audit
+trail is the real thing.
 Loading twice is harmless: an existing demo is left as it is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
+from pathlib import Path
 
 from django.db import transaction
 
 from pactboard.accounts.models import Membership, Organisation, Role, User
 from pactboard.accounts.services import membership_create, organisation_create, user_create
-from pactboard.engagements.models import Engagement
-from pactboard.engagements.services import engagement_create, objective_create, provider_profile_update
+from pactboard.demo.history import demo_history_load
+from pactboard.engagements.services import provider_profile_update
+from pactboard.kpis.engagement_io import engagement_document_import, engagement_document_validate
 
 DEMO_PASSWORD = "pactboard-demo-2026"
 CLIENT_NAME = "Northwind Retail"
@@ -66,86 +67,12 @@ PROFILES: dict[str, dict[str, str]] = {
     },
 }
 
-ENGAGEMENTS: list[dict[str, Any]] = [
-    {
-        "provider": "Brightline Support",
-        "name": "Customer support (EMEA)",
-        "scope": "Phone, chat and e-mail support for Northwind's EMEA web shop: orders, delivery, returns, "
-        "loyalty programme. About 45,000 contacts a month in four languages.",
-        "monthly_fee": Decimal("412500.00"),
-        "time_zone": "Europe/Berlin",
-        "objectives": [
-            (
-                "short",
-                "Resolve more customer issues at the first contact",
-                "First-contact resolution",
-                "≥ 75 %",
-                date(2026, 12, 31),
-                "Repeat contacts cost twice and drive churn in the loyalty programme.",
-            ),
-            (
-                "short",
-                "Answer customers quickly on the phone",
-                "Service level (answered within 20 s)",
-                "≥ 80 %",
-                date(2026, 12, 31),
-                "Long waits are the top complaint in the annual customer survey.",
-            ),
-            (
-                "long",
-                "Make support a reason customers stay",
-                "CSAT (top-two-box)",
-                "≥ 88 %",
-                date(2027, 12, 31),
-                "Satisfied customers buy 1.6× more over two years (loyalty analytics).",
-            ),
-            ("long", "Lower the cost of serving a customer", "Cost per contact", "", None, ""),
-        ],
-    },
-    {
-        "provider": "Keystone Data Services",
-        "name": "Invoice and catalogue data entry",
-        "scope": "Entry and verification of supplier invoices and product catalogue data for all regions.",
-        "monthly_fee": Decimal("96000.00"),
-        "time_zone": "Asia/Manila",
-        "objectives": [
-            (
-                "short",
-                "Enter supplier invoices without errors",
-                "Accuracy rate (fields without error)",
-                "≥ 99.5 %",
-                date(2026, 12, 31),
-                "Wrong invoices delay supplier payments and lose early-payment discounts.",
-            ),
-            (
-                "short",
-                "Process invoices within one business day",
-                "Turnaround time",
-                "≤ 8 hours",
-                date(2027, 3, 31),
-                "Finance closes the month on day 3.",
-            ),
-        ],
-    },
-    {
-        "provider": "Summit Inside Sales",
-        "name": "Loyalty programme inside sales",
-        "scope": "Qualify web leads and sell the paid tier of the loyalty programme by phone and e-mail.",
-        "monthly_fee": Decimal("150000.00"),
-        "time_zone": "Europe/Lisbon",
-        "objectives": [
-            (
-                "short",
-                "Acquire paid loyalty members at a sustainable cost",
-                "Cost per acquisition",
-                "≤ 45 EUR",
-                date(2027, 6, 30),
-                "The paid tier pays back after 7 months at 45 EUR acquisition cost.",
-            ),
-            ("long", "Grow loyalty revenue", "Revenue growth, month on month", "", date(2027, 12, 31), ""),
-        ],
-    },
-]
+# The demo's engagements, objectives and agreed KPI sets: engagement documents (docs/engagement-as-code.md).
+ENGAGEMENTS_DIR = Path(__file__).resolve().parent / "engagements"
+
+
+def demo_engagement_files() -> list[Path]:
+    return sorted(ENGAGEMENTS_DIR.glob("*.yaml"))
 
 
 def demo_exists() -> bool:
@@ -170,35 +97,16 @@ def demo_load() -> list[DemoLogin]:
     for org_name, profile in PROFILES.items():
         provider_profile_update(actor=provider_admins[org_name], **profile)
     client_admin = memberships["vera.client@northwind.example"]
-    for spec in ENGAGEMENTS:
-        provider = orgs[str(spec["provider"])]
-        engagement = engagement_create(
+    for path in demo_engagement_files():
+        # Imported as contracts signed before Pactboard: the client admin and the provider's admin signed them.
+        text = path.read_text(encoding="utf-8")
+        document = engagement_document_validate(text=text)
+        engagement_document_import(
+            text=text,
             actor=client_admin,
-            provider=provider,
-            name=str(spec["name"]),
-            scope=str(spec["scope"]),
-            start_date=date(2025, 5, 1),
-            end_date=date(2028, 4, 30),
-            currency="EUR",
-            monthly_fee=spec["monthly_fee"],
-            time_zone=str(spec["time_zone"]),
-            status=Engagement.Status.ACTIVE,
+            as_agreed=True,
+            client_signer=client_admin,
+            provider_signer=provider_admins[document.engagement.provider],
         )
-        owner_by_org = {
-            "client": users["vera.client@northwind.example"],
-            "provider": provider_admins[provider.name].user,
-        }
-        for i, (horizon, statement, measure, target, deadline, relevance) in enumerate(spec["objectives"]):
-            objective_create(
-                actor=client_admin,
-                engagement=engagement,
-                horizon=horizon,
-                statement=statement,
-                measure=measure,
-                target=target,
-                deadline=deadline,
-                relevance=relevance,
-                # Leave one objective without an owner so the SMART check has something to say.
-                owner=None if not target else owner_by_org["provider" if i % 2 else "client"],
-            )
+    demo_history_load()  # 18 months of values, imports and datasets; does nothing if already there
     return logins

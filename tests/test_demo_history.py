@@ -1,0 +1,96 @@
+"""The demo's history: 18 months of values entered three ways, each traceable to its source."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import duckdb
+import pytest
+from django.core.management import call_command
+
+from pactboard.audit.selectors import audit_verify
+from pactboard.core.periods import Period
+from pactboard.demo import history
+from pactboard.engagements.selectors import engagement_lookup
+from pactboard.measurements.models import DatasetVersion, ImportBatch, Measurement, Revision, Source
+from pactboard.measurements.selectors import measurements_verify, scorecard_for_period
+
+pytestmark = pytest.mark.django_db
+OCT = Period.parse("2026-10")
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.DATASETS_DIR = tmp_path / "datasets"
+
+
+def _card(name: str, label: str):
+    card = scorecard_for_period(engagement=engagement_lookup(ref=name), period=Period.parse(label)).scorecard
+    assert card is not None
+    return card
+
+
+def test_demo_history_loads_once_with_values_sources_and_a_correction():
+    call_command("demo", "--no-serve", stdout=io.StringIO())
+    engagements = [engagement_lookup(ref=n) for n in (history.SUPPORT, history.DATA_ENTRY, history.SALES)]
+
+    # Every KPI of every engagement has a value for October 2026, and each value matches its source.
+    for engagement in engagements:
+        card = _card(engagement.name, "2026-10")
+        assert card.results, engagement.name
+        assert all(r.value is not None for r in card.results), engagement.name
+        assert card.coverage == 1
+        checked, mismatches = measurements_verify(engagement=engagement)
+        assert mismatches == []
+        assert checked >= 18 * len(card.results)  # May 2025 to October 2026 at least
+
+    # Three ways in: formulas over contacts, imported files, values typed by hand.
+    support, data_entry, sales = engagements
+    sources = {
+        e.name: set(Measurement.objects.filter(engagement=e).values_list("source", flat=True)) for e in engagements
+    }
+    assert sources == {support.name: {Source.FORMULA}, data_entry.name: {Source.IMPORT}, sales.name: {Source.MANUAL}}
+    assert DatasetVersion.objects.filter(dataset__engagement=support).count() == 3
+    assert ImportBatch.objects.filter(engagement=data_entry, status="done").count() >= 18
+
+    # The correction, with its reason; the first value is kept.
+    cpa = Measurement.objects.get(engagement=sales, kpi_code="cost_per_acquisition", period_start="2026-09-01")
+    revisions = list(cpa.revisions.order_by("number").values_list("value", "reason"))
+    assert revisions == [(Decimal("47.9"), ""), (Decimal("44.7"), history.CPA_CORRECTION_REASON)]
+    # September's contacts re-sent: FCR recomputed from v3, with the version as its reason.
+    fcr = Measurement.objects.get(engagement=support, kpi_code="fcr", period_start="2026-09-01")
+    latest = fcr.revisions.order_by("-number").first()
+    assert (fcr.revision_count, latest.reason, latest.dataset_version.number) == (2, "computed from contacts v3", 3)
+
+    # The story: misses, a dip that recovers, milestones reached.
+    assert _card(history.SUPPORT, "2026-03").result("service_level").status == "missed"
+    assert _card(history.SUPPORT, "2026-10").result("service_level").status == "met"
+    turnaround = _card(history.DATA_ENTRY, "2025-07").result("turnaround_time")
+    assert (turnaround.status, turnaround.target, str(turnaround.milestone_date)) == ("met", 16, "2025-08-31")
+    assert _card(history.DATA_ENTRY, "2026-04").result("accuracy_rate").status == "missed"
+    assert _card(history.SALES, "2025-05").result("cost_per_acquisition").status == "missed"
+
+    # A second run changes nothing.
+    counts = (Measurement.objects.count(), Revision.objects.count(), ImportBatch.objects.count())
+    out = io.StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    assert "already loaded" in out.getvalue()
+    assert history.demo_history_load() is False
+    assert (Measurement.objects.count(), Revision.objects.count(), ImportBatch.objects.count()) == counts
+    assert audit_verify().ok
+
+
+def test_generated_contacts_are_deterministic(tmp_path):
+    months = history._support_months(history.history_months()[:2])
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    assert history.contacts_parquet_write(months, tz="Europe/Berlin", path=a) == sum(m.contacts for m in months)
+    history.contacts_parquet_write(months, tz="Europe/Berlin", path=b)
+    con = duckdb.connect()
+    query = (
+        "SELECT md5(string_agg(contact_id || opened_at || coalesce(csat, -1), ',' ORDER BY contact_id)) "
+        "FROM read_parquet(?)"
+    )
+    assert con.execute(query, [str(a)]).fetchone() == con.execute(query, [str(b)]).fetchone()
