@@ -42,6 +42,14 @@ def _audit_guard(request):
 
 
 @pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    """Uploads and datasets of each test go to its own temporary folder, never to ./var."""
+    settings.DATA_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.DATASETS_DIR = tmp_path / "datasets"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     # Argon2 is deliberately slow; the suite creates many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 OCT = Period.parse("2026-10")
 
 
-@pytest.fixture(autouse=True)
-def _data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    settings.MEDIA_ROOT = tmp_path / "uploads"
-    settings.DATASETS_DIR = tmp_path / "datasets"
-
-
 def _card(name: str, label: str):
     card = scorecard_for_period(engagement=engagement_lookup(ref=name), period=Period.parse(label)).scorecard
     assert card is not None

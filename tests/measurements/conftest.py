@@ -12,13 +12,6 @@ from pactboard.kpis.models import AgreementVersion
 from tests.conftest import World
 
 
-@pytest.fixture(autouse=True)
-def _data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    settings.MEDIA_ROOT = tmp_path / "uploads"
-    settings.DATASETS_DIR = tmp_path / "datasets"
-
-
 @pytest.fixture
 def agreed(world: World) -> AgreementVersion:
     actor = world.client_manager
