@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from pactboard.engagements import selectors, services
 
@@ -94,11 +95,11 @@ def list_objectives(request: HttpRequest, engagement_id: int) -> list[dict[str, 
 
 
 @router.post("/{engagement_id}/objectives", response={201: ObjectiveOut})
-def create_objective(request: HttpRequest, engagement_id: int, payload: ObjectiveIn) -> tuple[int, dict[str, object]]:
+def create_objective(request: HttpRequest, engagement_id: int, payload: ObjectiveIn) -> Status:
     membership = request.membership  # type: ignore[attr-defined]
     engagement = selectors.engagement_get(membership=membership, engagement_id=engagement_id)
     objective = services.objective_create(actor=membership, engagement=engagement, **payload.dict())
     row = next(
         r for r in selectors.objectives_with_smart_check(engagement=engagement) if r.objective.pk == objective.pk
     )
-    return 201, _objective_out(row)
+    return Status(201, _objective_out(row))
