@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import not_found
-from pactboard.core.periods import Period
+from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpi
@@ -198,7 +198,7 @@ class Mismatch:
 
 
 def _label(m: Measurement) -> str:
-    return Period(m.period_kind, m.period_start).label  # type: ignore[arg-type]
+    return Period(cast(PeriodKind, m.period_kind), m.period_start).label
 
 
 def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]:
@@ -217,14 +217,14 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
         latest[rev.measurement_id] = rev
     measurements = list(Measurement.objects.filter(engagement=engagement))
     for m in measurements:
-        rev = latest.get(m.pk)
-        if rev is None or rev.value != m.value:
+        last = latest.get(m.pk)
+        if last is None or last.value != m.value:
             mismatches.append(
                 Mismatch(
                     m.kpi_code,
-                    Period(m.period_kind, m.period_start).label,
-                    m.value,  # type: ignore[arg-type]
-                    rev.value if rev else None,
+                    _label(m),
+                    m.value,
+                    last.value if last else None,
                     m.source,
                     "the value differs from its latest revision",
                 )
@@ -242,8 +242,8 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
                 rev.formula_fingerprint,
             )
             groups.setdefault(key, []).append(rev)
-        elif rev.import_batch_id and rev.file_line:
-            files.setdefault(rev.import_batch.stored_path, []).append(rev)  # type: ignore[union-attr]
+        elif rev.import_batch is not None and rev.file_line:
+            files.setdefault(rev.import_batch.stored_path, []).append(rev)
     for (_, expression, row_filter, kind, fingerprint), revs in groups.items():
         version = revs[0].dataset_version
         assert version is not None
@@ -266,8 +266,8 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
             formulas={"v": compiled},
             parquet_paths=[dataset_parquet_path(version)],
             schema=schema,
-            period_kind=kind,
-            tz=engagement.time_zone,  # type: ignore[arg-type]
+            period_kind=cast(PeriodKind, kind),
+            tz=engagement.time_zone,
         )["v"]
         for rev in revs:
             again = result.get(rev.measurement.period_start)
@@ -275,7 +275,7 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
                 mismatches.append(
                     Mismatch(
                         rev.measurement.kpi_code,
-                        Period(kind, rev.measurement.period_start).label,  # type: ignore[arg-type]
+                        _label(rev.measurement),
                         rev.value,
                         again,
                         rev.source,
@@ -284,6 +284,7 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
                 )
     for stored_path, revs in files.items():
         by_line = value_file_values_by_line(source=Path(settings.DATA_DIR) / stored_path)
+        file_name = revs[0].import_batch.file_name if revs[0].import_batch else stored_path
         for rev in revs:
             again = by_line.get(rev.file_line or 0)
             if again != rev.value:
@@ -294,8 +295,8 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
                         rev.value,
                         again,
                         rev.source,
-                        f"line {rev.file_line} of the imported file {rev.import_batch.file_name} says {again}",
-                    )  # type: ignore[union-attr]
+                        f"line {rev.file_line} of the imported file {file_name} says {again}",
+                    )
                 )
     return len(measurements), mismatches
 

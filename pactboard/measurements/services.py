@@ -494,6 +494,13 @@ def dataset_declare(
     return dataset
 
 
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    row = con.execute(sql).fetchone()
+    if row is None:  # an aggregate query always returns one row
+        raise RuntimeError(f"no row from {sql}")
+    return tuple(row)
+
+
 def _merge_versions(
     *, previous: Path | None, upload: Path, time_column: str, tz: str, dest_dir: Path
 ) -> tuple[Path, str, int, date | None, date | None, date | None, date | None]:
@@ -504,7 +511,7 @@ def _merge_versions(
         col = '"' + time_column.replace('"', '""') + '"'
         day = f"CAST(timezone('{tz}', {col}) AS DATE)"
         up = f"read_parquet('{upload}')"
-        first_up, last_up = con.execute(f"SELECT min({day}), max({day}) FROM {up}").fetchone()  # noqa: S608
+        first_up, last_up = _one(con, f"SELECT min({day}), max({day}) FROM {up}")  # noqa: S608
         if previous is not None:
             source_sql = (
                 f"SELECT * FROM read_parquet('{previous}') WHERE {day} NOT IN (SELECT DISTINCT {day} FROM {up}) "  # noqa: S608
@@ -515,7 +522,7 @@ def _merge_versions(
         tmp = dest_dir / f".merge-{timezone.now().timestamp()}.parquet"
         con.execute(f"COPY ({source_sql} ORDER BY {col}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
         summary = f"SELECT count(*), min({day}), max({day}) FROM read_parquet('{tmp}')"  # noqa: S608
-        rows, first, last = con.execute(summary).fetchone()
+        rows, first, last = _one(con, summary)
     finally:
         con.close()
     sha = ingest.file_sha256(tmp)
