@@ -30,7 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("PACTBOARD_SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("PACTBOARD_ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -46,11 +46,12 @@ from pactboard.engagements.models import Engagement, Objective  # noqa: E402
 from pactboard.kpis import services as kpi_services  # noqa: E402
 from pactboard.measurements import services as measurement_services  # noqa: E402
 
+BENCH_PASSWORD = "bench-password-123"  # noqa: S105 - throwaway users in a test database
 MONTHS = periods_between("month", Period.parse("2024-01"), Period.parse("2026-12"))  # 36
 
 
 def _member(email: str, org: Organisation) -> Membership:
-    user = User.objects.create_user(email=email, password="bench-password-123", full_name=email.split("@")[0])
+    user = User.objects.create_user(email=email, password=BENCH_PASSWORD, full_name=email.split("@")[0])
     return Membership.objects.create(user=user, organisation=org, role=Role.MANAGER)
 
 

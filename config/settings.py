@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "pactboard.engagements",
     "pactboard.kpis",
     "pactboard.measurements",
+    "pactboard.dashboards",
     "pactboard.api",
 ]
 

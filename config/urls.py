@@ -14,6 +14,10 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("pactboard.accounts.urls")),
     path("engagements/", include("pactboard.engagements.urls")),
+    path("", include("pactboard.kpis.urls")),
+    path("", include("pactboard.measurements.urls")),
+    path("schemas/", include("pactboard.kpis.views_schema")),
+    path("", include("pactboard.dashboards.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

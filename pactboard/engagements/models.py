@@ -177,3 +177,47 @@ class ProviderProfile(TimeStampedModel):
     @staticmethod
     def lines(text: str) -> list[str]:
         return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class BusinessChangeQuerySet(models.QuerySet["BusinessChange"]):
+    def visible_to(self, membership: Membership | None) -> BusinessChangeQuerySet:
+        return self.filter(engagement__in=Engagement.objects.visible_to(membership))
+
+
+class BusinessChange(TimeStampedModel):
+    """Something outside the KPIs that moves them: a market shift, a launch, an economic or organisational event.
+
+    Either party records it; charts show it as an annotation at its date, so that a dip or a jump
+    is read together with its cause.
+    """
+
+    class Kind(models.TextChoices):
+        MARKET = "market", "Market shift"
+        LAUNCH = "launch", "Launch"
+        ECONOMIC = "economic", "Economic event"
+        ORGANISATIONAL = "organisational", "Organisational change"
+        OTHER = "other", "Other"
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="business_changes")
+    date = models.DateField(help_text="When it happened or takes effect.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=120, help_text="A short headline, shown on the charts.")
+    description = models.TextField(blank=True, help_text="What changed and what it is expected to move.")
+    kpi_codes = models.JSONField(
+        default=list, blank=True, help_text="Codes of the KPIs it affects; empty means the whole engagement."
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_by_org = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+
+    objects = BusinessChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "-date", "-id"]
+        indexes = [models.Index(fields=["engagement", "date"], name="business_change_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.title}"
+
+    def affects(self, kpi_code: str) -> bool:
+        """Whether the change is linked to the KPI (a change linked to no KPI concerns them all)."""
+        return not self.kpi_codes or kpi_code in self.kpi_codes

@@ -8,8 +8,9 @@ from django.db.models import QuerySet
 
 from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.errors import invalid, not_found
-from pactboard.engagements.models import Engagement, Objective, ProviderProfile
+from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
 from pactboard.engagements.smart import SmartGap, objective_smart_check
+from pactboard.kpis.models import VersionKpi
 from pactboard.kpis.selectors import objective_kpi_counts
 
 
@@ -110,3 +111,32 @@ def engagement_lookup(*, ref: str) -> Engagement:
     if found is None:
         raise not_found(f"No engagement with id or name {ref!r}.")
     return found
+
+
+# --- business-change log (F10) --------------------------------------------------------------------
+
+
+def business_change_list(
+    *, membership: Membership | None, engagement: Engagement, kpi_code: str | None = None
+) -> list[BusinessChange]:
+    """An engagement's business changes, newest first; with ``kpi_code``, those linked to it or to every KPI."""
+    changes = list(
+        BusinessChange.objects.visible_to(membership)
+        .filter(engagement=engagement)
+        .select_related("created_by", "created_by_org")
+        .order_by("-date", "-id")
+    )
+    # Few rows per engagement; filtered here because SQLite cannot query inside a JSON list.
+    return [c for c in changes if kpi_code is None or c.affects(kpi_code)]
+
+
+def engagement_kpi_names(*, engagement: Engagement) -> dict[str, str]:
+    """Every KPI code any version of the engagement has used, with its newest name (for choices and labels)."""
+    names: dict[str, str] = {}
+    for code, name in (
+        VersionKpi.objects.filter(version__engagement=engagement)
+        .order_by("-version__number", "position")
+        .values_list("code", "name")
+    ):
+        names.setdefault(code, name)
+    return dict(sorted(names.items(), key=lambda item: item[1].lower()))

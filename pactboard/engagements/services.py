@@ -16,7 +16,8 @@ from pactboard.accounts.models import Membership, Organisation, Role
 from pactboard.accounts.services import invitation_create, organisation_create
 from pactboard.audit.services import audit_record, model_snapshot
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
-from pactboard.engagements.models import Engagement, Objective, ProviderProfile
+from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
+from pactboard.engagements.selectors import engagement_kpi_names
 
 ENGAGEMENT_FIELDS = (
     "name",
@@ -285,3 +286,54 @@ def provider_profile_update(*, actor: Membership, **fields: Any) -> ProviderProf
             after=model_snapshot(profile, list(PROFILE_FIELDS)),
         )
     return profile
+
+
+# --- business-change log (F10) --------------------------------------------------------------------
+
+
+def business_change_record(
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    date: date,
+    kind: str,
+    title: str,
+    description: str = "",
+    kpi_codes: list[str] | None = None,
+) -> BusinessChange:
+    """Log a market shift, launch, economic or organisational event; charts show it at its date."""
+    if engagement.party_role(actor.organisation_id) is None:
+        raise PactboardError("No such engagement.", kind="not_found")
+    if not actor.can_contribute:
+        raise forbidden("Viewers cannot log business changes: ask a contributor or manager.")
+    codes = sorted(set(kpi_codes or []))
+    known = engagement_kpi_names(engagement=engagement)
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none yet"
+        raise invalid(
+            f"Unknown KPI {', '.join(unknown)}: link the change to KPIs of this engagement ({listed}).",
+            location="kpi_codes",
+        )
+    with transaction.atomic():
+        change = BusinessChange(
+            engagement=engagement,
+            date=date,
+            kind=kind,
+            title=title.strip(),
+            description=description.strip(),
+            kpi_codes=codes,
+            created_by=actor.user,
+            created_by_org=actor.organisation,
+        )
+        _full_clean(change, "The business change could not be logged.", exclude=["created_by", "created_by_org"])
+        change.save()
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="business_change.record",
+            obj=change,
+            after=model_snapshot(change),
+            engagement_id=engagement.pk,
+        )
+    return change
