@@ -12,6 +12,7 @@ from django.core.management import call_command
 from pactboard.audit.selectors import audit_verify
 from pactboard.core.periods import Period
 from pactboard.demo import history
+from pactboard.engagements.models import BusinessChange
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.measurements.models import DatasetVersion, ImportBatch, Measurement, Revision, Source
 from pactboard.measurements.selectors import measurements_verify, scorecard_for_period
@@ -65,6 +66,12 @@ def test_demo_history_loads_once_with_values_sources_and_a_correction():
     assert (turnaround.status, turnaround.target, str(turnaround.milestone_date)) == ("met", 16, "2025-08-31")
     assert _card(history.DATA_ENTRY, "2026-04").result("accuracy_rate").status == "missed"
     assert _card(history.SALES, "2025-05").result("cost_per_acquisition").status == "missed"
+    # October 2026 is not all green: accuracy 99.32 is under its 99.5 target but above amber 99 (at risk);
+    # revenue growth 0.4 is under its amber 0.5 (missed), after the logged price rise.
+    assert _card(history.DATA_ENTRY, "2026-10").result("accuracy_rate").status == "at_risk"
+    assert _card(history.SALES, "2026-10").result("revenue_growth").status == "missed"
+    assert any("revenue_growth" in c.kpi_codes for c in BusinessChange.objects.filter(engagement=sales))
+    assert BusinessChange.objects.count() == len(history.BUSINESS_CHANGES)
 
     # A second run changes nothing.
     counts = (Measurement.objects.count(), Revision.objects.count(), ImportBatch.objects.count())

@@ -29,6 +29,7 @@ from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period, periods_between
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_lookup
+from pactboard.engagements.services import business_change_record
 from pactboard.measurements import selectors, services
 from pactboard.measurements.models import Dataset, ImportBatch, Measurement
 
@@ -71,7 +72,8 @@ FCR_SEPTEMBER_FIRST_EXPORT = 74.9
 # Data entry: imported from the provider's monthly CSV report. Accuracy misses in April 2026 (a new
 # supplier invoice layout) and recovers in June; turnaround reaches its 16-hour milestone in July 2025.
 ACCURACY = [98.9, 99.0, 99.1, 99.25, 99.3, 99.34, 99.38, 99.44, 99.47, 99.52, 99.55, 98.8]
-ACCURACY += [99.41, 99.56, 99.6, 99.63, 99.66, 99.71]
+# September and October 2026 slip again (a new hire cohort): at risk in October, not yet a miss.
+ACCURACY += [99.41, 99.56, 99.6, 99.63, 99.48, 99.32]
 TURNAROUND_HOURS = [24.0, 19.5, 15.2, 14.1, 12.8, 11.4, 10.6, 9.8, 9.5, 9.2, 8.9, 8.4, 7.9, 7.6, 7.2, 6.9, 6.5, 5.8]
 DATA_ENTRY_NOTES = {
     11: {"accuracy_rate": "New supplier invoice layout from 1 April; operators retrained by 20 April."},
@@ -80,7 +82,8 @@ DATA_ENTRY_NOTES = {
 
 # Inside sales: typed in by Summit's manager. September's CPA was first entered from an incomplete CRM count.
 CPA = [61.5, 58.9, 56.2, 54.8, 53.1, 51.7, 51.2, 50.4, 49.3, 48.1, 47.6, 47.0, 46.2, 45.8, 46.5, 45.9, 44.7, 43.8]
-REVENUE_GROWTH = [0.6, 1.1, 1.4, 0.3, 1.7, 1.9, 2.2, 2.6, 1.2, 1.6, 1.8, 2.1, 2.4, 2.3, 1.9, 2.5, 2.8, 3.6]
+# October 2026: the paid tier's price rise (a business change) stalls growth: a miss.
+REVENUE_GROWTH = [0.6, 1.1, 1.4, 0.3, 1.7, 1.9, 2.2, 2.6, 1.2, 1.6, 1.8, 2.1, 2.4, 2.3, 1.9, 2.5, 2.8, 0.4]
 CPA_CORRECTED_INDEX = 16
 CPA_FIRST_ENTRY = 47.9
 CPA_CORRECTION_REASON = (
@@ -135,7 +138,72 @@ def demo_history_load(*, today: date | None = None) -> bool:
         _support_history(support, months, work)
         _data_entry_history(data_entry, months, work)
     _sales_history(sales, months)
+    _business_changes(support, data_entry, sales)
     return True
+
+
+# (engagement, who logs it, date, kind, title, description, KPI codes)
+BUSINESS_CHANGES: list[tuple[str, str, date, str, str, str, list[str]]] = [
+    (
+        SUPPORT,
+        SUPPORT_MANAGER,
+        date(2026, 2, 2),
+        "organisational",
+        "Telephony moved to a new cloud platform",
+        "Queues and IVR were rebuilt; routing settled by the end of March.",
+        ["service_level"],
+    ),
+    (
+        SUPPORT,
+        "vera.client@northwind.example",
+        date(2026, 4, 1),
+        "launch",
+        "Self-service returns portal",
+        "Simple returns no longer need an agent.",
+        ["aht", "fcr"],
+    ),
+    (
+        DATA_ENTRY,
+        DATA_ENTRY_MANAGER,
+        date(2026, 4, 1),
+        "launch",
+        "New supplier invoice layout",
+        "Forty suppliers switched to the new layout on 1 April; operators retrained by 20 April.",
+        ["accuracy_rate"],
+    ),
+    (
+        DATA_ENTRY,
+        DATA_ENTRY_MANAGER,
+        date(2026, 9, 7),
+        "organisational",
+        "New hire cohort of 18 operators",
+        "Peak-season hiring; the cohort works under double-key verification until December.",
+        ["accuracy_rate"],
+    ),
+    (
+        SALES,
+        "vera.client@northwind.example",
+        date(2026, 10, 1),
+        "market",
+        "Paid loyalty tier price rises to 59 EUR",
+        "Annual price review; the previous price is honoured for renewals until January.",
+        ["revenue_growth"],
+    ),
+]
+
+
+def _business_changes(*engagements: Engagement) -> None:
+    by_name = {e.name: e for e in engagements}
+    for name, email, when, kind, title, description, codes in BUSINESS_CHANGES:
+        business_change_record(
+            actor=_member(email),
+            engagement=by_name[name],
+            date=when,
+            kind=kind,
+            title=title,
+            description=description,
+            kpi_codes=codes,
+        )
 
 
 # --- customer support: raw contacts, computed by formula -------------------------------------------
