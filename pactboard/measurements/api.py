@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import tempfile
 from datetime import datetime
 from decimal import Decimal
 
+import pyarrow.csv as pa_csv
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
-from ninja import Router, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.core.errors import ErrorDetail, PactboardError, not_found
+from pactboard.core.files import upload_save
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
-from pactboard.measurements import selectors, services
-from pactboard.measurements.models import IdempotencyKey
+from pactboard.measurements import selectors, services, tasks
+from pactboard.measurements.models import Dataset, IdempotencyKey, ImportBatch
 
 router = Router(tags=["measurements"])
 
@@ -149,3 +154,95 @@ def get_scorecard(request: HttpRequest, engagement_id: int, period: str) -> dict
     return selectors.scorecard_as_dict(
         selectors.scorecard_for_period(engagement=engagement, period=Period.parse(period))
     )
+
+
+class BatchErrorOut(Schema):
+    message: str
+    location: str | None
+
+
+class ImportOut(Schema):
+    id: int
+    kind: str
+    status: str
+    file_name: str
+    file_sha256: str
+    progress_done: int
+    progress_total: int | None
+    rows_written: int
+    message: str
+    errors: list[BatchErrorOut]
+
+
+def _import_out(batch: ImportBatch) -> dict[str, object]:
+    return {
+        "id": batch.pk,
+        "kind": batch.kind,
+        "status": batch.status,
+        "file_name": batch.file_name,
+        "file_sha256": batch.file_sha256,
+        "progress_done": batch.progress_done,
+        "progress_total": batch.progress_total,
+        "rows_written": batch.rows_written,
+        "message": batch.message,
+        "errors": [{"message": e.get("message", ""), "location": e.get("location")} for e in batch.errors],
+    }
+
+
+def _receive(
+    request: HttpRequest, engagement_id: int, upload: UploadedFile, kind: str, dataset: Dataset | None = None
+) -> ImportBatch:
+    membership = request.membership  # type: ignore[attr-defined]
+    engagement = engagement_get(membership=membership, engagement_id=engagement_id)
+    with tempfile.TemporaryDirectory(prefix="pactboard-upload-") as tmp:
+        path = upload_save(upload, tmp)
+        return services.import_batch_start(
+            actor=membership, engagement=engagement, kind=kind, source=path, file_name=path.name, dataset=dataset
+        )
+
+
+@router.post("/{engagement_id}/imports", response={202: ImportOut})
+def import_values_file(
+    request: HttpRequest, engagement_id: int, file: File[UploadedFile], reason: Form[str] = ""
+) -> Status:
+    """Send a CSV or XLSX file of values (kpi, period, value, note); checked whole, then all or nothing is written."""
+    batch = _receive(request, engagement_id, file, ImportBatch.Kind.VALUES)
+    tasks.values_import_task.enqueue(batch.pk, reason)
+    batch.refresh_from_db()
+    return Status(202, _import_out(batch))
+
+
+@router.post("/{engagement_id}/datasets/{name}/uploads", response={202: ImportOut})
+def upload_records(request: HttpRequest, engagement_id: int, name: str, file: File[UploadedFile]) -> Status:
+    """Send raw records (CSV, Parquet or JSON Lines) for a declared dataset; a good file becomes a new version."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+    dataset = selectors.dataset_list(engagement=engagement).filter(name=name).first()
+    if dataset is None:
+        raise not_found(f"This engagement declares no dataset named {name!r}.")
+    batch = _receive(request, engagement_id, file, ImportBatch.Kind.RECORDS, dataset)
+    tasks.dataset_upload_task.enqueue(batch.pk)
+    batch.refresh_from_db()
+    return Status(202, _import_out(batch))
+
+
+@router.get("/{engagement_id}/imports/{batch_id}", response=ImportOut)
+def get_import(request: HttpRequest, engagement_id: int, batch_id: int) -> dict[str, object]:
+    """Where an import stands: progress while it runs; on refusal every error by row and column."""
+    batch = selectors.import_batch_get(membership=request.membership, batch_id=batch_id)  # type: ignore[attr-defined]
+    if batch.engagement_id != engagement_id:
+        raise not_found("No such import.")
+    return _import_out(batch)
+
+
+@router.get("/{engagement_id}/measurements/{measurement_id}/records")
+def get_records(request: HttpRequest, engagement_id: int, measurement_id: int) -> HttpResponse:
+    """The exact raw records (CSV) a computed value was computed from."""
+    measurement = selectors.measurement_get(membership=request.membership, measurement_id=measurement_id)  # type: ignore[attr-defined]
+    if measurement.engagement_id != engagement_id:
+        raise not_found("No such value.")
+    found = selectors.measurement_records(measurement=measurement)
+    buffer = io.BytesIO()
+    pa_csv.write_csv(found.table, buffer)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{found.file_name}"'
+    return response

@@ -12,13 +12,13 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from pactboard.accounts.models import Membership
-from pactboard.core.errors import not_found
+from pactboard.core.errors import PactboardError, not_found
 from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpi
 from pactboard.kpis.selectors import version_in_force, version_terms
-from pactboard.measurements.formulas import formula_compile, formula_compute
+from pactboard.measurements.formulas import formula_compile, formula_compute, formula_records
 from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision
 from pactboard.measurements.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.measurements.value_import import value_file_values_by_line
@@ -327,3 +327,33 @@ def scorecard_as_dict(card: EngagementScorecard) -> dict[str, Any]:
             for r in (sc.results if sc else ())
         ],
     }
+
+
+@dataclass(frozen=True)
+class ValueRecords:
+    table: Any  # pyarrow.Table of the exact records the formula read
+    file_name: str
+
+
+def measurement_records(*, measurement: Measurement) -> ValueRecords:
+    """The exact records behind a computed value, from the dataset version and formula its revision names."""
+    latest = measurement_history(measurement=measurement).first()
+    if latest is None or latest.dataset_version is None or not latest.formula:
+        raise not_found("This value was not computed from a dataset: it has no records behind it.")
+    version = latest.dataset_version
+    schema = version.dataset.schema()
+    compiled = formula_compile(expression=latest.formula, schema=schema, row_filter=latest.row_filter or None)
+    if compiled.fingerprint != latest.formula_fingerprint:
+        raise PactboardError(
+            "The stored formula does not match its fingerprint: run `pactboard measurements verify`.", kind="conflict"
+        )
+    table = formula_records(
+        formula=compiled,
+        parquet_paths=[dataset_parquet_path(version)],
+        schema=schema,
+        period_kind=cast(PeriodKind, measurement.period_kind),
+        tz=measurement.engagement.time_zone,
+        period_start=measurement.period_start,
+    )
+    name = f"{measurement.kpi_code}-{_label(measurement)}-{version.dataset.name}-v{version.number}.csv"
+    return ValueRecords(table=table, file_name=name)

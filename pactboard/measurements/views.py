@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
+from pactboard.core.files import upload_save
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.periods import Period
@@ -43,7 +44,6 @@ from pactboard.measurements.forms import (
     ValueEntryForm,
     ValueImportForm,
 )
-from pactboard.measurements.formulas import formula_compile, formula_records
 from pactboard.measurements.models import Dataset, ImportBatch, Measurement, Revision, Source
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -85,15 +85,6 @@ def _short(sha: str) -> str:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def _stage_upload(upload: UploadedFile, directory: str) -> Path:
-    """Write an uploaded file to a temporary path under its own name (the services read files from disk)."""
-    target = Path(directory) / Path(upload.name or "upload").name
-    with target.open("wb") as fh:
-        for chunk in upload.chunks():
-            fh.write(chunk)
-    return target
 
 
 # --- the engagement's data: KPIs, import, links ---------------------------------------------------
@@ -268,7 +259,7 @@ def import_values(request: HttpRequest, pk: int) -> HttpResponse:
                         actor=actor,
                         engagement=engagement,
                         kind=ImportBatch.Kind.VALUES,
-                        source=_stage_upload(upload, tmp),
+                        source=upload_save(upload, tmp),
                         file_name=upload.name or "values",
                     )
             except PactboardError as exc:
@@ -432,7 +423,7 @@ def dataset_upload(request: HttpRequest, pk: int, dataset_id: int) -> HttpRespon
                         actor=actor,
                         engagement=engagement,
                         kind=ImportBatch.Kind.RECORDS,
-                        source=_stage_upload(upload, tmp),
+                        source=upload_save(upload, tmp),
                         file_name=upload.name or dataset.name,
                         dataset=dataset,
                     )
@@ -460,31 +451,15 @@ def records(request: HttpRequest, pk: int, measurement_id: int) -> HttpResponse:
     measurement = selectors.measurement_get(membership=_actor(request), measurement_id=measurement_id)
     if measurement.engagement_id != pk:
         raise not_found("No such value.")
-    latest = selectors.measurement_history(measurement=measurement).first()
-    if latest is None or latest.dataset_version is None or not latest.formula:
-        raise Http404("This value was not computed from a dataset: it has no records behind it.")
-    version = latest.dataset_version
-    schema = version.dataset.schema()
     try:
-        compiled = formula_compile(expression=latest.formula, schema=schema, row_filter=latest.row_filter or None)
-        if compiled.fingerprint != latest.formula_fingerprint:
-            raise PactboardError(
-                "The stored formula does not match its fingerprint: run `pactboard measurements verify`."
-            )
-        table = formula_records(
-            formula=compiled,
-            parquet_paths=[selectors.dataset_parquet_path(version)],
-            schema=schema,
-            period_kind=measurement.period_kind,  # type: ignore[arg-type]
-            tz=measurement.engagement.time_zone,
-            period_start=measurement.period_start,
-        )
+        found = selectors.measurement_records(measurement=measurement)
     except PactboardError as exc:
+        if exc.kind == "not_found":
+            raise Http404(exc.message) from None
         return HttpResponse(f"{exc.message}\n", status=409, content_type="text/plain; charset=utf-8")
     buffer = io.BytesIO()
-    pa_csv.write_csv(table, buffer)
-    label = Period(measurement.period_kind, measurement.period_start).label  # type: ignore[arg-type]
-    name = f"{measurement.kpi_code}-{label}-{version.dataset.name}-v{version.number}.csv"
+    pa_csv.write_csv(found.table, buffer)
+    name = found.file_name
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -170,3 +170,28 @@ def test_dataset_declaration_refusals(world: World, agreed):
         )
     locations = [d.location for d in caught.value.details]
     assert locations == ["columns[0].name", "columns[1].type", "time_column"]
+
+
+def test_api_upload_of_records_and_the_records_behind_a_value(world: World, contacts, tmp_path):
+    from django.test import Client
+
+    from pactboard.accounts.services import api_token_create
+
+    _, raw = api_token_create(membership=world.provider_manager, name="wfm")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    path = _write(tmp_path / "oct.csv", OCTOBER)
+    with path.open("rb") as fh:
+        response = api.post(f"/api/engagements/{world.engagement.pk}/datasets/contacts/uploads", {"file": fh})
+    assert response.status_code == 202
+    batch_id = response.json()["id"]
+    assert api.get(f"/api/engagements/{world.engagement.pk}/imports/{batch_id}").json()["status"] == "done"
+    m = Measurement.objects.get(kpi_code="first_contact_resolution", period_start="2026-10-01")
+    csv_text = api.get(f"/api/engagements/{world.engagement.pk}/measurements/{m.pk}/records").content.decode()
+    ids = sorted(line.split(",")[0].strip('"') for line in csv_text.splitlines()[1:])
+    assert ids == ["c1", "c2", "c3", "c4"]
+    with path.open("rb") as fh:
+        missing = api.post(f"/api/engagements/{world.engagement.pk}/datasets/tickets/uploads", {"file": fh})
+    assert missing.status_code == 404
+    _, other = api_token_create(membership=world.outsider, name="x")
+    outsider = Client(headers={"Authorization": f"Bearer {other}"})
+    assert outsider.get(f"/api/engagements/{world.engagement.pk}/measurements/{m.pk}/records").status_code == 404

@@ -245,3 +245,24 @@ def test_verify_reports_a_value_altered_behind_the_applications_back(world: Worl
     assert "line 3 of the imported file v.csv says 89" in mismatches[0].detail
     with pytest.raises(CommandError, match="1 of 2 values do not match"):
         call_command("measurements", "verify", str(world.engagement.pk), stderr=io.StringIO())
+
+
+def test_api_file_import_and_its_status(world: World, agreed, tmp_path):
+    api = _api(world.provider_manager)
+    bad = _values_csv(tmp_path / "bad.csv", [("qa_score", "2026-10", "88"), ("qa_score", "2026-11", "abc")])
+    with bad.open("rb") as fh:
+        response = api.post(f"/api/engagements/{world.engagement.pk}/imports", {"file": fh})
+    assert response.status_code == 202
+    body = response.json()
+    # Tests run tasks at once (ImmediateBackend): the refusal is already known.
+    status = api.get(f"/api/engagements/{world.engagement.pk}/imports/{body['id']}").json()
+    assert status["status"] == "failed"
+    assert [e["location"] for e in status["errors"]] == ["row 3, column value"]
+    assert not Measurement.objects.exists()
+    good = _values_csv(tmp_path / "good.csv", [("qa_score", "2026-10", "88")])
+    with good.open("rb") as fh:
+        body = api.post(f"/api/engagements/{world.engagement.pk}/imports", {"file": fh, "reason": ""}).json()
+    assert api.get(f"/api/engagements/{world.engagement.pk}/imports/{body['id']}").json()["status"] == "done"
+    assert Measurement.objects.get().value == Decimal("88")
+    # Another tenant sees neither the import nor its engagement.
+    assert _api(world.outsider).get(f"/api/engagements/{world.engagement.pk}/imports/{body['id']}").status_code == 404
