@@ -287,7 +287,7 @@ def _summary(version: AgreementVersion, signatures: list[Signature], kpi_count: 
 def _version_out(version: AgreementVersion) -> dict[str, Any]:
     kpis = list(selectors.version_kpis(version=version))
     signatures = list(selectors.version_signatures(version=version))
-    comments = version.comments.select_related("author", "organisation").order_by("created_at")
+    comments = selectors.version_comments(version=version)
     warning = selectors.version_kpi_count_warning(version=version)
     return {
         **_summary(version, signatures, len(kpis)),

@@ -15,6 +15,7 @@ from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
 from pactboard.kpis.content import VersionDiff, content_diff
 from pactboard.kpis.models import (
     AgreementVersion,
+    Comment,
     CustomKpi,
     Milestone,
     Signature,
@@ -191,6 +192,11 @@ def version_diff(*, before: AgreementVersion, after: AgreementVersion) -> Versio
 
 def version_signatures(*, version: AgreementVersion) -> QuerySet[Signature]:
     return version.signatures.select_related("organisation", "signer").order_by("signed_at")
+
+
+def version_comments(*, version: AgreementVersion) -> QuerySet[Comment]:
+    """A version's comments, oldest first, with their authors and organisations."""
+    return version.comments.select_related("author", "organisation").order_by("created_at")
 
 
 def objective_kpi_counts(*, objective_ids: list[int]) -> dict[int, int]:

@@ -536,6 +536,22 @@ def custom_kpi_create(*, actor: Membership, **fields: Any) -> CustomKpi:
             k.code == kpi.code for k in CATALOGUE
         ):
             errors.append(ErrorDetail(f"The code {kpi.code!r} is taken: choose another.", "code"))
+        if kpi.formula:
+            schema = STANDARD_SCHEMAS.get(kpi.dataset)
+            if schema is None:
+                errors.append(
+                    ErrorDetail(
+                        f"unknown dataset {kpi.dataset!r}: use one of {', '.join(sorted(STANDARD_SCHEMAS))}", "dataset"
+                    )
+                )
+            else:
+                try:
+                    formula_compile(expression=kpi.formula, schema=schema, row_filter=kpi.row_filter or None)
+                except PactboardError as exc:
+                    errors.extend(
+                        ErrorDetail(d.message, "row_filter" if d.location == "row_filter" else "formula")
+                        for d in (exc.details or [ErrorDetail(exc.message)])
+                    )
         try:
             kpi.full_clean(exclude=["organisation"])
         except Exception as exc:  # ValidationError

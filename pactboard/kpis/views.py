@@ -241,7 +241,7 @@ def _version_context(request: HttpRequest, version: AgreementVersion, **forms: A
     engagement = version.engagement
     kpis = list(selectors.version_kpis(version=version))
     # There is no comment selector yet; the version is already scoped to the actor.
-    comments = list(version.comments.select_related("author", "organisation").order_by("created_at"))
+    comments = list(selectors.version_comments(version=version))
     by_kpi: dict[str, list[Comment]] = {}
     for comment in comments:
         by_kpi.setdefault(comment.kpi_code, []).append(comment)

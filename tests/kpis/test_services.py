@@ -310,3 +310,32 @@ def test_two_concurrent_signatures_each_count_exactly_once(world: World):
     assert all("already signed" in o or "is agreed" in o for o in refusals), outcomes
     proposed.refresh_from_db()
     assert proposed.status == Status.AGREED
+
+
+def test_custom_kpi_formula_is_checked_when_it_is_defined(world: World):
+    with pytest.raises(PactboardError) as caught:
+        services.custom_kpi_create(
+            actor=world.client_manager,
+            code="repeat_rate",
+            name="Repeat rate",
+            category="quality",
+            unit="%",
+            direction="lower",
+            definition="Contacts that repeat within 7 days.",
+            dataset="contacts",
+            formula="100.0 * count(*) filter (where repeated) / count(*)",
+        )
+    assert caught.value.details[0].location == "formula"
+    assert "repeated" in caught.value.details[0].message
+    kpi = services.custom_kpi_create(
+        actor=world.client_manager,
+        code="repeat_rate",
+        name="Repeat rate",
+        category="quality",
+        unit="%",
+        direction="lower",
+        definition="Contacts not resolved at first contact.",
+        dataset="contacts",
+        formula="100.0 * count(*) filter (where not first_contact_resolved) / count(*)",
+    )
+    assert kpi.organisation == world.client_org
