@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from pactboard.api.main import api
 
@@ -12,6 +14,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("", home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("accounts/", include("pactboard.accounts.urls")),
     path("engagements/", include("pactboard.engagements.urls")),
     path("", include("pactboard.kpis.urls")),
