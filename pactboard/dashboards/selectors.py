@@ -25,6 +25,7 @@ from pactboard.core.periods import Period, PeriodKind, periods_between, zone
 from pactboard.engagements.models import BusinessChange, Engagement
 from pactboard.engagements.selectors import business_change_list
 from pactboard.kpis.models import AgreementVersion, Milestone, VersionKpi
+from pactboard.kpis.selectors import kpi_terms
 from pactboard.measurements.models import Measurement
 from pactboard.scoring import (
     KpiResult,
@@ -36,7 +37,6 @@ from pactboard.scoring import (
     trend_direction,
     trend_is_better,
 )
-from pactboard.scoring import Milestone as TermsMilestone
 
 # When a version mixes period kinds, the page is organised by the most common one; ties go this way.
 KIND_PREFERENCE: tuple[PeriodKind, ...] = ("month", "quarter", "week")
@@ -51,21 +51,6 @@ ATTENTION_STATUSES: tuple[Status, ...] = ("missed", "at_risk")
 def kind_of(kpi: VersionKpi) -> PeriodKind:
     """A KPI's period kind (the model stores it as text limited to the same choices)."""
     return cast(PeriodKind, kpi.period)
-
-
-def kpi_terms(kpi: VersionKpi) -> KpiTerms:
-    """The scoring terms of one agreed KPI (milestones must be prefetched)."""
-    return KpiTerms(
-        code=kpi.code,
-        direction=kpi.direction,  # type: ignore[arg-type]
-        target=kpi.target,
-        amber=kpi.amber,
-        stretch=kpi.stretch,
-        weight=kpi.weight,
-        milestones=tuple(
-            TermsMilestone(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch) for m in kpi.milestones.all()
-        ),
-    )
 
 
 @dataclass(frozen=True)

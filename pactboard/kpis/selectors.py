@@ -166,24 +166,24 @@ def version_kpi_count_warning(*, version: AgreementVersion) -> KpiCountWarning |
     return KpiCountWarning(active, version.max_active_kpis) if active > version.max_active_kpis else None
 
 
+def kpi_terms(kpi: VersionKpi) -> KpiTerms:
+    """The scoring terms of one KPI, as pure values for pactboard.scoring (prefetch its milestones)."""
+    return KpiTerms(
+        code=kpi.code,
+        direction=kpi.direction,  # type: ignore[arg-type]
+        target=kpi.target,
+        amber=kpi.amber,
+        stretch=kpi.stretch,
+        weight=kpi.weight,
+        milestones=tuple(
+            TermsMilestone(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch) for m in kpi.milestones.all()
+        ),
+    )
+
+
 def version_terms(*, version: AgreementVersion) -> list[KpiTerms]:
-    """The scoring terms of a version's active KPIs (pure values for pactboard.scoring)."""
-    return [
-        KpiTerms(
-            code=k.code,
-            direction=k.direction,  # type: ignore[arg-type]
-            target=k.target,
-            amber=k.amber,
-            stretch=k.stretch,
-            weight=k.weight,
-            milestones=tuple(
-                TermsMilestone(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch)
-                for m in k.milestones.all()
-            ),
-        )
-        for k in version_kpis(version=version)
-        if k.active
-    ]
+    """The scoring terms of a version's active KPIs."""
+    return [kpi_terms(k) for k in version_kpis(version=version) if k.active]
 
 
 def version_diff(*, before: AgreementVersion, after: AgreementVersion) -> VersionDiff:
