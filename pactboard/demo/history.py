@@ -1,9 +1,10 @@
 """Eighteen months of demo data (May 2025 to last month), entered the three ways a real engagement does.
 
 - Customer support (Brightline): raw contact records, generated deterministically by one DuckDB
-  query and uploaded as Parquet through ``dataset_declare`` / ``import_batch_start`` / ``dataset_upload_run``,
-  so its KPIs are computed by their formulas. Three versions: the history, the latest two months,
-  and September re-sent with first-contact-resolution flags the first export had missed.
+  query and uploaded as Parquet through ``import_batch_start`` / ``dataset_upload_run`` into the
+  ``contacts`` dataset its engagement document declares, so its KPIs are computed by their formulas.
+  Three versions: the history, the latest two months, and September re-sent with
+  first-contact-resolution flags the first export had missed.
 - Data entry (Keystone): one CSV of values per month, imported as the provider's monthly report.
 - Inside sales (Summit): values typed by hand, with one correction and its reason.
 
@@ -31,7 +32,7 @@ from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.engagements.services import business_change_record
 from pactboard.measurements import selectors, services
-from pactboard.measurements.models import Dataset, ImportBatch, Measurement
+from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement
 
 FIRST_MONTH = Period("month", date(2025, 5, 1))
 SEED = 20250501
@@ -120,8 +121,10 @@ def _engagement(name: str) -> Engagement | None:
 
 
 def demo_history_exists(engagements: Sequence[Engagement]) -> bool:
-    return Measurement.objects.filter(engagement__in=engagements).exists() or any(
-        selectors.dataset_list(engagement=e).exists() for e in engagements
+    # Records uploaded, not datasets declared: the support engagement's document declares its contacts.
+    return (
+        Measurement.objects.filter(engagement__in=engagements).exists()
+        or DatasetVersion.objects.filter(dataset__engagement__in=engagements).exists()
     )
 
 
@@ -359,13 +362,8 @@ def _upload(actor: Membership, engagement: Engagement, dataset: Dataset, path: P
 
 
 def _support_history(engagement: Engagement, months: Sequence[Period], work: Path) -> None:
-    dataset = services.dataset_declare(
-        actor=_member(SUPPORT_MANAGER),
-        engagement=engagement,
-        name="contacts",
-        standard="contacts",
-        description="Every phone call, chat and e-mail: Genesys Cloud and Zendesk, exported nightly by Brightline.",
-    )
+    # Declared by the engagement's document (pactboard/demo/engagements/customer-support.yaml).
+    dataset = selectors.dataset_list(engagement=engagement).get(name="contacts")
     lead = _member(SUPPORT_TEAM_LEAD)
     plan = _support_months(months)
     tz = engagement.time_zone

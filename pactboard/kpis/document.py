@@ -23,13 +23,22 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import available_timezones
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
 from pactboard.kpis.content import plain_decimal
 from pactboard.measurements.formulas import formula_compile
-from pactboard.measurements.schema import STANDARD_SCHEMAS
+from pactboard.measurements.schema import COLUMN_TYPES, STANDARD_SCHEMAS, Column, DatasetSchema
 from pactboard.scoring import Milestone as TermsMilestone
 from pactboard.scoring import kpi_terms_check
 
@@ -38,6 +47,8 @@ __all__ = [
     "SCHEMA_PATH",
     "AgreementSpec",
     "BaselineSpec",
+    "DatasetColumnSpec",
+    "DatasetSpec",
     "Document",
     "EngagementSpec",
     "KpiSourceSpec",
@@ -45,6 +56,10 @@ __all__ = [
     "MilestoneSpec",
     "ObjectiveSpec",
     "ThresholdsSpec",
+    "dataset_declaration",
+    "dataset_schema",
+    "dataset_shape_differs",
+    "dataset_spec_from_declared",
     "document_check",
     "document_dump",
     "document_json_schema",
@@ -105,6 +120,23 @@ Category = Literal["operational", "quality", "financial", "customer_satisfaction
 Direction = Literal["higher", "lower"]
 Period = Literal["week", "month", "quarter"]
 SourceKind = Literal["manual", "import", "api", "dataset"]
+DatasetName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=48, pattern=r"^[-a-zA-Z0-9_]+$")]
+ColumnName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+
+
+def _column_type(value: str) -> str:
+    if value not in COLUMN_TYPES:
+        raise ValueError(f"unknown type {value!r} (use one of: {', '.join(COLUMN_TYPES)})")
+    return value
+
+
+ColumnTypeName = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_column_type),
+    Field(json_schema_extra={"enum": list(COLUMN_TYPES)}),
+]
 
 
 class _Spec(BaseModel):
@@ -149,6 +181,37 @@ class EngagementSpec(_Spec):
         if value not in _time_zones():
             raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin or America/New_York")
         return value
+
+
+class DatasetColumnSpec(_Spec):
+    """One column of a dataset of the engagement's own."""
+
+    name: ColumnName = Field(description="Letters, digits and underscores; formulas name it.")
+    type: ColumnTypeName = Field(description=f"One of: {', '.join(COLUMN_TYPES)}.")
+    nullable: bool = Field(
+        default=True, exclude_if=lambda value: value is True, description="false: every record must give a value."
+    )
+    description: Annotated[Line, Field(max_length=500)] | None = None
+
+
+class DatasetSpec(_Spec):
+    """A dataset of raw records the engagement declares: a standard schema, or columns of its own.
+
+    KPI formulas read it by name. Importing declares it if the engagement does not have it yet;
+    a declared dataset never changes (its uploaded versions depend on it).
+    """
+
+    name: DatasetName = Field(description="Unique in the document; KPIs name it in source.dataset.")
+    standard: (
+        Annotated[Line, Field(min_length=1, max_length=48, json_schema_extra={"enum": sorted(STANDARD_SCHEMAS)})] | None
+    ) = Field(default=None, description="A standard schema (e.g. contacts, work_items); or give columns instead.")
+    description: Text | None = Field(default=None, description="What the records are and where they come from.")
+    time_column: ColumnName | None = Field(
+        default=None, description="With columns: the timestamp or date column that decides a record's period."
+    )
+    columns: list[DatasetColumnSpec] | None = Field(
+        default=None, description="The dataset's own columns, when it follows no standard schema."
+    )
 
 
 class ObjectiveSpec(_Spec):
@@ -202,7 +265,7 @@ class KpiSourceSpec(_Spec):
 
     kind: SourceKind = "manual"
     dataset: Annotated[Line, Field(max_length=48)] | None = Field(
-        default=None, description="A standard dataset, e.g. contacts, qa_samples, leads."
+        default=None, description="A dataset under datasets, or a standard one, e.g. contacts, qa_samples, leads."
     )
     formula: Text | None = Field(
         default=None, description="Aggregate over the dataset's rows, per period (docs/formulas.md)."
@@ -258,6 +321,11 @@ class Document(_Spec):
 
     pactboard: Literal[1] = Field(description="Version of the document format.")
     engagement: EngagementSpec
+    datasets: list[DatasetSpec] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="Datasets of raw records the engagement declares (standard ones need no entry to be read).",
+    )
     objectives: list[ObjectiveSpec] = Field(default_factory=list)
     kpis: list[KpiSpec] = Field(default_factory=list)
     agreement: AgreementSpec | None = None
@@ -326,6 +394,10 @@ class _FlowList(list[Any]):
 
 
 class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        # Never "&id001"/"*id001": a default shared by two entries (weight 1) is written out each time.
+        return True
+
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         # Indent list items under their key, as people write YAML.
         return super().increase_indent(flow, False)
@@ -364,6 +436,9 @@ def document_dump(document: Document) -> str:
     """The document as YAML: fields in model order, empty ones left out, numbers exact."""
     data = document.model_dump(mode="python", exclude_none=True)
     data["engagement"]["monthly_fee"] = _Money(data["engagement"]["monthly_fee"])
+    for dataset in data.get("datasets", []):
+        if "columns" in dataset:
+            dataset["columns"] = [_FlowMap(c) for c in dataset["columns"]]
     for kpi in data["kpis"]:
         kpi["objectives"] = _FlowList(kpi["objectives"])
         if "thresholds" in kpi:
@@ -432,6 +507,10 @@ def _message(error: Any) -> str:
         allowed = _fields_at(loc[:-1])
         return "unknown field" + (f" (allowed here: {', '.join(allowed)})" if allowed else "")
     if kind == "string_pattern_mismatch":
+        if loc and loc[0] == "datasets" and field in ("name", "time_column"):
+            if "columns" in loc or field == "time_column":
+                return "use letters, digits and underscores (at most 64), starting with a letter or underscore"
+            return "use letters, digits, hyphens and underscores only"
         if field in _PATTERN_MESSAGES:
             return _PATTERN_MESSAGES[field]
         return "must not contain control characters" + ("" if field in {"scope", "relevance"} else " or line breaks")
@@ -590,6 +669,99 @@ def kpi_spec_from_content(content: dict[str, Any]) -> KpiSpec:
     )
 
 
+# --- datasets: what a declaration stores, and back -------------------------------------------------
+
+
+def _standard_description(standard: str) -> str:
+    # What dataset_declare gives a standard dataset declared without a description.
+    return f"Standard {standard} records."
+
+
+def dataset_schema(spec: DatasetSpec) -> DatasetSchema | None:
+    """The schema a declaration gives, or None when it names no known standard schema and has no columns."""
+    if spec.standard is not None:
+        standard = STANDARD_SCHEMAS.get(spec.standard)
+        return None if standard is None else DatasetSchema(spec.name, standard.columns, standard.time_column)
+    if spec.columns is None:
+        return None
+    return DatasetSchema(
+        name=spec.name,
+        time_column=spec.time_column or "",
+        columns=tuple(
+            Column(c.name, c.type, nullable=c.nullable, description=c.description or "")  # type: ignore[arg-type]
+            for c in spec.columns
+        ),
+    )
+
+
+def dataset_declaration(spec: DatasetSpec) -> dict[str, Any]:
+    """The keyword arguments of ``measurements.services.dataset_declare`` for a (checked) declaration."""
+    if spec.standard is not None:
+        return {"name": spec.name, "standard": spec.standard, "description": spec.description or ""}
+    return {
+        "name": spec.name,
+        "columns": [
+            {"name": c.name, "type": c.type, "nullable": c.nullable, "description": c.description or ""}
+            for c in spec.columns or []
+        ],
+        "time_column": spec.time_column or "",
+        "description": spec.description or "",
+    }
+
+
+def _shape(schema: DatasetSchema) -> tuple[tuple[tuple[str, str, bool], ...], str]:
+    return tuple((c.name, c.type, c.nullable) for c in schema.columns), schema.time_column
+
+
+def dataset_spec_from_declared(*, schema: DatasetSchema, description: str) -> DatasetSpec:
+    """A declared dataset as a document entry: ``standard: <name>`` when its columns are a standard schema's."""
+    matches = [
+        s for s in STANDARD_SCHEMAS.values() if s.columns == schema.columns and s.time_column == schema.time_column
+    ]
+    standard = next((s for s in matches if s.name == schema.name), matches[0] if matches else None)
+    if standard is not None:
+        own = description if description and description != _standard_description(standard.name) else None
+        return DatasetSpec(name=schema.name, standard=standard.name, description=own)
+    return DatasetSpec(
+        name=schema.name,
+        description=description or None,
+        time_column=schema.time_column,
+        columns=[
+            DatasetColumnSpec(name=c.name, type=c.type, nullable=c.nullable, description=c.description or None)
+            for c in schema.columns
+        ],
+    )
+
+
+def dataset_shape_differs(*, declared: DatasetSchema, spec: DatasetSpec) -> list[ErrorDetail]:
+    """Why ``spec`` does not describe the already ``declared`` dataset (columns, types, required, time column)."""
+    wanted = dataset_schema(spec)
+    if wanted is None:
+        return []
+    (have_columns, have_time), (want_columns, want_time) = _shape(declared), _shape(wanted)
+    problems: list[ErrorDetail] = []
+    never = "a declared dataset never changes (its uploaded versions depend on it): use another name"
+    where = "standard" if spec.standard is not None else "columns"
+    if have_columns != want_columns:
+        listed = ", ".join(f"{n} {t}" + ("" if nullable else " required") for n, t, nullable in have_columns)
+        problems.append(
+            ErrorDetail(
+                f"the engagement's dataset {spec.name!r} has other columns ({listed}); {never}",
+                f"{where}",
+                "dataset_declared",
+            )
+        )
+    elif have_time != want_time:
+        problems.append(
+            ErrorDetail(
+                f"the engagement's dataset {spec.name!r} has the time column {have_time!r}; {never}",
+                "standard" if spec.standard is not None else "time_column",
+                "dataset_declared",
+            )
+        )
+    return problems
+
+
 # --- checks beyond types ------------------------------------------------------------------------
 
 # Where a stored KPI field sits in a document entry.
@@ -616,7 +788,61 @@ def _span(engagement: EngagementSpec) -> str:
     return f"{engagement.start_date.isoformat()} to {engagement.end_date.isoformat()}"
 
 
-def _check_kpi(i: int, kpi: KpiSpec, document: Document, known: list[str]) -> list[ErrorDetail]:
+def _check_dataset(i: int, spec: DatasetSpec) -> list[ErrorDetail]:
+    at = f"datasets[{i}]"
+    problems: list[ErrorDetail] = []
+    if spec.standard is not None and spec.columns is not None:
+        return [ErrorDetail("give either standard or columns, not both", at, "dataset_shape")]
+    if spec.standard is None and spec.columns is None:
+        return [ErrorDetail("give standard (a standard schema) or columns of its own", at, "dataset_shape")]
+    if spec.standard is not None:
+        if spec.standard not in STANDARD_SCHEMAS:
+            problems.append(
+                ErrorDetail(
+                    f"no standard dataset {spec.standard!r} (use one of: {', '.join(sorted(STANDARD_SCHEMAS))})",
+                    f"{at}.standard",
+                    "unknown_dataset",
+                )
+            )
+        if spec.time_column is not None:
+            problems.append(
+                ErrorDetail("only with columns of its own: a standard schema has its time column", f"{at}.time_column")
+            )
+        return problems
+    columns = spec.columns or []
+    if not columns:
+        problems.append(ErrorDetail("declare at least one column", f"{at}.columns"))
+    names: list[str] = []
+    for j, column in enumerate(columns):
+        if column.name in names:
+            problems.append(
+                ErrorDetail(f"another column already has the name {column.name!r}", f"{at}.columns[{j}].name")
+            )
+        names.append(column.name)
+    if spec.time_column is None:
+        problems.append(ErrorDetail("this field is required with columns of its own", f"{at}.time_column", "required"))
+    elif columns and spec.time_column not in names:
+        problems.append(
+            ErrorDetail(f"{spec.time_column!r} is not one of the columns ({', '.join(names)})", f"{at}.time_column")
+        )
+    return problems
+
+
+def _unknown_dataset(name: str, declared: Iterable[str]) -> str:
+    shown = repr(name) if name else "none given"
+    standard = ", ".join(sorted(STANDARD_SCHEMAS))
+    own = sorted(declared)
+    if not own:
+        return f"unknown dataset ({shown}): use one of {standard}"
+    return (
+        f"unknown dataset ({shown}): use one of the document's datasets ({', '.join(own)}) "
+        f"or a standard one ({standard})"
+    )
+
+
+def _check_kpi(
+    i: int, kpi: KpiSpec, document: Document, known: list[str], datasets: dict[str, DatasetSchema | None]
+) -> list[ErrorDetail]:
     at = f"kpis[{i}]"
     problems: list[ErrorDetail] = []
     engagement = document.engagement
@@ -693,15 +919,14 @@ def _check_kpi(i: int, kpi: KpiSpec, document: Document, known: list[str]) -> li
                 ErrorDetail(f"must fall within the engagement ({_span(engagement)})", f"{at}.milestones[{j}].date")
             )
     if data["source"] == "dataset" or data["formula"]:
-        schema = STANDARD_SCHEMAS.get(data["dataset"])
-        if schema is None:
-            shown = repr(data["dataset"]) if data["dataset"] else "none given"
+        # The document's own datasets first, as dataset_schema_for reads the engagement's declared ones.
+        declared = data["dataset"] in datasets
+        schema = datasets[data["dataset"]] if declared else STANDARD_SCHEMAS.get(data["dataset"])
+        if schema is None and declared:
+            pass  # its declaration is refused at datasets[...]: checking the formula against it says nothing
+        elif schema is None:
             problems.append(
-                ErrorDetail(
-                    f"unknown dataset ({shown}): use one of {', '.join(sorted(STANDARD_SCHEMAS))}",
-                    f"{at}.source.dataset",
-                    "unknown_dataset",
-                )
+                ErrorDetail(_unknown_dataset(data["dataset"], datasets), f"{at}.source.dataset", "unknown_dataset")
             )
         elif not data["formula"]:
             problems.append(ErrorDetail("a KPI computed from a dataset needs a formula", f"{at}.source.formula"))
@@ -725,6 +950,14 @@ def document_check(document: Document) -> list[ErrorDetail]:
                 f"must be on or after the start date ({engagement.start_date.isoformat()})", "engagement.end_date"
             )
         )
+    datasets: dict[str, DatasetSchema | None] = {}
+    for i, spec in enumerate(document.datasets):
+        if spec.name in datasets:
+            problems.append(ErrorDetail(f"another dataset already has the name {spec.name!r}", f"datasets[{i}].name"))
+            continue
+        found = _check_dataset(i, spec)
+        problems.extend(found)
+        datasets[spec.name] = None if found else dataset_schema(spec)
     keys: list[str] = []
     for i, objective in enumerate(document.objectives):
         if objective.key in keys:
@@ -735,7 +968,7 @@ def document_check(document: Document) -> list[ErrorDetail]:
             keys.append(objective.key)
     codes: set[str] = set()
     for i, kpi in enumerate(document.kpis):
-        problems.extend(_check_kpi(i, kpi, document, keys))
+        problems.extend(_check_kpi(i, kpi, document, keys, datasets))
         code = kpi.code or kpi.catalogue
         if code is not None and kpi.catalogue in (None, *_BY_CODE):
             if code in codes:

@@ -1,9 +1,10 @@
 """Engagement documents in and out: export an engagement as YAML, validate one, import one as a new version.
 
 An import is one transaction through the existing services: the engagement (and a missing
-provider organisation) is created or brought up to date, objectives are upserted by key, a new
-empty draft receives the document's KPIs, and ``--as-agreed`` records it as signed by both
-parties. Any failure leaves nothing written. ``pactboard.kpis.document`` holds the format.
+provider organisation) is created or brought up to date, datasets it does not have yet are
+declared, objectives are upserted by key, a new empty draft receives the document's KPIs, and
+``--as-agreed`` records it as signed by both parties. Any failure leaves nothing written.
+``pactboard.kpis.document`` holds the format.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ from pactboard.kpis.content import content_hash
 from pactboard.kpis.document import (
     KPI_FIELD_PATHS,
     AgreementSpec,
+    DatasetSpec,
     Document,
     EngagementSpec,
     ObjectiveSpec,
+    dataset_declaration,
+    dataset_shape_differs,
+    dataset_spec_from_declared,
     document_dump,
     document_load,
     kpi_fields,
@@ -36,6 +41,8 @@ from pactboard.kpis.document import (
 from pactboard.kpis.models import AgreementVersion
 from pactboard.kpis.selectors import version_content, version_current
 from pactboard.kpis.services import MilestoneSpec, version_draft_start, version_kpi_add, version_record_as_agreed
+from pactboard.measurements.models import Dataset
+from pactboard.measurements.services import dataset_declare
 
 __all__ = [
     "engagement_document",
@@ -133,6 +140,14 @@ def engagement_document(*, engagement: Engagement, version: AgreementVersion | N
             max_active_kpis=engagement.max_active_kpis,
         ),
     )
+    dataset_specs = [
+        _part(
+            problems,
+            f"datasets[{i}]",
+            lambda d=d: dataset_spec_from_declared(schema=d.schema(), description=d.description),  # type: ignore[misc]
+        )
+        for i, d in enumerate(Dataset.objects.filter(engagement=engagement).order_by("name"))
+    ]
     objective_specs = [
         _part(
             problems,
@@ -169,6 +184,7 @@ def engagement_document(*, engagement: Engagement, version: AgreementVersion | N
     return Document(
         pactboard=1,
         engagement=engagement_spec,
+        datasets=dataset_specs,
         objectives=objective_specs,
         kpis=kpi_specs,
         agreement=agreement,
@@ -261,6 +277,7 @@ def engagement_document_import(
         elif signer is not None and not signer.is_manager:
             problems.append(ErrorDetail(f"must be an administrator or manager of {name}", f"{role}_signer"))
     owners = _owners(document=document, engagement=engagement, actor=actor, provider=provider, problems=problems)
+    missing = _datasets_missing(document=document, engagement=engagement, problems=problems)
     if problems:
         raise _refused(problems)
 
@@ -268,6 +285,7 @@ def engagement_document_import(
         engagement = _engagement_create(document=document, actor=actor, provider=provider)
     else:
         _engagement_bring_up_to_date(document=document, actor=actor, engagement=engagement)
+    _datasets_declare(actor=actor, engagement=engagement, missing=missing)
     objectives = _objectives_upsert(document=document, actor=actor, engagement=engagement, owners=owners)
     version = _version_create(document=document, actor=actor, engagement=engagement, objectives=objectives)
     if as_agreed:
@@ -295,6 +313,7 @@ def engagement_document_import(
             "number": version.number,
             "status": version.status,
             "as_agreed": as_agreed,
+            "datasets_declared": [spec.name for _, spec in missing],
             "objectives": [o.key for o in document.objectives],
             "kpis": [kpi_fields(k)["code"] for k in document.kpis],
             "content_hash": content_hash(version_content(version=version)),
@@ -370,6 +389,34 @@ def _owners(
                 )
             )
     return users
+
+
+def _datasets_missing(
+    *, document: Document, engagement: Engagement | None, problems: list[ErrorDetail]
+) -> list[tuple[int, DatasetSpec]]:
+    """The document's datasets the engagement has not declared yet (with their index in the document).
+
+    One it has already declared must have the same columns and time column: a declared dataset
+    never changes, as its uploaded versions depend on it. Its description is left as it is.
+    """
+    declared = {d.name: d for d in Dataset.objects.filter(engagement=engagement)} if engagement is not None else {}
+    missing: list[tuple[int, DatasetSpec]] = []
+    for i, spec in enumerate(document.datasets):
+        existing = declared.get(spec.name)
+        if existing is None:
+            missing.append((i, spec))
+            continue
+        for d in dataset_shape_differs(declared=existing.schema(), spec=spec):
+            problems.append(ErrorDetail(d.message, f"datasets[{i}].{d.location}", d.code))
+    return missing
+
+
+def _datasets_declare(*, actor: Membership, engagement: Engagement, missing: list[tuple[int, DatasetSpec]]) -> None:
+    for i, spec in missing:
+        try:
+            dataset_declare(actor=actor, engagement=engagement, **dataset_declaration(spec))
+        except PactboardError as exc:
+            raise _prefixed(exc, f"datasets[{i}]") from None
 
 
 def _engagement_create(*, document: Document, actor: Membership, provider: Organisation | None) -> Engagement:

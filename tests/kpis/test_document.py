@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,8 @@ from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
 from pactboard.kpis.document import (
     AgreementSpec,
     BaselineSpec,
+    DatasetColumnSpec,
+    DatasetSpec,
     Document,
     EngagementSpec,
     KpiSourceSpec,
@@ -30,6 +33,8 @@ from pactboard.kpis.document import (
     MilestoneSpec,
     ObjectiveSpec,
     ThresholdsSpec,
+    dataset_schema,
+    dataset_spec_from_declared,
     document_check,
     document_dump,
     document_json_schema_text,
@@ -39,6 +44,7 @@ from pactboard.kpis.document import (
     kpi_fields,
     kpi_spec_from_content,
 )
+from pactboard.measurements.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_FILES = sorted((ROOT / "pactboard" / "demo" / "engagements").glob("*.yaml"))
@@ -72,6 +78,43 @@ KEYS = st.from_regex(r"[a-z][a-z0-9-]{0,11}", fullmatch=True)
 CODES = st.from_regex(r"k_[a-z0-9_]{1,20}", fullmatch=True)  # never a catalogue code
 
 
+# Names no standard dataset has (so a catalogue KPI's formula still reads the standard one), and
+# column names no SQL keyword has (so a generated row filter can name them bare).
+DATASET_NAMES = st.from_regex(r"ds[-_][a-z0-9_]{1,12}", fullmatch=True)
+COLUMN_NAMES = st.from_regex(r"c_[a-z0-9_]{0,12}", fullmatch=True)
+
+
+@st.composite
+def datasets(draw: st.DrawFn, *, name: str) -> DatasetSpec:
+    """A valid declaration: a standard schema (under its own name or another), or columns of its own."""
+    if draw(st.booleans()):
+        standard = draw(st.sampled_from(sorted(STANDARD_SCHEMAS)))
+        return DatasetSpec(
+            name=draw(st.sampled_from([name, standard])),
+            standard=standard,
+            description=draw(st.none() | text()),
+        )
+    names = draw(st.lists(COLUMN_NAMES, min_size=1, max_size=4, unique=True))
+    return DatasetSpec(
+        name=name,
+        description=draw(st.none() | text()),
+        time_column=draw(st.sampled_from(names)),
+        columns=[
+            DatasetColumnSpec(
+                name=column,
+                type=draw(st.sampled_from(COLUMN_TYPES)),
+                nullable=draw(st.booleans()),
+                description=draw(st.none() | line(200)),
+            )
+            for column in names
+        ],
+    )
+
+
+def _unique_names(specs: list[DatasetSpec]) -> bool:
+    return len({d.name for d in specs}) == len(specs)
+
+
 def _bounds(standard: CatalogueKpi | None, low: Decimal | None, high: Decimal | None) -> tuple[Decimal, Decimal]:
     lo = standard.min_value if standard else low
     hi = standard.max_value if standard else high
@@ -80,7 +123,15 @@ def _bounds(standard: CatalogueKpi | None, low: Decimal | None, high: Decimal | 
 
 
 @st.composite
-def kpis(draw: st.DrawFn, *, code: str | None, keys: list[str], start: date, end: date) -> KpiSpec:
+def kpis(
+    draw: st.DrawFn,
+    *,
+    code: str | None,
+    keys: list[str],
+    start: date,
+    end: date,
+    declared: Sequence[DatasetSpec] = (),
+) -> KpiSpec:
     standard = draw(st.none() | st.sampled_from(CATALOGUE))
     if standard is None:
         direction = draw(st.sampled_from(["higher", "lower"]))
@@ -100,6 +151,19 @@ def kpis(draw: st.DrawFn, *, code: str | None, keys: list[str], start: date, end
                 lambda f: KpiSourceSpec(kind="dataset", dataset="contacts", formula="count(*)", filter=f)
             )
         )
+        own_dataset = draw(st.booleans())
+        if declared and own_dataset:
+            # A formula over one of the document's own datasets, its filter naming one of its columns.
+            dataset = draw(st.sampled_from(list(declared)))
+            schema = dataset_schema(dataset)
+            assert schema is not None
+            column = draw(st.sampled_from(schema.column_names))
+            source = KpiSourceSpec(
+                kind="dataset",
+                dataset=dataset.name,
+                formula="count(*)",
+                filter=draw(st.sampled_from([None, f"{column} is not null"])),
+            )
     else:
         direction = standard.direction
         low = high = None
@@ -183,8 +247,10 @@ def documents(
         )
         for key in keys
     ]
+    dataset_names = draw(st.lists(DATASET_NAMES, max_size=2, unique=True))
+    declared = draw(st.tuples(*(datasets(name=n) for n in dataset_names)).map(list).filter(_unique_names))
     codes = draw(st.lists(CODES, min_size=min_kpis, max_size=3, unique=True))
-    kpi_list = [draw(kpis(code=code, keys=keys, start=start, end=end)) for code in codes]
+    kpi_list = [draw(kpis(code=code, keys=keys, start=start, end=end, declared=declared)) for code in codes]
     effective_from = start + timedelta(days=draw(st.integers(0, (end - start).days)))
     agreement = (
         AgreementSpec(effective_from=effective_from, note=draw(st.none() | text()))
@@ -208,6 +274,7 @@ def documents(
             status=draw(st.none() | st.sampled_from(["draft", "active", "ended"])),
             max_active_kpis=draw(st.integers(1, 99)),
         ),
+        datasets=declared,
         objectives=objectives,
         kpis=kpi_list,
         agreement=agreement,
@@ -603,6 +670,211 @@ def test_each_refusal_names_its_path_and_says_what_is_wrong(old: str, new: str, 
     lines = _refusal(MINIMAL.replace(old, new, 1))
     assert len(lines) == 1, lines
     assert lines[0].startswith(expected), lines
+
+
+# --- datasets the document declares ------------------------------------------------------------
+
+DATASETS = textwrap.dedent(
+    """\
+    datasets:
+      - name: contacts
+        standard: contacts
+      - name: tickets
+        description: ITSM tickets
+        time_column: opened_at
+        columns:
+          - {name: ticket_id, type: text, nullable: false}
+          - {name: opened_at, type: timestamp, nullable: false}
+          - {name: priority, type: text}
+    """
+)
+TICKETS_KPI = textwrap.indent(
+    textwrap.dedent(
+        """\
+      - code: p1_tickets
+        name: P1 tickets opened
+        objectives: [speed]
+        category: operational
+        unit: tickets
+        direction: lower
+        period: month
+        target: 5
+        source:
+          kind: dataset
+          dataset: tickets
+          formula: count(*)
+          filter: priority = 'P1'
+    """
+    ),
+    "  ",
+)
+# MINIMAL with two datasets (a standard one, one of its own) and a third KPI, on the dataset of its own.
+WITH_DATASETS = MINIMAL.replace("objectives:\n", DATASETS + "objectives:\n", 1).replace(
+    "agreement:\n", TICKETS_KPI + "agreement:\n", 1
+)
+STANDARDS = ", ".join(sorted(STANDARD_SCHEMAS))
+
+
+def test_a_kpi_on_a_dataset_the_document_declares_is_valid_and_round_trips() -> None:
+    document = document_load(WITH_DATASETS)
+    assert [d.name for d in document.datasets] == ["contacts", "tickets"]
+    tickets = document.datasets[1]
+    assert (tickets.time_column, [c.nullable for c in tickets.columns or []]) == ("opened_at", [False, False, True])
+    assert kpi_fields(document.kpis[2])["dataset"] == "tickets"
+    text = document_dump(document)
+    assert DATASETS in text  # written as the docs show it: columns on one line each
+    assert "&id" not in text  # two KPIs share the default weight: written twice, not as a YAML alias
+    assert document_dump(document_load(text)) == text
+
+
+def test_without_datasets_the_section_is_left_out() -> None:
+    assert "datasets" not in document_dump(document_load(MINIMAL))
+
+
+def test_the_documents_own_dataset_comes_before_the_standard_one_of_that_name() -> None:
+    # Declared with columns of its own, 'contacts' has no first_contact_resolved for the catalogue's FCR formula.
+    own_contacts = MINIMAL.replace(
+        "objectives:\n",
+        "datasets:\n  - name: contacts\n    time_column: opened_at\n    columns:\n"
+        "      - {name: opened_at, type: timestamp}\n"
+        "objectives:\n",
+        1,
+    )
+    lines = _refusal(own_contacts)
+    assert len(lines) == 1
+    assert lines[0].startswith("kpis[1].source.formula: unknown column 'first_contact_resolved' (declared: opened_at)")
+
+
+DATASET_REFUSALS: list[tuple[str, str, str, str]] = [
+    # (id, text replaced in WITH_DATASETS, replacement, the exact line reported)
+    (
+        "unknown column type",
+        "{name: priority, type: text}",
+        "{name: priority, type: money}",
+        "datasets[1].columns[2].type: unknown type 'money' (use one of: " + ", ".join(COLUMN_TYPES) + ")",
+    ),
+    (
+        "dataset name twice",
+        "    standard: contacts\n",
+        "    standard: contacts\n  - name: contacts\n    standard: leads\n",
+        "datasets[1].name: another dataset already has the name 'contacts'",
+    ),
+    (
+        "dataset name pattern",
+        "  - name: tickets\n",
+        "  - name: ITSM tickets\n",
+        "datasets[1].name: use letters, digits, hyphens and underscores only",
+    ),
+    (
+        "standard and columns",
+        "    description: ITSM tickets\n",
+        "    standard: work_items\n    description: ITSM tickets\n",
+        "datasets[1]: give either standard or columns, not both",
+    ),
+    (
+        "neither standard nor columns",
+        "    standard: contacts\n",
+        "    description: Calls and chats\n",
+        "datasets[0]: give standard (a standard schema) or columns of its own",
+    ),
+    (
+        "unknown standard",
+        "    standard: contacts\n",
+        "    standard: calls\n",
+        f"datasets[0].standard: no standard dataset 'calls' (use one of: {STANDARDS})",
+    ),
+    (
+        "time column with a standard",
+        "    standard: contacts\n",
+        "    standard: contacts\n    time_column: opened_at\n",
+        "datasets[0].time_column: only with columns of its own: a standard schema has its time column",
+    ),
+    (
+        "time column missing",
+        "    time_column: opened_at\n",
+        "",
+        "datasets[1].time_column: this field is required with columns of its own",
+    ),
+    (
+        "time column not a column",
+        "    time_column: opened_at\n",
+        "    time_column: closed_at\n",
+        "datasets[1].time_column: 'closed_at' is not one of the columns (ticket_id, opened_at, priority)",
+    ),
+    (
+        "column name pattern",
+        "{name: ticket_id,",
+        "{name: ticket-id,",
+        "datasets[1].columns[0].name: use letters, digits and underscores (at most 64), starting with a letter or "
+        "underscore",
+    ),
+    (
+        "column name twice",
+        "{name: priority, type: text}",
+        "{name: ticket_id, type: text}",
+        "datasets[1].columns[2].name: another column already has the name 'ticket_id'",
+    ),
+    (
+        "no columns",
+        "    columns:\n      - {name: ticket_id, type: text, nullable: false}\n"
+        "      - {name: opened_at, type: timestamp, nullable: false}\n      - {name: priority, type: text}\n",
+        "    columns: []\n",
+        "datasets[1].columns: declare at least one column",
+    ),
+    (
+        "unknown dataset field",
+        "    description: ITSM tickets\n",
+        "    descr: ITSM tickets\n",
+        "datasets[1].descr: unknown field (allowed here: name, standard, description, time_column, columns)",
+    ),
+    (
+        "unknown column field",
+        "{name: priority, type: text}",
+        "{name: priority, type: text, required: true}",
+        "datasets[1].columns[2].required: unknown field (allowed here: name, type, nullable, description)",
+    ),
+    (
+        "unknown dataset, both kinds listed",
+        "      dataset: tickets\n",
+        "      dataset: incidents\n",
+        "kpis[2].source.dataset: unknown dataset ('incidents'): use one of the document's datasets "
+        f"(contacts, tickets) or a standard one ({STANDARDS})",
+    ),
+    (
+        "formula checked against the declared columns",
+        "      formula: count(*)\n      filter",
+        "      formula: avg(handle_seconds)\n      filter",
+        "kpis[2].source.formula: unknown column 'handle_seconds' (declared: ticket_id, opened_at, priority)",
+    ),
+    (
+        "row filter checked against the declared columns",
+        "      filter: priority = 'P1'\n",
+        "      filter: severity = 'P1'\n",
+        "kpis[2].source.filter: unknown column 'severity' (declared: ticket_id, opened_at, priority)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"), [r[1:] for r in DATASET_REFUSALS], ids=[r[0] for r in DATASET_REFUSALS]
+)
+def test_each_dataset_refusal_names_its_path_and_says_what_is_wrong(old: str, new: str, expected: str) -> None:
+    assert old in WITH_DATASETS
+    lines = _refusal(WITH_DATASETS.replace(old, new, 1))
+    assert lines == [expected]
+
+
+def test_a_dataset_is_written_as_standard_when_its_columns_are_a_standard_schemas() -> None:
+    contacts = STANDARD_SCHEMAS["contacts"]
+    calls = dataset_spec_from_declared(schema=contacts, description="Standard contacts records.")
+    assert calls == DatasetSpec(name="contacts", standard="contacts")
+    other = dataset_spec_from_declared(schema=STANDARD_SCHEMAS["leads"], description="From the CRM")
+    assert (other.standard, other.description, other.columns) == ("leads", "From the CRM", None)
+    own = dataset_spec_from_declared(
+        schema=dataset_schema(document_load(WITH_DATASETS).datasets[1]),  # type: ignore[arg-type]
+        description="ITSM tickets",
+    )
+    assert own == document_load(WITH_DATASETS).datasets[1]
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -28,14 +28,21 @@ from pactboard.kpis.engagement_io import (
 )
 from pactboard.kpis.models import AgreementVersion, Signature, VersionKpi
 from pactboard.kpis.services import version_withdraw
+from pactboard.measurements.models import Dataset
+from pactboard.measurements.schema import STANDARD_SCHEMAS
+from pactboard.measurements.services import dataset_declare
 from tests.conftest import World, client_for
-from tests.kpis.test_document import DEMO_FILES, MINIMAL, documents
+from tests.kpis.test_document import DEMO_FILES, MINIMAL, WITH_DATASETS, documents
 
 pytestmark = pytest.mark.django_db
 Status = AgreementVersion.Status
 
 # MINIMAL, for the world fixture's engagement "Acme support" (2026-01-01 to 2027-12-31).
 ACME = MINIMAL.replace("name: Support", "name: Acme support").replace("monthly_fee: 412500", "monthly_fee: 100000")
+# ACME with datasets: contacts (standard) and tickets (columns of its own), and a KPI computed from tickets.
+ACME_DATASETS = WITH_DATASETS.replace("name: Support", "name: Acme support").replace(
+    "monthly_fee: 412500", "monthly_fee: 100000"
+)
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -66,6 +73,7 @@ def counts() -> tuple[int, ...]:
         AgreementVersion.objects.count(),
         VersionKpi.objects.count(),
         Signature.objects.count(),
+        Dataset.objects.count(),
         AuditEvent.objects.count(),
     )
 
@@ -299,6 +307,143 @@ def test_a_provider_manager_may_not_change_the_clients_objectives(world: World) 
     ]
 
 
+# --- datasets ---------------------------------------------------------------------------------
+
+
+def test_import_declares_the_documents_datasets_and_a_kpi_reads_its_own(world: World) -> None:
+    version = import_agreed(world, ACME_DATASETS)
+    declared = {d.name: d for d in Dataset.objects.filter(engagement=world.engagement)}
+    assert sorted(declared) == ["contacts", "tickets"]
+    tickets = declared["tickets"]
+    assert (tickets.time_column, tickets.description) == ("opened_at", "ITSM tickets")
+    assert tickets.columns == [
+        {"name": "ticket_id", "type": "text", "nullable": False, "description": ""},
+        {"name": "opened_at", "type": "timestamp", "nullable": False, "description": ""},
+        {"name": "priority", "type": "text", "nullable": True, "description": ""},
+    ]
+    assert declared["contacts"].schema().columns == STANDARD_SCHEMAS["contacts"].columns
+    kpi = version.kpis.get(code="p1_tickets")
+    assert (kpi.dataset, kpi.formula, kpi.row_filter) == ("tickets", "count(*)", "priority = 'P1'")
+    # Declared in the same transaction, by the client's signer (no actor given).
+    events = AuditEvent.objects.filter(action="dataset.declare").order_by("seq")
+    assert [((e.after or {})["name"], e.actor_id) for e in events] == [
+        ("contacts", world.client_manager.user_id),
+        ("tickets", world.client_manager.user_id),
+    ]
+    imported = AuditEvent.objects.get(action="engagement.import").after or {}
+    assert imported["datasets_declared"] == ["contacts", "tickets"]
+    # Exported in name order as the document wrote them, and export → import → export gives the same bytes.
+    first = engagement_document_export(engagement=world.engagement)
+    assert document_load(first).datasets == document_load(ACME_DATASETS).datasets
+    engagement_document_import(text=first, actor=world.provider_manager)
+    assert engagement_document_export(engagement=world.engagement) == first
+    assert Dataset.objects.filter(engagement=world.engagement).count() == 2
+
+
+def test_a_dataset_declared_with_a_standards_columns_is_exported_as_that_standard(world: World) -> None:
+    contacts = STANDARD_SCHEMAS["contacts"]
+    dataset_declare(
+        actor=world.client_manager,
+        engagement=world.engagement,
+        name="calls",
+        columns=[
+            {"name": c.name, "type": c.type, "nullable": c.nullable, "description": c.description}
+            for c in contacts.columns
+        ],
+        time_column=contacts.time_column,
+        description="Genesys exports",
+    )
+    dataset_declare(
+        actor=world.client_manager, engagement=world.engagement, name="backlog", standard="backlog_snapshots"
+    )
+    import_agreed(world, ACME)
+    text = engagement_document_export(engagement=world.engagement)
+    assert (
+        "datasets:\n"
+        "  - name: backlog\n"
+        "    standard: backlog_snapshots\n"
+        "  - name: calls\n"
+        "    standard: contacts\n"
+        "    description: Genesys exports\n"
+        "objectives:\n"
+    ) in text
+    engagement_document_import(text=text, actor=world.client_manager)
+    assert engagement_document_export(engagement=world.engagement) == text
+
+
+def _declare_tickets(world: World, *, priority: str = "text", time_column: str = "opened_at") -> None:
+    dataset_declare(
+        actor=world.client_manager,
+        engagement=world.engagement,
+        name="tickets",
+        columns=[
+            {"name": "ticket_id", "type": "text", "nullable": False},
+            {"name": "opened_at", "type": "timestamp", "nullable": False},
+            {"name": "closed_at", "type": "timestamp", "nullable": True},
+            {"name": "priority", "type": priority},
+        ],
+        time_column=time_column,
+    )
+
+
+def test_a_declared_dataset_is_never_changed_by_an_import(world: World, tmp_path: Path) -> None:
+    _declare_tickets(world)
+    before = counts()
+    _, lines = refused("import", write(tmp_path, ACME_DATASETS), "--actor", "carla@acme.example")
+    assert lines == [
+        "datasets[1].columns: the engagement's dataset 'tickets' has other columns (ticket_id text required, "
+        "opened_at timestamp required, closed_at timestamp, priority text); a declared dataset never changes "
+        "(its uploaded versions depend on it): use another name"
+    ]
+    assert counts() == before
+    assert Dataset.objects.get(name="tickets").time_column == "opened_at"
+
+
+def test_a_declared_datasets_time_column_is_never_changed_by_an_import(world: World) -> None:
+    dataset_declare(
+        actor=world.client_manager,
+        engagement=world.engagement,
+        name="tickets",
+        columns=[
+            {"name": "ticket_id", "type": "text", "nullable": False},
+            {"name": "opened_at", "type": "timestamp", "nullable": False},
+            {"name": "priority", "type": "text", "nullable": True},
+        ],
+        time_column="ticket_id",
+    )
+    dataset_declare(actor=world.client_manager, engagement=world.engagement, name="contacts", standard="leads")
+    before = counts()
+    with pytest.raises(PactboardError) as caught:
+        engagement_document_import(text=ACME_DATASETS, actor=world.client_manager)
+    assert [str(d) for d in caught.value.details] == [
+        "datasets[0].standard: the engagement's dataset 'contacts' has other columns (lead_id text required, "
+        "created_at timestamp required, campaign text, cost decimal, converted boolean required, converted_at "
+        "timestamp, revenue decimal); a declared dataset never changes (its uploaded versions depend on it): "
+        "use another name",
+        "datasets[1].time_column: the engagement's dataset 'tickets' has the time column 'ticket_id'; a declared "
+        "dataset never changes (its uploaded versions depend on it): use another name",
+    ]
+    assert counts() == before
+
+
+def test_only_a_manager_declares_the_documents_datasets(world: World) -> None:
+    before = counts()
+    with pytest.raises(PactboardError) as caught:
+        engagement_document_import(text=ACME_DATASETS, actor=world.client_viewer)
+    assert [str(d) for d in caught.value.details] == ["datasets[0]: Only administrators and managers declare datasets."]
+    assert caught.value.kind == "forbidden"
+    assert counts() == before
+
+
+def test_validate_accepts_a_kpi_on_a_dataset_the_document_declares(tmp_path: Path) -> None:
+    out, err = run("validate", write(tmp_path, ACME_DATASETS))
+    assert "valid." in out
+    assert err == ""
+    csat = ACME_DATASETS.replace("formula: count(*)\n      filter", "formula: avg(csat)\n      filter")
+    _, lines = refused("validate", write(tmp_path, csat))
+    assert lines == ["kpis[2].source.formula: unknown column 'csat' (declared: ticket_id, opened_at, priority)"]
+
+
 # --- export and the round trip ----------------------------------------------------------------
 
 
@@ -348,6 +493,7 @@ def test_generated_documents_survive_the_database_unchanged(world: World, docume
         # What was stored is what the document said, catalogue defaults filled in.
         exported = document_load(first)
         assert [kpi_fields(k) for k in exported.kpis] == [kpi_fields(k) for k in document.kpis]
+        assert exported.datasets == sorted(document.datasets, key=lambda d: d.name)
         assert exported.engagement.model_dump(exclude={"status"}) == document.engagement.model_dump(exclude={"status"})
         transaction.set_rollback(True)
 
