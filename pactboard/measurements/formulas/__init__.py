@@ -1,0 +1,35 @@
+"""KPI formulas: a restricted SQL aggregate language, whitelisted with sqlglot, run by DuckDB.
+
+Pure: no Django, no ORM. A formula is compiled once (parsed, whitelisted against the dataset's
+declared columns, normalised, type-checked, fingerprinted) and then computed for every period
+of a dataset in one vectorised DuckDB query over its Parquet files. The language, the period
+and time-zone rules, NULL and division-by-zero handling and rounding are described in
+``docs/formulas.md``.
+
+The package's parts:
+
+- ``compile``: parsing, the whitelist, normalisation, type checking and ``CompiledFormula``
+  (with the executable form of a formula and its SQL in other dialects);
+- ``compute``: running compiled formulas with DuckDB over a dataset's Parquet files, per
+  period and group, the raw records behind one value, and growth against the previous period.
+"""
+
+from pactboard.measurements.formulas.compile import MAX_FORMULA_LENGTH, CompiledFormula, formula_compile
+from pactboard.measurements.formulas.compute import (
+    DECIMAL_PLACES,
+    PeriodKind,
+    formula_compute,
+    formula_growth_vs_previous,
+    formula_records,
+)
+
+__all__ = [
+    "DECIMAL_PLACES",
+    "MAX_FORMULA_LENGTH",
+    "CompiledFormula",
+    "PeriodKind",
+    "formula_compile",
+    "formula_compute",
+    "formula_growth_vs_previous",
+    "formula_records",
+]
