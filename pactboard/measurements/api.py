@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import tempfile
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,7 +16,6 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from pactboard.core.errors import ErrorDetail, PactboardError, not_found
-from pactboard.core.files import upload_save
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
 from pactboard.measurements import selectors, services, tasks
@@ -194,11 +192,9 @@ def _receive(
 ) -> ImportBatch:
     membership = request.membership  # type: ignore[attr-defined]
     engagement = engagement_get(membership=membership, engagement_id=engagement_id)
-    with tempfile.TemporaryDirectory(prefix="pactboard-upload-") as tmp:
-        path = upload_save(upload, tmp)
-        return services.import_batch_start(
-            actor=membership, engagement=engagement, kind=kind, source=path, file_name=path.name, dataset=dataset
-        )
+    return services.import_batch_receive(
+        actor=membership, engagement=engagement, kind=kind, upload=upload, dataset=dataset
+    )
 
 
 @router.post("/{engagement_id}/imports", response={202: ImportOut})

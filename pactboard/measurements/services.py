@@ -7,6 +7,7 @@ written, a new revision for each changed value (never an overwrite), and one aud
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.core.files import upload_save
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
@@ -300,6 +302,17 @@ def import_batch_start(
             engagement_id=engagement.pk,
         )
     return batch
+
+
+def import_batch_receive(
+    *, actor: Membership, engagement: Engagement, kind: str, upload: Any, dataset: Dataset | None = None
+) -> ImportBatch:
+    """Register an uploaded file (a Django or ninja UploadedFile) as a pending import, like ``import_batch_start``."""
+    with tempfile.TemporaryDirectory(prefix="pactboard-upload-") as tmp:
+        path = upload_save(upload, tmp)
+        return import_batch_start(
+            actor=actor, engagement=engagement, kind=kind, source=path, file_name=path.name, dataset=dataset
+        )
 
 
 def _batch_progress(batch: ImportBatch) -> ProgressCallback:

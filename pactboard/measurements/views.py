@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +27,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
-from pactboard.core.files import upload_save
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.periods import Period
@@ -254,14 +252,9 @@ def import_values(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             upload: UploadedFile = form.cleaned_data["file"]
             try:
-                with tempfile.TemporaryDirectory(prefix="pactboard-upload-") as tmp:
-                    batch = services.import_batch_start(
-                        actor=actor,
-                        engagement=engagement,
-                        kind=ImportBatch.Kind.VALUES,
-                        source=upload_save(upload, tmp),
-                        file_name=upload.name or "values",
-                    )
+                batch = services.import_batch_receive(
+                    actor=actor, engagement=engagement, kind=ImportBatch.Kind.VALUES, upload=upload
+                )
             except PactboardError as exc:
                 _reraise_access(exc)
                 form_add_domain_error(form, exc)
@@ -418,15 +411,9 @@ def dataset_upload(request: HttpRequest, pk: int, dataset_id: int) -> HttpRespon
         if form.is_valid():
             upload: UploadedFile = form.cleaned_data["file"]
             try:
-                with tempfile.TemporaryDirectory(prefix="pactboard-upload-") as tmp:
-                    batch = services.import_batch_start(
-                        actor=actor,
-                        engagement=engagement,
-                        kind=ImportBatch.Kind.RECORDS,
-                        source=upload_save(upload, tmp),
-                        file_name=upload.name or dataset.name,
-                        dataset=dataset,
-                    )
+                batch = services.import_batch_receive(
+                    actor=actor, engagement=engagement, kind=ImportBatch.Kind.RECORDS, upload=upload, dataset=dataset
+                )
             except PactboardError as exc:
                 _reraise_access(exc)
                 form_add_domain_error(form, exc)
