@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.models import QuerySet
 
 from pactboard.accounts.models import Invitation, Membership, User
+from pactboard.core.errors import not_found
 
 
 def memberships_of_user(*, user: User) -> QuerySet[Membership]:
@@ -33,4 +36,28 @@ def organisation_members(*, membership: Membership) -> QuerySet[Membership]:
 def organisation_pending_invitations(*, membership: Membership) -> QuerySet[Invitation]:
     return Invitation.objects.filter(organisation_id=membership.organisation_id, accepted_at__isnull=True).order_by(
         "-created_at"
+    )
+
+
+def membership_by_email(*, email: str, organisation_names: Sequence[str]) -> Membership:
+    """The membership of the user with ``email`` in the first of the named organisations they belong to."""
+    memberships = {
+        m.organisation.name: m
+        for m in Membership.objects.select_related("user", "organisation").filter(
+            user__email=email.strip().lower(), organisation__name__in=list(organisation_names)
+        )
+    }
+    for name in organisation_names:
+        if name in memberships:
+            return memberships[name]
+    raise not_found(f"{email} is not a member of {' or '.join(organisation_names)}.")
+
+
+def membership_in_parties(*, email: str, organisation_ids: Sequence[int]) -> Membership | None:
+    """The membership of the user with ``email`` in one of the given organisations (an engagement's parties)."""
+    return (
+        Membership.objects.select_related("user", "organisation")
+        .filter(user__email=email.strip().lower(), organisation_id__in=list(organisation_ids))
+        .order_by("organisation_id")
+        .first()
     )

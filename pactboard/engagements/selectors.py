@@ -102,18 +102,17 @@ def provider_organisations(*, membership: Membership) -> QuerySet[Organisation]:
 def engagement_lookup(*, ref: str) -> Engagement:
     """An engagement by id or exact name, for operators' commands (no tenant scope: the CLI is the operator)."""
     qs = Engagement.objects.select_related("client", "provider")
-    found = qs.filter(pk=int(ref)).first() if ref.isdigit() else None
-    if found is None:
-        matches = list(qs.filter(name=ref)[:2])
-        if len(matches) > 1:
-            raise invalid(f"Several engagements are named {ref!r}: give its id instead.")
-        found = matches[0] if matches else None
-    if found is None:
-        raise not_found(f"No engagement with id or name {ref!r}.")
-    return found
-
-
-# --- business-change log (F10) --------------------------------------------------------------------
+    if ref.isdigit():
+        found = qs.filter(pk=int(ref)).first()
+        if found is not None:
+            return found
+    matches = list(qs.filter(name=ref).order_by("pk"))
+    if not matches:
+        raise not_found(f"No engagement has the id or name {ref!r}.")
+    if len(matches) > 1:
+        listed = "; ".join(f"#{e.pk} {e.client} / {e.provider}" for e in matches)
+        raise invalid(f"Several engagements are named {ref!r} ({listed}): give the id instead.")
+    return matches[0]
 
 
 def business_change_list(

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -133,8 +134,6 @@ def engagement_create(
 
 
 def _notify_provider(engagement: Engagement) -> None:
-    from django.conf import settings
-
     recipients = list(
         Membership.objects.filter(
             organisation_id=engagement.provider_id, role__in=[Role.ADMIN, Role.MANAGER]

@@ -9,7 +9,7 @@ declared, objectives are upserted by key, a new empty draft receives the documen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -49,9 +49,7 @@ __all__ = [
     "engagement_document_export",
     "engagement_document_import",
     "engagement_document_validate",
-    "engagement_find",
     "engagement_version_get",
-    "membership_by_email",
 ]
 
 # Engagement terms a document sets, beyond the name and the parties that identify the engagement.
@@ -72,42 +70,12 @@ _OBJECTIVE_TERMS = ("horizon", "statement", "measure", "target", "deadline", "re
 # --- reads -------------------------------------------------------------------------------------
 
 
-def engagement_find(*, reference: str) -> Engagement:
-    """An engagement by id or exact name, for operators at the command line (no tenant scoping)."""
-    qs = Engagement.objects.select_related("client", "provider")
-    if reference.isdigit():
-        found = qs.filter(pk=int(reference)).first()
-        if found is not None:
-            return found
-    matches = list(qs.filter(name=reference).order_by("pk"))
-    if not matches:
-        raise not_found(f"No engagement has the id or name {reference!r}.")
-    if len(matches) > 1:
-        listed = "; ".join(f"#{e.pk} {e.client} / {e.provider}" for e in matches)
-        raise invalid(f"Several engagements are named {reference!r} ({listed}): give the id instead.")
-    return matches[0]
-
-
 def engagement_version_get(*, engagement: Engagement, number: int) -> AgreementVersion:
     """Version ``number`` of the engagement."""
     version = AgreementVersion.objects.filter(engagement=engagement, number=number).first()
     if version is None:
         raise not_found(f"{engagement.name} has no version {number}.")
     return version
-
-
-def membership_by_email(*, email: str, organisation_names: Sequence[str]) -> Membership:
-    """The membership of the user with ``email`` in the first of the named organisations they belong to."""
-    memberships = {
-        m.organisation.name: m
-        for m in Membership.objects.select_related("user", "organisation").filter(
-            user__email=email.strip().lower(), organisation__name__in=list(organisation_names)
-        )
-    }
-    for name in organisation_names:
-        if name in memberships:
-            return memberships[name]
-    raise not_found(f"{email} is not a member of {' or '.join(organisation_names)}.")
 
 
 def engagement_document(*, engagement: Engagement, version: AgreementVersion | None = None) -> Document:

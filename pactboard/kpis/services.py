@@ -85,7 +85,6 @@ def _audit(actor: Membership, action: str, version: AgreementVersion, **extra: A
 
 def _copy_kpis(source: AgreementVersion, target: AgreementVersion) -> None:
     for kpi in source.kpis.prefetch_related("milestones", "objective_links"):
-        old_pk = kpi.pk
         milestones = list(kpi.milestones.all())
         links = [link.objective_id for link in kpi.objective_links.all()]
         kpi.pk = None
@@ -98,7 +97,6 @@ def _copy_kpis(source: AgreementVersion, target: AgreementVersion) -> None:
         VersionKpiObjective.objects.bulk_create(
             [VersionKpiObjective(version_kpi=kpi, objective_id=oid) for oid in links]
         )
-        del old_pk
 
 
 def version_draft_start(

@@ -6,6 +6,7 @@ Views are thin: they read through ``selectors``, write through ``services`` and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -336,6 +337,33 @@ def _kpi_initial(request: HttpRequest) -> dict[str, Any]:
     return kpi_initial_from_catalogue(standard) if standard else {}
 
 
+def _kpi_form_handle(
+    request: HttpRequest,
+    version: AgreementVersion,
+    form: KpiForm,
+    milestones: Any,
+    *,
+    kpi: VersionKpi | None,
+    save: Callable[[], VersionKpi],
+    saved: str,
+) -> HttpResponse:
+    """The POST half shared by adding and editing a KPI: validate both forms, call ``save``, place its errors."""
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid() & milestones.is_valid():
+            try:
+                kpi = save()
+            except PactboardError as exc:
+                _reraise_access(exc)
+                kpi_form_add_domain_error(form, milestones, exc)
+                status = _status_of(exc)
+            else:
+                messages.success(request, f"KPI “{kpi.name}” {saved}.")
+                return redirect(_version_url(version, f"kpi-{kpi.code}"))
+    return _kpi_editor(request, version, form, milestones, kpi=kpi, status=status)
+
+
 @membership_required
 @require_http_methods(["GET", "POST"])
 def kpi_create(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
@@ -347,26 +375,19 @@ def kpi_create(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
         raise PermissionDenied("Only administrators and managers of either party draft KPI agreements.")
     form = KpiForm(request.POST or None, initial=_kpi_initial(request), engagement=version.engagement)
     milestones = milestone_formset(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid() & milestones.is_valid():
-            try:
-                kpi = services.version_kpi_add(
-                    actor=actor,
-                    version=version,
-                    objective_ids=form.objective_ids(),
-                    milestones=milestones.specs(),
-                    **form.service_fields(),
-                )
-            except PactboardError as exc:
-                _reraise_access(exc)
-                kpi_form_add_domain_error(form, milestones, exc)
-                status = _status_of(exc)
-            else:
-                messages.success(request, f"KPI “{kpi.name}” added to draft version {version.number}.")
-                return redirect(_version_url(version, f"kpi-{kpi.code}"))
-    return _kpi_editor(request, version, form, milestones, kpi=None, status=status)
+
+    def save() -> VersionKpi:
+        return services.version_kpi_add(
+            actor=actor,
+            version=version,
+            objective_ids=form.objective_ids(),
+            milestones=milestones.specs(),
+            **form.service_fields(),
+        )
+
+    return _kpi_form_handle(
+        request, version, form, milestones, kpi=None, save=save, saved=f"added to draft version {version.number}"
+    )
 
 
 @membership_required
@@ -381,26 +402,17 @@ def kpi_edit(request: HttpRequest, pk: int, version_id: int, kpi_id: int) -> Htt
         raise PermissionDenied("Only administrators and managers of either party draft KPI agreements.")
     form = KpiForm(request.POST or None, initial=kpi_initial_from_kpi(kpi), engagement=version.engagement)
     milestones = milestone_formset(request.POST or None, kpi=kpi)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid() & milestones.is_valid():
-            try:
-                kpi = services.version_kpi_update(
-                    actor=actor,
-                    kpi=kpi,
-                    objective_ids=form.objective_ids(),
-                    milestones=milestones.specs(),
-                    **form.service_fields(),
-                )
-            except PactboardError as exc:
-                _reraise_access(exc)
-                kpi_form_add_domain_error(form, milestones, exc)
-                status = _status_of(exc)
-            else:
-                messages.success(request, f"KPI “{kpi.name}” saved.")
-                return redirect(_version_url(version, f"kpi-{kpi.code}"))
-    return _kpi_editor(request, version, form, milestones, kpi=kpi, status=status)
+
+    def save() -> VersionKpi:
+        return services.version_kpi_update(
+            actor=actor,
+            kpi=kpi,
+            objective_ids=form.objective_ids(),
+            milestones=milestones.specs(),
+            **form.service_fields(),
+        )
+
+    return _kpi_form_handle(request, version, form, milestones, kpi=kpi, save=save, saved="saved")
 
 
 @membership_required

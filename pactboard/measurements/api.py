@@ -9,7 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import pyarrow.csv as pa_csv
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -19,7 +18,7 @@ from pactboard.core.errors import ErrorDetail, PactboardError, not_found
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
 from pactboard.measurements import selectors, services, tasks
-from pactboard.measurements.models import Dataset, IdempotencyKey, ImportBatch
+from pactboard.measurements.models import Dataset, ImportBatch
 
 router = Router(tags=["measurements"])
 
@@ -72,14 +71,6 @@ def push_values(request: HttpRequest, engagement_id: int, payload: BatchIn) -> S
     engagement = engagement_get(membership=membership, engagement_id=engagement_id)
     key = request.headers.get("Idempotency-Key", "").strip()
     body_hash = hashlib.sha256(json.dumps(payload.dict(), default=str, sort_keys=True).encode()).hexdigest()
-    if key:
-        done = IdempotencyKey.objects.filter(organisation_id=membership.organisation_id, key=key).first()
-        if done is not None:
-            if done.request_sha256 != body_hash:
-                raise PactboardError(
-                    "This Idempotency-Key was used for a different batch: use a new key for new data.", kind="conflict"
-                )
-            return Status(done.status_code, done.response)
     rows, errors = [], []
     for i, v in enumerate(payload.values):
         try:
@@ -92,24 +83,9 @@ def push_values(request: HttpRequest, engagement_id: int, payload: BatchIn) -> S
         )
     if errors:
         raise PactboardError("The batch was refused; nothing was written.", errors)
-    with transaction.atomic():
-        result = services.values_push(actor=membership, engagement=engagement, rows=rows, reason=payload.reason)
-        body = {"created": result.created, "revised": result.revised, "unchanged": result.unchanged}
-        status = 201 if result.created or result.revised else 200
-        if key:
-            try:
-                with transaction.atomic():
-                    IdempotencyKey.objects.create(
-                        organisation_id=membership.organisation_id,
-                        key=key,
-                        request_sha256=body_hash,
-                        response=body,
-                        status_code=status,
-                    )
-            except IntegrityError:
-                raise PactboardError(
-                    "A request with this Idempotency-Key is being processed; retry.", kind="conflict"
-                ) from None
+    status, body = services.values_push_idempotent(
+        actor=membership, engagement=engagement, rows=rows, reason=payload.reason, key=key, request_sha256=body_hash
+    )
     return Status(status, body)
 
 

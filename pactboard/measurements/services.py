@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pactboard.accounts.models import Membership
@@ -29,7 +29,15 @@ from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
 from pactboard.measurements import ingest
 from pactboard.measurements.formulas import CompiledFormula, formula_compile, formula_compute
-from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision, Source
+from pactboard.measurements.models import (
+    Dataset,
+    DatasetVersion,
+    IdempotencyKey,
+    ImportBatch,
+    Measurement,
+    Revision,
+    Source,
+)
 from pactboard.measurements.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements.selectors import (
     KpiRule,
@@ -434,6 +442,48 @@ def values_push(
             engagement_id=engagement.pk,
         )
     return result
+
+
+def values_push_idempotent(
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    rows: Sequence[ValueRow],
+    reason: str = "",
+    key: str = "",
+    request_sha256: str = "",
+) -> tuple[int, dict[str, int]]:
+    """``values_push`` whose answer is kept under ``key``: a retry of the same batch gets the same answer.
+
+    Returns the HTTP status (201 when something was written, 200 when nothing changed) and the body.
+    """
+    if key:
+        done = IdempotencyKey.objects.filter(organisation_id=actor.organisation_id, key=key).first()
+        if done is not None:
+            if done.request_sha256 != request_sha256:
+                raise PactboardError(
+                    "This Idempotency-Key was used for a different batch: use a new key for new data.", kind="conflict"
+                )
+            return done.status_code, done.response
+    with transaction.atomic():
+        result = values_push(actor=actor, engagement=engagement, rows=rows, reason=reason)
+        body = {"created": result.created, "revised": result.revised, "unchanged": result.unchanged}
+        status = 201 if result.created or result.revised else 200
+        if key:
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(
+                        organisation_id=actor.organisation_id,
+                        key=key,
+                        request_sha256=request_sha256,
+                        response=body,
+                        status_code=status,
+                    )
+            except IntegrityError:
+                raise PactboardError(
+                    "A request with this Idempotency-Key is being processed; retry.", kind="conflict"
+                ) from None
+    return status, body
 
 
 # --- datasets -------------------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from pactboard.accounts.models import Organisation
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
 from pactboard.engagements.models import Engagement, Objective
+from pactboard.engagements.selectors import engagement_lookup
 from pactboard.kpis.document import document_dump, document_json_schema_text, document_load, kpi_fields
 from pactboard.kpis.engagement_io import (
     engagement_document_export,
     engagement_document_import,
-    engagement_find,
 )
 from pactboard.kpis.models import AgreementVersion, Signature, VersionKpi
 from pactboard.kpis.services import version_withdraw
@@ -475,7 +475,7 @@ def test_an_ambiguous_name_asks_for_the_id(world: World) -> None:
         currency="EUR",
     )
     with pytest.raises(PactboardError, match="Several engagements are named 'Acme support'"):
-        engagement_find(reference="Acme support")
+        engagement_lookup(ref="Acme support")
 
 
 @given(
@@ -502,7 +502,7 @@ def test_the_demo_engagements_export_to_their_documents_byte_for_byte() -> None:
     call_command("demo", "--no-serve", stdout=io.StringIO())
     for path in DEMO_FILES:
         document = document_load(path.read_text(encoding="utf-8"))
-        engagement = engagement_find(reference=document.engagement.name)
+        engagement = engagement_lookup(ref=document.engagement.name)
         version = engagement.versions.get()
         assert version.status == Status.AGREED
         assert all(s.recorded_as_agreed for s in version.signatures.all())

@@ -10,15 +10,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from pactboard.accounts.models import Membership
+from pactboard.accounts.selectors import membership_by_email
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.engagements.selectors import engagement_lookup
 from pactboard.kpis.document import document_json_schema_text, document_warnings
 from pactboard.kpis.engagement_io import (
     engagement_document_export,
     engagement_document_import,
     engagement_document_validate,
-    engagement_find,
     engagement_version_get,
-    membership_by_email,
 )
 
 
@@ -129,7 +129,7 @@ class Command(BaseCommand):
         )
 
     def _export(self, options: dict[str, Any]) -> None:
-        engagement = engagement_find(reference=options["engagement"])
+        engagement = engagement_lookup(ref=options["engagement"])
         version = None
         if options["version"] is not None:
             version = engagement_version_get(engagement=engagement, number=options["version"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pactboard.accounts.models import Membership
+from pactboard.accounts.selectors import membership_in_parties
 from pactboard.core.errors import PactboardError
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.measurements.models import ImportBatch
@@ -44,12 +44,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{len(mismatches)} of {checked} values do not match their source.")
             self.stdout.write(self.style.SUCCESS(f"All {checked} values of {engagement.name} match their source."))
             return
-        actor = (
-            Membership.objects.select_related("user", "organisation")
-            .filter(
-                user__email=options["actor"].lower(), organisation_id__in=[engagement.client_id, engagement.provider_id]
-            )
-            .first()
+        actor = membership_in_parties(
+            email=options["actor"], organisation_ids=[engagement.client_id, engagement.provider_id]
         )
         if actor is None:
             raise CommandError(f"{options['actor']} is not a member of either party of {engagement.name}.")
