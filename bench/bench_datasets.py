@@ -33,10 +33,10 @@ from typing import Any
 
 from bare_duckdb import BARE_KPIS, QUANTUM, generate_csv, measure  # bench/ is on sys.path when run as a script
 
+from pactboard.formulas import formula_compile, formula_compute
+from pactboard.formulas.schema import CONTACTS, Column, DatasetSchema
 from pactboard.kpis.catalogue import CATALOGUE
-from pactboard.measurements.formulas import formula_compile, formula_compute
 from pactboard.measurements.ingest import dataset_file_ingest
-from pactboard.measurements.schema import CONTACTS, Column, DatasetSchema
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "data"

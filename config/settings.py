@@ -112,8 +112,10 @@ INSTALLED_APPS = [
     "pactboard.engagements",
     "pactboard.kpis",
     "pactboard.measurements",
+    "pactboard.documents",
     "pactboard.dashboards",
     "pactboard.api",
+    "pactboard.demo",
 ]
 
 MIDDLEWARE = [

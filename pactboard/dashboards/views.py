@@ -25,6 +25,7 @@ from pactboard.dashboards.forms import BusinessChangeForm
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.engagements import services as engagement_services
 from pactboard.engagements.models import BusinessChange, Engagement
+from pactboard.kpis import selectors as kpi_selectors
 
 # Answer to a poll when nothing changed: htmx leaves the page as it is.
 NOT_CHANGED = 204
@@ -188,7 +189,7 @@ def business_changes(request: HttpRequest, pk: int) -> HttpResponse:
     """The engagement's business-change log, and the form to add one."""
     membership = request.membership  # type: ignore[attr-defined]
     engagement = _engagement(request, pk)
-    kpi_names = engagement_selectors.engagement_kpi_names(engagement=engagement)
+    kpi_names = kpi_selectors.engagement_kpi_names(engagement=engagement)
     can_record = membership.can_contribute
     form = BusinessChangeForm(request.POST or None, kpi_names=kpi_names)
     status = 200

@@ -16,8 +16,8 @@ from django.db import transaction
 from pactboard.accounts.models import Membership, Organisation, Role, User
 from pactboard.accounts.services import membership_create, organisation_create, user_create
 from pactboard.demo.history import demo_history_load
+from pactboard.documents.services import engagement_document_import, engagement_document_validate
 from pactboard.engagements.services import provider_profile_update
-from pactboard.kpis.engagement_io import engagement_document_import, engagement_document_validate
 
 DEMO_PASSWORD = "pactboard-demo-2026"
 CLIENT_NAME = "Northwind Retail"

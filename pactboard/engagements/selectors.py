@@ -8,10 +8,9 @@ from django.db.models import QuerySet
 
 from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.errors import invalid, not_found
+from pactboard.engagements import ports
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
 from pactboard.engagements.smart import SmartGap, objective_smart_check
-from pactboard.kpis.models import VersionKpi
-from pactboard.kpis.selectors import objective_kpi_counts
 
 
 def engagement_list(*, membership: Membership | None, status: str | None = None) -> QuerySet[Engagement]:
@@ -56,7 +55,7 @@ class ObjectiveRow:
 def objectives_with_smart_check(*, engagement: Engagement) -> list[ObjectiveRow]:
     """An engagement's objectives, each with what keeps it from being SMART."""
     objectives = list(engagement.objectives.select_related("owner").order_by("position", "id"))
-    counts = objective_kpi_counts(objective_ids=[o.pk for o in objectives])
+    counts = ports.objective_kpi_counts()(objective_ids=[o.pk for o in objectives])
     return [
         ObjectiveRow(
             objective=o,
@@ -127,15 +126,3 @@ def business_change_list(
     )
     # Few rows per engagement; filtered here because SQLite cannot query inside a JSON list.
     return [c for c in changes if kpi_code is None or c.affects(kpi_code)]
-
-
-def engagement_kpi_names(*, engagement: Engagement) -> dict[str, str]:
-    """Every KPI code any version of the engagement has used, with its newest name (for choices and labels)."""
-    names: dict[str, str] = {}
-    for code, name in (
-        VersionKpi.objects.filter(version__engagement=engagement)
-        .order_by("-version__number", "position")
-        .values_list("code", "name")
-    ):
-        names.setdefault(code, name)
-    return dict(sorted(names.items(), key=lambda item: item[1].lower()))

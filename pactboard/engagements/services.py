@@ -17,8 +17,8 @@ from pactboard.accounts.models import Membership, Organisation, Role
 from pactboard.accounts.services import invitation_create, organisation_create
 from pactboard.audit.services import audit_record, model_snapshot
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.engagements import ports
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
-from pactboard.engagements.selectors import engagement_kpi_names
 
 ENGAGEMENT_FIELDS = (
     "name",
@@ -306,7 +306,7 @@ def business_change_record(
     if not actor.can_contribute:
         raise forbidden("Viewers cannot log business changes: ask a contributor or manager.")
     codes = sorted(set(kpi_codes or []))
-    known = engagement_kpi_names(engagement=engagement)
+    known = ports.engagement_kpi_names()(engagement=engagement)
     unknown = [c for c in codes if c not in known]
     if unknown:
         listed = ", ".join(sorted(known)) or "none yet"

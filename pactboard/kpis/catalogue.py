@@ -1,7 +1,7 @@
 """The catalogue of standard KPIs: exact definitions and default formulas (pure data).
 
 Each entry says which variant it uses where the industry has several, which standard dataset
-its formula reads (``pactboard.measurements.schema.STANDARD_SCHEMAS``), the range of values
+its formula reads (``pactboard.formulas.schema.STANDARD_SCHEMAS``), the range of values
 the KPI allows and where the definition comes from. ``docs/kpi-catalogue.md`` explains each one.
 """
 

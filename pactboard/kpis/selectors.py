@@ -234,3 +234,15 @@ def catalogue_entries(*, membership: Membership | None, query: str = "") -> tupl
     if text:
         custom = custom.filter(Q(code__icontains=text) | Q(name__icontains=text) | Q(definition__icontains=text))
     return standard, list(custom)
+
+
+def engagement_kpi_names(*, engagement: Engagement) -> dict[str, str]:
+    """Every KPI code any version of the engagement has used, with its newest name (for choices and labels)."""
+    names: dict[str, str] = {}
+    for code, name in (
+        VersionKpi.objects.filter(version__engagement=engagement)
+        .order_by("-version__number", "position")
+        .values_list("code", "name")
+    ):
+        names.setdefault(code, name)
+    return dict(sorted(names.items(), key=lambda item: item[1].lower()))

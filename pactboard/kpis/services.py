@@ -19,6 +19,9 @@ from pactboard.accounts.models import Membership, Organisation, User
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
 from pactboard.engagements.models import Engagement, Objective
+from pactboard.formulas import formula_compile
+from pactboard.formulas.schema import STANDARD_SCHEMAS
+from pactboard.kpis import ports
 from pactboard.kpis.catalogue import CATALOGUE
 from pactboard.kpis.content import KPI_FIELDS, content_hash
 from pactboard.kpis.models import (
@@ -33,9 +36,6 @@ from pactboard.kpis.models import (
     code_validator,
 )
 from pactboard.kpis.selectors import version_content
-from pactboard.measurements.formulas import formula_compile
-from pactboard.measurements.schema import STANDARD_SCHEMAS
-from pactboard.measurements.selectors import dataset_schema_for
 from pactboard.scoring import Milestone as TermsMilestone
 from pactboard.scoring import kpi_terms_check
 
@@ -229,7 +229,7 @@ def _clean_kpi_fields(
     data["source"] = source
     if source == DataSource.DATASET or data.get("formula"):
         dataset = data.get("dataset") or ""
-        schema = dataset_schema_for(engagement=version.engagement, name=dataset)
+        schema = ports.dataset_schema_for()(engagement=version.engagement, name=dataset)
         if schema is None:
             errors.append(
                 ErrorDetail(f"unknown dataset {dataset!r}: use one of {', '.join(sorted(STANDARD_SCHEMAS))}", "dataset")

@@ -6,4 +6,8 @@ class MeasurementsConfig(AppConfig):
     label = "measurements"
 
     def ready(self) -> None:
+        from pactboard.kpis import ports
         from pactboard.measurements import guard  # noqa: F401  (registers the database guard)
+        from pactboard.measurements.selectors import dataset_schema_for
+
+        ports.dataset_schema_for.connect(dataset_schema_for)

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.periods import Period
-from pactboard.measurements.schema import COLUMN_TYPES, STANDARD_SCHEMAS
+from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements.selectors import KpiRule
 
 VALUE_FILE_SUFFIXES = (".csv", ".xlsx")

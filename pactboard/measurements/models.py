@@ -14,7 +14,7 @@ from django.db import models
 
 from pactboard.core.models import TimeStampedModel
 from pactboard.engagements.models import Engagement
-from pactboard.measurements.schema import Column, DatasetSchema
+from pactboard.formulas.schema import Column, DatasetSchema
 
 if TYPE_CHECKING:
     from pactboard.accounts.models import Membership

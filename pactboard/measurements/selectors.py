@@ -15,12 +15,12 @@ from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError, not_found
 from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.models import Engagement
+from pactboard.formulas import formula_compile, formula_compute, formula_records
+from pactboard.formulas.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpi
 from pactboard.kpis.selectors import version_in_force, version_terms
-from pactboard.measurements.formulas import formula_compile, formula_compute, formula_records
 from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision
-from pactboard.measurements.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.measurements.value_import import value_file_values_by_line
 from pactboard.scoring import Scorecard, scorecard_compute
 

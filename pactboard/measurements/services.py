@@ -26,9 +26,10 @@ from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invali
 from pactboard.core.files import upload_save
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
+from pactboard.formulas import CompiledFormula, formula_compile, formula_compute
+from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.kpis.content import plain_decimal
 from pactboard.measurements import ingest
-from pactboard.measurements.formulas import CompiledFormula, formula_compile, formula_compute
 from pactboard.measurements.models import (
     Dataset,
     DatasetVersion,
@@ -38,7 +39,6 @@ from pactboard.measurements.models import (
     Revision,
     Source,
 )
-from pactboard.measurements.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements.selectors import (
     KpiRule,
     dataset_latest_version,

@@ -8,8 +8,9 @@ import pytest
 
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
-from pactboard.engagements.selectors import business_change_list, engagement_kpi_names
+from pactboard.engagements.selectors import business_change_list
 from pactboard.engagements.services import business_change_record
+from pactboard.kpis.selectors import engagement_kpi_names
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

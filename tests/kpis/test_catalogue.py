@@ -17,9 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pactboard.core.errors import PactboardError
+from pactboard.formulas import formula_compile, formula_compute, formula_growth_vs_previous
+from pactboard.formulas.schema import CONTACTS, STANDARD_SCHEMAS, Column, DatasetSchema
 from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi, catalogue_get, catalogue_search
-from pactboard.measurements.formulas import formula_compile, formula_compute, formula_growth_vs_previous
-from pactboard.measurements.schema import CONTACTS, STANDARD_SCHEMAS, Column, DatasetSchema
 
 OCT = date(2026, 10, 1)
 NOV = date(2026, 11, 1)

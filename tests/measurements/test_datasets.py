@@ -11,10 +11,10 @@ from django.db import connection
 
 from pactboard.core.dbguard import guard_install, guard_remove
 from pactboard.core.errors import PactboardError
+from pactboard.formulas import formula_records
+from pactboard.formulas.schema import CONTACTS
 from pactboard.measurements import services
-from pactboard.measurements.formulas import formula_records
 from pactboard.measurements.models import DatasetVersion, ImportBatch, Measurement, Revision
-from pactboard.measurements.schema import CONTACTS
 from pactboard.measurements.selectors import dataset_parquet_path, measurements_verify
 from tests.conftest import World
 
@@ -98,7 +98,7 @@ def test_upload_computes_kpis_by_formula_with_provenance(world: World, contacts,
     assert dataset_parquet_path(version).name == f"{version.parquet_sha256}.parquet"
     # The exact records behind the October FCR value: the four handled October contacts.
     records = formula_records(
-        formula=__import__("pactboard.measurements.formulas", fromlist=["x"]).formula_compile(
+        formula=__import__("pactboard.formulas", fromlist=["x"]).formula_compile(
             expression=rev.formula, schema=contacts.schema(), row_filter=rev.row_filter or None
         ),
         parquet_paths=[dataset_parquet_path(version)],

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pactboard.core.errors import PactboardError
+from pactboard.formulas.schema import CONTACTS, Column, DatasetSchema
 from pactboard.measurements.ingest import IngestResult, dataset_file_ingest, file_sha256
-from pactboard.measurements.schema import CONTACTS, Column, DatasetSchema
 
 HEADER = list(CONTACTS.column_names)
 

@@ -23,11 +23,11 @@ from typing import Any
 import duckdb
 
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.formulas.schema import DatasetSchema
 from pactboard.measurements.ingest.diagnose import _diagnose
 from pactboard.measurements.ingest.files import _raise, file_sha256
 from pactboard.measurements.ingest.plans import _and, _ident, _lit
 from pactboard.measurements.ingest.sources import DatasetFormat, _csv_source, _jsonl_source, _parquet_source
-from pactboard.measurements.schema import DatasetSchema
 
 ProgressCallback = Callable[[int, int | None], None]
 

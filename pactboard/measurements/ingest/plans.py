@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from pactboard.core.errors import ErrorDetail
-from pactboard.measurements.schema import Column, ColumnType
+from pactboard.formulas.schema import Column, ColumnType
 
 # Money and other exact amounts: 12 digits before the point, 6 after, stored as a 64-bit integer.
 DECIMAL_PLACES = 6

@@ -17,9 +17,9 @@ from typing import Literal
 import duckdb
 
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.formulas.schema import DatasetSchema
 from pactboard.measurements.ingest.files import _raise, _read_first_line, columns_check, csv_header_parse
 from pactboard.measurements.ingest.plans import _ColumnPlan, _ident, _lit, _parquet_plan, _string_plan
-from pactboard.measurements.schema import DatasetSchema
 
 DatasetFormat = Literal["csv", "parquet", "jsonl"]
 # A character that cannot occur unescaped inside a JSON text: splitting on it yields whole lines.

@@ -11,8 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from pactboard.core.errors import ErrorDetail
-from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
-from pactboard.kpis.document.models import (
+from pactboard.documents.spec.models import (
     BaselineSpec,
     DatasetColumnSpec,
     DatasetSpec,
@@ -21,7 +20,8 @@ from pactboard.kpis.document.models import (
     MilestoneSpec,
     ThresholdsSpec,
 )
-from pactboard.measurements.schema import STANDARD_SCHEMAS, Column, DatasetSchema
+from pactboard.formulas.schema import STANDARD_SCHEMAS, Column, DatasetSchema
+from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
 
 _BY_CODE: dict[str, CatalogueKpi] = {k.code: k for k in CATALOGUE}
 

@@ -20,8 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pactboard.core.errors import PactboardError
-from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
-from pactboard.kpis.document import (
+from pactboard.documents.spec import (
     AgreementSpec,
     BaselineSpec,
     DatasetColumnSpec,
@@ -44,7 +43,8 @@ from pactboard.kpis.document import (
     kpi_fields,
     kpi_spec_from_content,
 )
-from pactboard.measurements.schema import COLUMN_TYPES, STANDARD_SCHEMAS
+from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
+from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_FILES = sorted((ROOT / "pactboard" / "demo" / "engagements").glob("*.yaml"))

@@ -22,7 +22,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 
 from pactboard.core.errors import ErrorDetail, PactboardError
-from pactboard.measurements.schema import ColumnType, DatasetSchema
+from pactboard.formulas.schema import ColumnType, DatasetSchema
 
 _READ_DIALECT = "duckdb"
 

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import sqlglot
 
-from pactboard.measurements.formulas.compile import (
+from pactboard.formulas.compile import (
     _READ_DIALECT,
     CompiledFormula,
     _connect,
@@ -29,7 +29,7 @@ from pactboard.measurements.formulas.compile import (
     _invalid,
     _quote,
 )
-from pactboard.measurements.schema import DatasetSchema
+from pactboard.formulas.schema import DatasetSchema
 
 PeriodKind = Literal["week", "month", "quarter"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = get_args(PeriodKind)

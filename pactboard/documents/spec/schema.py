@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pactboard.kpis.document.models import Document
+from pactboard.documents.spec.models import Document
 
 # --- JSON Schema --------------------------------------------------------------------------------
 

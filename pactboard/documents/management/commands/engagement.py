@@ -12,14 +12,14 @@ from django.core.management.base import BaseCommand, CommandError
 from pactboard.accounts.models import Membership
 from pactboard.accounts.selectors import membership_by_email
 from pactboard.core.errors import ErrorDetail, PactboardError
-from pactboard.engagements.selectors import engagement_lookup
-from pactboard.kpis.document import document_json_schema_text, document_warnings
-from pactboard.kpis.engagement_io import (
+from pactboard.documents.services import (
     engagement_document_export,
     engagement_document_import,
     engagement_document_validate,
     engagement_version_get,
 )
+from pactboard.documents.spec import document_json_schema_text, document_warnings
+from pactboard.engagements.selectors import engagement_lookup
 
 
 class Command(BaseCommand):

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pactboard.core.errors import PactboardError
-from pactboard.measurements.formulas import (
+from pactboard.formulas import (
     CompiledFormula,
     formula_compile,
     formula_compute,
     formula_growth_vs_previous,
     formula_records,
 )
-from pactboard.measurements.schema import CONTACTS, Column, DatasetSchema
+from pactboard.formulas.schema import CONTACTS, Column, DatasetSchema
 
 BERLIN = "Europe/Berlin"
 

@@ -6,11 +6,10 @@ Public on purpose: it holds no tenant data, and editors and CI jobs fetch it wit
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from pactboard.kpis.document import document_json_schema_text
+from pactboard.documents.spec import document_json_schema_text
 
 
 @require_GET
@@ -20,5 +19,3 @@ def engagement_schema(request: HttpRequest) -> HttpResponse:
     return HttpResponse(document_json_schema_text(), content_type="application/schema+json")
 
 
-# Mounted by config/urls.py under "schemas/".
-urlpatterns = [path("engagement.schema.json", engagement_schema, name="engagement_schema")]

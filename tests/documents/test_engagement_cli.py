@@ -19,20 +19,20 @@ from hypothesis import HealthCheck, given, settings
 from pactboard.accounts.models import Organisation
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
-from pactboard.engagements.models import Engagement, Objective
-from pactboard.engagements.selectors import engagement_lookup
-from pactboard.kpis.document import document_dump, document_json_schema_text, document_load, kpi_fields
-from pactboard.kpis.engagement_io import (
+from pactboard.documents.services import (
     engagement_document_export,
     engagement_document_import,
 )
+from pactboard.documents.spec import document_dump, document_json_schema_text, document_load, kpi_fields
+from pactboard.engagements.models import Engagement, Objective
+from pactboard.engagements.selectors import engagement_lookup
+from pactboard.formulas.schema import STANDARD_SCHEMAS
 from pactboard.kpis.models import AgreementVersion, Signature, VersionKpi
 from pactboard.kpis.services import version_withdraw
 from pactboard.measurements.models import Dataset
-from pactboard.measurements.schema import STANDARD_SCHEMAS
 from pactboard.measurements.services import dataset_declare
 from tests.conftest import World, client_for
-from tests.kpis.test_document import DEMO_FILES, MINIMAL, WITH_DATASETS, documents
+from tests.documents.test_document import DEMO_FILES, MINIMAL, WITH_DATASETS, documents
 
 pytestmark = pytest.mark.django_db
 Status = AgreementVersion.Status

@@ -14,8 +14,8 @@ The package's parts:
   period and group, the raw records behind one value, and growth against the previous period.
 """
 
-from pactboard.measurements.formulas.compile import MAX_FORMULA_LENGTH, CompiledFormula, formula_compile
-from pactboard.measurements.formulas.compute import (
+from pactboard.formulas.compile import MAX_FORMULA_LENGTH, CompiledFormula, formula_compile
+from pactboard.formulas.compute import (
     DECIMAL_PLACES,
     PeriodKind,
     formula_compute,

@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from pactboard.measurements.schema import COLUMN_TYPES, STANDARD_SCHEMAS
+from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 
 FORMAT_VERSION = 1
 SCHEMA_PATH = "/schemas/engagement.schema.json"

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from datetime import date
 
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.documents.spec.convert import _BY_CODE, dataset_schema, kpi_fields
+from pactboard.documents.spec.models import DatasetSpec, Document, EngagementSpec, KpiSpec
+from pactboard.formulas import formula_compile
+from pactboard.formulas.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.kpis.content import plain_decimal
-from pactboard.kpis.document.convert import _BY_CODE, dataset_schema, kpi_fields
-from pactboard.kpis.document.models import DatasetSpec, Document, EngagementSpec, KpiSpec
-from pactboard.measurements.formulas import formula_compile
-from pactboard.measurements.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.scoring import Milestone as TermsMilestone
 from pactboard.scoring import kpi_terms_check
 

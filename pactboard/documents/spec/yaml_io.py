@@ -15,9 +15,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.documents.spec.checks import document_check
+from pactboard.documents.spec.models import SCHEMA_PATH, Document
 from pactboard.kpis.content import plain_decimal
-from pactboard.kpis.document.checks import document_check
-from pactboard.kpis.document.models import SCHEMA_PATH, Document
 
 HEADER = f"# Pactboard engagement document: docs/engagement-as-code.md, JSON Schema {SCHEMA_PATH}\n"
 

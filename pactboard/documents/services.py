@@ -4,7 +4,7 @@ An import is one transaction through the existing services: the engagement (and 
 provider organisation) is created or brought up to date, datasets it does not have yet are
 declared, objectives are upserted by key, a new empty draft receives the document's KPIs, and
 ``--as-agreed`` records it as signed by both parties. Any failure leaves nothing written.
-``pactboard.kpis.document`` holds the format.
+``pactboard.documents.spec`` holds the format.
 """
 
 from __future__ import annotations
@@ -19,11 +19,7 @@ from pactboard.accounts.models import Membership, Organisation, User
 from pactboard.accounts.services import organisation_create
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, invalid, not_found
-from pactboard.engagements.models import Engagement, Objective
-from pactboard.engagements.selectors import engagement_list
-from pactboard.engagements.services import engagement_create, engagement_update, objective_create, objective_update
-from pactboard.kpis.content import content_hash
-from pactboard.kpis.document import (
+from pactboard.documents.spec import (
     KPI_FIELD_PATHS,
     AgreementSpec,
     DatasetSpec,
@@ -38,6 +34,10 @@ from pactboard.kpis.document import (
     kpi_fields,
     kpi_spec_from_content,
 )
+from pactboard.engagements.models import Engagement, Objective
+from pactboard.engagements.selectors import engagement_list
+from pactboard.engagements.services import engagement_create, engagement_update, objective_create, objective_update
+from pactboard.kpis.content import content_hash
 from pactboard.kpis.models import AgreementVersion
 from pactboard.kpis.selectors import version_content, version_current
 from pactboard.kpis.services import MilestoneSpec, version_draft_start, version_kpi_add, version_record_as_agreed

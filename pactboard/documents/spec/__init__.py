@@ -20,8 +20,8 @@ The package's parts:
 - ``schema``: the JSON Schema the models publish.
 """
 
-from pactboard.kpis.document.checks import KPI_FIELD_PATHS, document_check, document_warnings
-from pactboard.kpis.document.convert import (
+from pactboard.documents.spec.checks import KPI_FIELD_PATHS, document_check, document_warnings
+from pactboard.documents.spec.convert import (
     dataset_declaration,
     dataset_schema,
     dataset_shape_differs,
@@ -29,7 +29,7 @@ from pactboard.kpis.document.convert import (
     kpi_fields,
     kpi_spec_from_content,
 )
-from pactboard.kpis.document.models import (
+from pactboard.documents.spec.models import (
     FORMAT_VERSION,
     SCHEMA_PATH,
     AgreementSpec,
@@ -44,8 +44,8 @@ from pactboard.kpis.document.models import (
     ObjectiveSpec,
     ThresholdsSpec,
 )
-from pactboard.kpis.document.schema import document_json_schema, document_json_schema_text
-from pactboard.kpis.document.yaml_io import document_dump, document_load, document_parse
+from pactboard.documents.spec.schema import document_json_schema, document_json_schema_text
+from pactboard.documents.spec.yaml_io import document_dump, document_load, document_parse
 
 __all__ = [
     "FORMAT_VERSION",
