@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.http import HttpRequest, HttpResponse
 
+from pactboard.accounts.http import MembershipHttpRequest
 from pactboard.accounts.selectors import membership_for_user
 
 SESSION_KEY = "pactboard_membership_id"
@@ -19,5 +21,5 @@ class ActiveMembershipMiddleware:
         membership = None
         if request.user.is_authenticated:
             membership = membership_for_user(user=request.user, membership_id=request.session.get(SESSION_KEY))
-        request.membership = membership  # type: ignore[attr-defined]
+        cast(MembershipHttpRequest, request).membership = membership
         return self.get_response(request)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pactboard.accounts import selectors, services
 from pactboard.accounts.forms import ApiTokenForm, EmailAuthenticationForm, InvitationAcceptForm, InvitationForm
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.middleware import SESSION_KEY
 from pactboard.accounts.models import ApiToken
 from pactboard.core.errors import PactboardError
@@ -63,8 +64,8 @@ def membership_switch(request: HttpRequest) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def members(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def members(request: AuthenticatedHttpRequest) -> HttpResponse:
+    membership = request.membership
     form = InvitationForm(request.POST or None)
     if request.method == "POST":
         if not membership.is_admin:
@@ -133,8 +134,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def api_tokens(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
+    membership = request.membership
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():

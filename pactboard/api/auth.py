@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.services import api_token_authenticate
 
 
@@ -15,6 +16,6 @@ class TokenAuth(HttpBearer):
         membership = api_token_authenticate(raw=token)
         if membership is None:
             return None
-        request.membership = membership  # type: ignore[attr-defined]
+        cast(AuthenticatedHttpRequest, request).membership = membership
         request.user = membership.user
         return membership

@@ -206,9 +206,7 @@ def portfolio_stamp(*, membership: Membership | None) -> str:
         v=Max("versions__id", filter=Q(versions__status=AgreementVersion.Status.AGREED)),
         at=Max("updated_at"),
     )
-    values = Measurement.objects.filter(engagement__in=visible.values("pk")).aggregate(
-        n=Count("id"), at=Max("updated_at")
-    )
+    values = Measurement.objects.visible_to(membership).aggregate(n=Count("id"), at=Max("updated_at"))
     return _stamp_text(engagements["n"], engagements["v"], engagements["at"], values["n"], values["at"])
 
 

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods
 
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.errors import PactboardError
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
@@ -44,8 +45,8 @@ def _live_url(request: HttpRequest, stamp: str, **params: str) -> str:
 
 
 @membership_required
-def portfolio(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
+    membership = request.membership
     if _unchanged(request, selectors.portfolio_stamp(membership=membership)):
         return HttpResponse(status=NOT_CHANGED)
     q = request.GET.get("q", "").strip()[:100]
@@ -101,18 +102,18 @@ def _aria_sort(current: str, key: str) -> str:
     return "none"
 
 
-def _engagement(request: HttpRequest, pk: int) -> Engagement:
-    return engagement_selectors.engagement_get(membership=request.membership, engagement_id=pk)  # type: ignore[attr-defined]
+def _engagement(request: AuthenticatedHttpRequest, pk: int) -> Engagement:
+    return engagement_selectors.engagement_get(membership=request.membership, engagement_id=pk)
 
 
 @membership_required
-def engagement_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+def engagement_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
     if _unchanged(request, selectors.engagement_stamp(engagement_id=engagement.pk)):
         return HttpResponse(status=NOT_CHANGED)
     period = request.GET.get("period", "").strip()[:16]
     dashboard = selectors.engagement_dashboard(
-        membership=request.membership,  # type: ignore[attr-defined]
+        membership=request.membership,
         engagement=engagement,
         period_label=period,
     )
@@ -139,7 +140,7 @@ def engagement_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "engagement": engagement,
             "dashboard": dashboard,
             "tiles": tiles,
-            "side": engagement.party_role(request.membership.organisation_id),  # type: ignore[attr-defined]
+            "side": engagement.party_role(request.membership.organisation_id),
             "live_url": _live_url(request, dashboard.stamp, period=shown),
         },
     )
@@ -150,12 +151,12 @@ def _unit_arg(unit: str, currency: str) -> str:
 
 
 @membership_required
-def kpi_detail(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+def kpi_detail(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpResponse:
     engagement = _engagement(request, pk)
     stamp = selectors.engagement_stamp(engagement_id=engagement.pk)
     if _unchanged(request, stamp):
         return HttpResponse(status=NOT_CHANGED)
-    series = selectors.kpi_series(membership=request.membership, engagement=engagement, kpi_code=code)  # type: ignore[attr-defined]
+    series = selectors.kpi_series(membership=request.membership, engagement=engagement, kpi_code=code)
     charts.vega_bundle_ready()
     try:
         values_url: str | None = reverse("measurements:kpi_values", args=[engagement.pk, code])
@@ -185,9 +186,9 @@ def kpi_detail(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def business_changes(request: HttpRequest, pk: int) -> HttpResponse:
+def business_changes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's business-change log, and the form to add one."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     engagement = _engagement(request, pk)
     kpi_names = kpi_selectors.engagement_kpi_names(engagement=engagement)
     can_record = membership.can_contribute

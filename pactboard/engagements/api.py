@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.engagements import selectors, services
 
 router = Router(tags=["engagements"])
@@ -64,13 +64,13 @@ class ObjectiveIn(Schema):
 
 
 @router.get("/", response=list[EngagementOut])
-def list_engagements(request: HttpRequest) -> list[object]:
-    return list(selectors.engagement_list(membership=request.membership))  # type: ignore[attr-defined]
+def list_engagements(request: AuthenticatedHttpRequest) -> list[object]:
+    return list(selectors.engagement_list(membership=request.membership))
 
 
 @router.get("/{engagement_id}", response=EngagementOut)
-def get_engagement(request: HttpRequest, engagement_id: int) -> object:
-    return selectors.engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+def get_engagement(request: AuthenticatedHttpRequest, engagement_id: int) -> object:
+    return selectors.engagement_get(membership=request.membership, engagement_id=engagement_id)
 
 
 def _objective_out(row: selectors.ObjectiveRow) -> dict[str, object]:
@@ -89,14 +89,14 @@ def _objective_out(row: selectors.ObjectiveRow) -> dict[str, object]:
 
 
 @router.get("/{engagement_id}/objectives", response=list[ObjectiveOut])
-def list_objectives(request: HttpRequest, engagement_id: int) -> list[dict[str, object]]:
-    engagement = selectors.engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+def list_objectives(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, object]]:
+    engagement = selectors.engagement_get(membership=request.membership, engagement_id=engagement_id)
     return [_objective_out(r) for r in selectors.objectives_with_smart_check(engagement=engagement)]
 
 
 @router.post("/{engagement_id}/objectives", response={201: ObjectiveOut})
-def create_objective(request: HttpRequest, engagement_id: int, payload: ObjectiveIn) -> Status:
-    membership = request.membership  # type: ignore[attr-defined]
+def create_objective(request: AuthenticatedHttpRequest, engagement_id: int, payload: ObjectiveIn) -> Status:
+    membership = request.membership
     engagement = selectors.engagement_get(membership=membership, engagement_id=engagement_id)
     objective = services.objective_create(actor=membership, engagement=engagement, **payload.dict())
     row = next(

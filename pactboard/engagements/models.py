@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -14,9 +13,7 @@ from django.db.models import Q
 
 from pactboard.accounts.models import Organisation
 from pactboard.core.models import TimeStampedModel
-
-if TYPE_CHECKING:
-    from pactboard.accounts.models import Membership
+from pactboard.core.tenancy import TenantQuerySet
 
 
 class Cadence(models.TextChoices):
@@ -32,13 +29,8 @@ def validate_time_zone(value: str) -> None:
         )
 
 
-class EngagementQuerySet(models.QuerySet["Engagement"]):
-    def visible_to(self, membership: Membership | None) -> EngagementQuerySet:
-        """The one scoping helper: engagements where the actor's organisation is a party."""
-        if membership is None:
-            return self.none()
-        org_id = membership.organisation_id
-        return self.filter(Q(client_id=org_id) | Q(provider_id=org_id))
+class EngagementQuerySet(TenantQuerySet["Engagement"]):
+    engagement_path = ""
 
 
 class Engagement(TimeStampedModel):
@@ -108,9 +100,8 @@ class Engagement(TimeStampedModel):
         return None
 
 
-class ObjectiveQuerySet(models.QuerySet["Objective"]):
-    def visible_to(self, membership: Membership | None) -> ObjectiveQuerySet:
-        return self.filter(engagement__in=Engagement.objects.visible_to(membership))
+class ObjectiveQuerySet(TenantQuerySet["Objective"]):
+    engagement_path = "engagement"
 
 
 class Objective(TimeStampedModel):
@@ -145,15 +136,12 @@ class Objective(TimeStampedModel):
         return self.statement
 
 
-class ProviderProfileQuerySet(models.QuerySet["ProviderProfile"]):
-    def visible_to(self, membership: Membership | None) -> ProviderProfileQuerySet:
+class ProviderProfileQuerySet(TenantQuerySet["ProviderProfile"]):
+    def visible_filter(self, *, organisation_id: int) -> Q:
         """A provider sees its own profile; a client sees the profiles of its engagements' providers."""
-        if membership is None:
-            return self.none()
-        org_id = membership.organisation_id
-        return self.filter(
-            Q(organisation_id=org_id) | Q(organisation__provider_engagements__client_id=org_id)
-        ).distinct()
+        # A subquery rather than a join through the provider's engagements: no duplicate rows to undo.
+        providers = Engagement.objects.filter(client_id=organisation_id).values("provider_id")
+        return Q(organisation_id=organisation_id) | Q(organisation_id__in=providers)
 
 
 class ProviderProfile(TimeStampedModel):
@@ -179,9 +167,8 @@ class ProviderProfile(TimeStampedModel):
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-class BusinessChangeQuerySet(models.QuerySet["BusinessChange"]):
-    def visible_to(self, membership: Membership | None) -> BusinessChangeQuerySet:
-        return self.filter(engagement__in=Engagement.objects.visible_to(membership))
+class BusinessChangeQuerySet(TenantQuerySet["BusinessChange"]):
+    engagement_path = "engagement"
 
 
 class BusinessChange(TimeStampedModel):

@@ -6,10 +6,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.audit.selectors import audit_events_for_engagement
 from pactboard.core.errors import PactboardError
 from pactboard.core.forms import form_add_domain_error
@@ -21,11 +22,11 @@ from pactboard.engagements.models import Engagement
 
 
 @membership_required
-def engagement_list(request: HttpRequest) -> HttpResponse:
+def engagement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status not in {None, *Engagement.Status.values}:
         status = None
-    engagements = selectors.engagement_list(membership=request.membership, status=status)  # type: ignore[attr-defined]
+    engagements = selectors.engagement_list(membership=request.membership, status=status)
     return render_page(
         request,
         page="engagements/list.html",
@@ -36,8 +37,8 @@ def engagement_list(request: HttpRequest) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def engagement_create(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def engagement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    membership = request.membership
     if not (membership.organisation.is_client and membership.is_manager):
         raise PermissionDenied("Only administrators and managers of a client organisation create engagements.")
     providers = selectors.provider_organisations(membership=membership)
@@ -56,8 +57,8 @@ def engagement_create(request: HttpRequest) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def engagement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     engagement = selectors.engagement_get(membership=membership, engagement_id=pk)
     initial = {f: getattr(engagement, f) for f in services.ENGAGEMENT_FIELDS}
     form = EngagementForm(request.POST or None, initial=initial, editing=True)
@@ -78,8 +79,8 @@ def engagement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, Any]:
-    membership = request.membership  # type: ignore[attr-defined]
+def _detail_context(request: AuthenticatedHttpRequest, engagement: Engagement) -> dict[str, Any]:
+    membership = request.membership
     people = list(selectors.engagement_people(engagement=engagement))
     return {
         "engagement": engagement,
@@ -93,15 +94,15 @@ def _detail_context(request: HttpRequest, engagement: Engagement) -> dict[str, A
 
 
 @membership_required
-def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    engagement = selectors.engagement_get(membership=request.membership, engagement_id=pk)  # type: ignore[attr-defined]
+def engagement_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    engagement = selectors.engagement_get(membership=request.membership, engagement_id=pk)
     return render(request, "engagements/detail.html", _detail_context(request, engagement))
 
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def objective_create(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def objective_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     engagement = selectors.engagement_get(membership=membership, engagement_id=pk)
     people = list(selectors.engagement_people(engagement=engagement))
     form = ObjectiveForm(request.POST or None, people=people)
@@ -121,8 +122,8 @@ def objective_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def objective_edit(request: HttpRequest, pk: int, objective_id: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def objective_edit(request: AuthenticatedHttpRequest, pk: int, objective_id: int) -> HttpResponse:
+    membership = request.membership
     objective = selectors.objective_get(membership=membership, objective_id=objective_id)
     engagement = objective.engagement
     if engagement.pk != pk:
@@ -149,16 +150,16 @@ def objective_edit(request: HttpRequest, pk: int, objective_id: int) -> HttpResp
 
 
 @membership_required
-def engagement_audit(request: HttpRequest, pk: int) -> HttpResponse:
-    engagement = selectors.engagement_get(membership=request.membership, engagement_id=pk)  # type: ignore[attr-defined]
+def engagement_audit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    engagement = selectors.engagement_get(membership=request.membership, engagement_id=pk)
     events = audit_events_for_engagement(engagement_id=engagement.pk)
     return render(request, "engagements/audit.html", {"engagement": engagement, "events": events})
 
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def provider_profile_edit(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def provider_profile_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
+    membership = request.membership
     if not (membership.organisation.is_provider and membership.is_manager):
         raise PermissionDenied("Only administrators and managers of a provider edit its capability profile.")
     profile = selectors.provider_profile_for(membership=membership, organisation=membership.organisation)

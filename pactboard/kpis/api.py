@@ -10,9 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import not_found
 from pactboard.engagements import selectors as engagement_selectors
@@ -222,15 +222,15 @@ class CatalogueEntryOut(Schema):
     custom: bool
 
 
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
+def _actor(request: AuthenticatedHttpRequest) -> Membership:
+    return request.membership
 
 
-def _version(request: HttpRequest, version_id: int) -> AgreementVersion:
+def _version(request: AuthenticatedHttpRequest, version_id: int) -> AgreementVersion:
     return selectors.version_get(membership=_actor(request), version_id=version_id)
 
 
-def _kpi(request: HttpRequest, version_id: int, kpi_id: int) -> VersionKpi:
+def _kpi(request: AuthenticatedHttpRequest, version_id: int, kpi_id: int) -> VersionKpi:
     kpi = selectors.version_kpi_get(membership=_actor(request), kpi_id=kpi_id)
     if kpi.version_id != version_id:
         raise not_found("No such KPI.")
@@ -320,12 +320,12 @@ def _version_out(version: AgreementVersion) -> dict[str, Any]:
     }
 
 
-def _fresh(request: HttpRequest, version_id: int) -> dict[str, Any]:
+def _fresh(request: AuthenticatedHttpRequest, version_id: int) -> dict[str, Any]:
     return _version_out(_version(request, version_id))
 
 
 @router.get("/engagements/{engagement_id}/versions", response=list[VersionSummaryOut])
-def agreement_versions_list(request: HttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+def agreement_versions_list(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
     """Every version of an engagement's KPI agreement, newest first."""
     actor = _actor(request)
     engagement = engagement_selectors.engagement_get(membership=actor, engagement_id=engagement_id)
@@ -334,7 +334,9 @@ def agreement_versions_list(request: HttpRequest, engagement_id: int) -> list[di
 
 
 @router.post("/engagements/{engagement_id}/versions", response={201: VersionOut})
-def agreement_draft_start(request: HttpRequest, engagement_id: int, payload: DraftIn) -> Status[dict[str, Any]]:
+def agreement_draft_start(
+    request: AuthenticatedHttpRequest, engagement_id: int, payload: DraftIn
+) -> Status[dict[str, Any]]:
     """Start a draft, copied from ``based_on_id`` or else from the newest agreed version."""
     actor = _actor(request)
     engagement = engagement_selectors.engagement_get(membership=actor, engagement_id=engagement_id)
@@ -344,13 +346,13 @@ def agreement_draft_start(request: HttpRequest, engagement_id: int, payload: Dra
 
 
 @router.get("/versions/{version_id}", response=VersionOut)
-def agreement_version_get(request: HttpRequest, version_id: int) -> dict[str, Any]:
+def agreement_version_get(request: AuthenticatedHttpRequest, version_id: int) -> dict[str, Any]:
     """One version with its KPIs, signatures and comments."""
     return _version_out(_version(request, version_id))
 
 
 @router.post("/versions/{version_id}/kpis", response={201: KpiOut})
-def agreement_kpi_add(request: HttpRequest, version_id: int, payload: KpiIn) -> Status[dict[str, Any]]:
+def agreement_kpi_add(request: AuthenticatedHttpRequest, version_id: int, payload: KpiIn) -> Status[dict[str, Any]]:
     """Add a KPI to a draft (409 once the version is proposed or agreed)."""
     version = _version(request, version_id)
     fields = payload.dict(exclude={"objective_ids", "milestones"})
@@ -365,7 +367,9 @@ def agreement_kpi_add(request: HttpRequest, version_id: int, payload: KpiIn) -> 
 
 
 @router.patch("/versions/{version_id}/kpis/{kpi_id}", response=KpiOut)
-def agreement_kpi_update(request: HttpRequest, version_id: int, kpi_id: int, payload: KpiPatch) -> dict[str, Any]:
+def agreement_kpi_update(
+    request: AuthenticatedHttpRequest, version_id: int, kpi_id: int, payload: KpiPatch
+) -> dict[str, Any]:
     """Change a KPI of a draft (409 once the version is proposed or agreed)."""
     kpi = _kpi(request, version_id, kpi_id)
     fields = payload.dict(exclude={"objective_ids", "milestones"}, exclude_unset=True)
@@ -380,14 +384,14 @@ def agreement_kpi_update(request: HttpRequest, version_id: int, kpi_id: int, pay
 
 
 @router.delete("/versions/{version_id}/kpis/{kpi_id}", response={204: None})
-def agreement_kpi_remove(request: HttpRequest, version_id: int, kpi_id: int) -> Status[None]:
+def agreement_kpi_remove(request: AuthenticatedHttpRequest, version_id: int, kpi_id: int) -> Status[None]:
     """Remove a KPI from a draft (409 once the version is proposed or agreed)."""
     services.version_kpi_remove(actor=_actor(request), kpi=_kpi(request, version_id, kpi_id))
     return Status(204, None)
 
 
 @router.post("/versions/{version_id}/propose", response=VersionOut)
-def agreement_propose(request: HttpRequest, version_id: int, payload: ProposeIn) -> dict[str, Any]:
+def agreement_propose(request: AuthenticatedHttpRequest, version_id: int, payload: ProposeIn) -> dict[str, Any]:
     """Freeze a draft for review, with the date it takes effect once both parties sign."""
     version = _version(request, version_id)
     services.version_propose(
@@ -397,7 +401,7 @@ def agreement_propose(request: HttpRequest, version_id: int, payload: ProposeIn)
 
 
 @router.post("/versions/{version_id}/comments", response={201: CommentOut})
-def agreement_comment(request: HttpRequest, version_id: int, payload: CommentIn) -> Status[dict[str, Any]]:
+def agreement_comment(request: AuthenticatedHttpRequest, version_id: int, payload: CommentIn) -> Status[dict[str, Any]]:
     """Comment on a version, or on one of its KPIs (``kpi_code``)."""
     actor = _actor(request)
     comment = services.version_comment(
@@ -417,14 +421,16 @@ def agreement_comment(request: HttpRequest, version_id: int, payload: CommentIn)
 
 
 @router.post("/versions/{version_id}/sign", response=VersionOut)
-def agreement_sign(request: HttpRequest, version_id: int) -> dict[str, Any]:
+def agreement_sign(request: AuthenticatedHttpRequest, version_id: int) -> dict[str, Any]:
     """Sign a proposed version for the token's organisation; the second signature makes it agreed."""
     services.version_sign(actor=_actor(request), version=_version(request, version_id))
     return _fresh(request, version_id)
 
 
 @router.post("/versions/{version_id}/counter-proposal", response={201: VersionOut})
-def agreement_counter_propose(request: HttpRequest, version_id: int, payload: CounterIn) -> Status[dict[str, Any]]:
+def agreement_counter_propose(
+    request: AuthenticatedHttpRequest, version_id: int, payload: CounterIn
+) -> Status[dict[str, Any]]:
     """Answer the other party's proposal with a new draft based on it (the proposal is superseded)."""
     draft = services.version_counter_propose(
         actor=_actor(request), version=_version(request, version_id), note=payload.note
@@ -433,14 +439,14 @@ def agreement_counter_propose(request: HttpRequest, version_id: int, payload: Co
 
 
 @router.post("/versions/{version_id}/withdraw", response=VersionOut)
-def agreement_withdraw(request: HttpRequest, version_id: int) -> dict[str, Any]:
+def agreement_withdraw(request: AuthenticatedHttpRequest, version_id: int) -> dict[str, Any]:
     """Withdraw a draft, or one's own proposal before it is agreed."""
     services.version_withdraw(actor=_actor(request), version=_version(request, version_id))
     return _fresh(request, version_id)
 
 
 @router.get("/versions/{version_id}/diff/{other_id}", response=DiffOut)
-def agreement_diff(request: HttpRequest, version_id: int, other_id: int) -> dict[str, Any]:
+def agreement_diff(request: AuthenticatedHttpRequest, version_id: int, other_id: int) -> dict[str, Any]:
     """What changed from ``version_id`` to ``other_id`` (KPIs added, removed, changed field by field)."""
     before, after = _version(request, version_id), _version(request, other_id)
     if before.engagement_id != after.engagement_id:
@@ -462,7 +468,7 @@ def agreement_diff(request: HttpRequest, version_id: int, other_id: int) -> dict
 
 
 @router.get("/catalogue", response=list[CatalogueEntryOut])
-def kpi_catalogue(request: HttpRequest, q: str = "") -> list[dict[str, Any]]:
+def kpi_catalogue(request: AuthenticatedHttpRequest, q: str = "") -> list[dict[str, Any]]:
     """Standard KPIs and the token organisation's custom KPIs matching ``q``."""
     standard, custom = selectors.catalogue_entries(membership=_actor(request), query=q)
     return [

@@ -9,7 +9,7 @@ again: the services refuse, ``save()`` refuses, and database triggers refuse.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
@@ -18,10 +18,8 @@ from django.db.models import Q
 
 from pactboard.accounts.models import Organisation
 from pactboard.core.models import TimeStampedModel
+from pactboard.core.tenancy import TenantQuerySet
 from pactboard.engagements.models import Engagement, Objective
-
-if TYPE_CHECKING:
-    from pactboard.accounts.models import Membership
 
 code_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{1,47}$", "Use 2–48 lower-case letters, digits and underscores, starting with a letter."
@@ -53,11 +51,10 @@ class DataSource(models.TextChoices):
     DATASET = "dataset", "Computed from a dataset by a formula"
 
 
-class CustomKpiQuerySet(models.QuerySet["CustomKpi"]):
-    def visible_to(self, membership: Membership | None) -> CustomKpiQuerySet:
-        if membership is None:
-            return self.none()
-        return self.filter(organisation_id=membership.organisation_id)
+class CustomKpiQuerySet(TenantQuerySet["CustomKpi"]):
+    def visible_filter(self, *, organisation_id: int) -> Q:
+        """An organisation's own definitions: no engagement owns them."""
+        return Q(organisation_id=organisation_id)
 
 
 class CustomKpi(TimeStampedModel):
@@ -91,9 +88,8 @@ class FrozenError(Exception):
     """Raised when code tries to change a proposed or agreed version's content."""
 
 
-class AgreementVersionQuerySet(models.QuerySet["AgreementVersion"]):
-    def visible_to(self, membership: Membership | None) -> AgreementVersionQuerySet:
-        return self.filter(engagement__in=Engagement.objects.visible_to(membership))
+class AgreementVersionQuerySet(TenantQuerySet["AgreementVersion"]):
+    engagement_path = "engagement"
 
     def agreed(self) -> AgreementVersionQuerySet:
         return self.filter(status=AgreementVersion.Status.AGREED)
@@ -161,6 +157,10 @@ def _refuse_unless_draft(version_id: int | None) -> None:
         raise FrozenError("This version is frozen (proposed or agreed): change a new draft instead.")
 
 
+class VersionKpiQuerySet(TenantQuerySet["VersionKpi"]):
+    engagement_path = "version__engagement"
+
+
 class VersionKpi(models.Model):
     """One KPI as a version of the agreement defines it."""
 
@@ -192,6 +192,8 @@ class VersionKpi(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     objectives = models.ManyToManyField(Objective, related_name="version_kpis", through="VersionKpiObjective")
 
+    objects = VersionKpiQuerySet.as_manager()
+
     class Meta:
         ordering = ["version", "position", "id"]
         constraints = [
@@ -211,11 +213,17 @@ class VersionKpi(models.Model):
         return super().delete(*args, **kwargs)
 
 
+class VersionKpiObjectiveQuerySet(TenantQuerySet["VersionKpiObjective"]):
+    engagement_path = "version_kpi__version__engagement"
+
+
 class VersionKpiObjective(models.Model):
     """The link of a KPI (in one version) to the objective it measures."""
 
     version_kpi = models.ForeignKey(VersionKpi, on_delete=models.CASCADE, related_name="objective_links")
     objective = models.ForeignKey(Objective, on_delete=models.PROTECT, related_name="kpi_links")
+
+    objects = VersionKpiObjectiveQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version_kpi", "objective"], name="kpi_objective_unique")]
@@ -230,6 +238,10 @@ class VersionKpiObjective(models.Model):
         super().save(*args, **kwargs)
 
 
+class MilestoneQuerySet(TenantQuerySet["Milestone"]):
+    engagement_path = "version_kpi__version__engagement"
+
+
 class Milestone(models.Model):
     """A dated interim target: the scorecard uses it until its date passes."""
 
@@ -239,6 +251,8 @@ class Milestone(models.Model):
     amber = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     stretch = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
+
+    objects = MilestoneQuerySet.as_manager()
 
     class Meta:
         ordering = ["version_kpi", "date"]
@@ -260,6 +274,10 @@ class Milestone(models.Model):
         return super().delete(*args, **kwargs)
 
 
+class SignatureQuerySet(TenantQuerySet["Signature"]):
+    engagement_path = "version__engagement"
+
+
 class Signature(models.Model):
     """One party's signature of the exact content of a proposed version."""
 
@@ -272,12 +290,18 @@ class Signature(models.Model):
         default=False, help_text="Recorded by an import of an already signed contract, not signed in Pactboard."
     )
 
+    objects = SignatureQuerySet.as_manager()
+
     class Meta:
         ordering = ["signed_at"]
         constraints = [models.UniqueConstraint(fields=["version", "organisation"], name="one_signature_per_party")]
 
     def __str__(self) -> str:
         return f"{self.organisation} signed {self.version}"
+
+
+class CommentQuerySet(TenantQuerySet["Comment"]):
+    engagement_path = "version__engagement"
 
 
 class Comment(TimeStampedModel):
@@ -288,6 +312,8 @@ class Comment(TimeStampedModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     body = models.TextField()
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]

@@ -105,12 +105,7 @@ def version_get(*, membership: Membership | None, version_id: int) -> AgreementV
 
 
 def version_kpi_get(*, membership: Membership | None, kpi_id: int) -> VersionKpi:
-    kpi = (
-        VersionKpi.objects.filter(version__in=AgreementVersion.objects.visible_to(membership))
-        .select_related("version__engagement")
-        .filter(pk=kpi_id)
-        .first()
-    )
+    kpi = VersionKpi.objects.visible_to(membership).select_related("version__engagement").filter(pk=kpi_id).first()
     if kpi is None:
         raise not_found("No such KPI.")
     return kpi

@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
 from pactboard.core.forms import form_add_domain_error
@@ -51,8 +52,8 @@ Status = AgreementVersion.Status
 OPEN = (Status.DRAFT, Status.PROPOSED)
 
 
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
+def _actor(request: AuthenticatedHttpRequest) -> Membership:
+    return request.membership
 
 
 def _reraise_access(exc: PactboardError) -> None:
@@ -65,18 +66,18 @@ def _status_of(exc: PactboardError) -> int:
     return HTTP_STATUS.get(exc.kind, 400)
 
 
-def _engagement(request: HttpRequest, pk: int) -> Engagement:
+def _engagement(request: AuthenticatedHttpRequest, pk: int) -> Engagement:
     return engagement_selectors.engagement_get(membership=_actor(request), engagement_id=pk)
 
 
-def _version(request: HttpRequest, pk: int, version_id: int) -> AgreementVersion:
+def _version(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> AgreementVersion:
     version = selectors.version_get(membership=_actor(request), version_id=version_id)
     if version.engagement_id != pk:
         raise not_found("No such agreement version.")
     return version
 
 
-def _kpi(request: HttpRequest, pk: int, version_id: int, kpi_id: int) -> VersionKpi:
+def _kpi(request: AuthenticatedHttpRequest, pk: int, version_id: int, kpi_id: int) -> VersionKpi:
     kpi = selectors.version_kpi_get(membership=_actor(request), kpi_id=kpi_id)
     if kpi.version_id != version_id or kpi.version.engagement_id != pk:
         raise not_found("No such KPI.")
@@ -112,7 +113,7 @@ def _kpi_row(kpi: VersionKpi, comments: list[Comment] | None = None) -> dict[str
 
 
 @membership_required
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     standard, custom = selectors.catalogue_entries(membership=_actor(request), query=query)
     return render_page(
@@ -134,7 +135,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def custom_kpi_create(request: HttpRequest) -> HttpResponse:
+def custom_kpi_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not actor.is_manager:
         raise PermissionDenied("Only administrators and managers add custom KPIs.")
@@ -174,7 +175,7 @@ def _party_signatures(engagement: Engagement, signatures: list[Signature]) -> li
 
 
 @membership_required
-def agreement(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     engagement = _engagement(request, pk)
     versions = list(selectors.version_list(membership=actor, engagement=engagement))
@@ -215,7 +216,7 @@ def agreement(request: HttpRequest, pk: int) -> HttpResponse:
 
 @membership_required
 @require_POST
-def draft_start(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     engagement = _engagement(request, pk)
     form = DraftStartForm(request.POST)
@@ -237,7 +238,7 @@ def draft_start(request: HttpRequest, pk: int) -> HttpResponse:
 # --- one version: the draft editor and the review page --------------------------------------------
 
 
-def _version_context(request: HttpRequest, version: AgreementVersion, **forms: Any) -> dict[str, Any]:
+def _version_context(request: AuthenticatedHttpRequest, version: AgreementVersion, **forms: Any) -> dict[str, Any]:
     actor = _actor(request)
     engagement = version.engagement
     kpis = list(selectors.version_kpis(version=version))
@@ -284,12 +285,12 @@ def _version_context(request: HttpRequest, version: AgreementVersion, **forms: A
 
 
 @membership_required
-def version_detail(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
+def version_detail(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpResponse:
     version = _version(request, pk, version_id)
     return render(request, "kpis/version.html", _version_context(request, version))
 
 
-def _frozen(request: HttpRequest, version: AgreementVersion) -> HttpResponse:
+def _frozen(request: AuthenticatedHttpRequest, version: AgreementVersion) -> HttpResponse:
     """A proposed or agreed version never changes: say so, and how to change it (409)."""
     message = (
         f"Version {version.number} is {version.get_status_display().lower()} and can no longer change: "
@@ -299,7 +300,7 @@ def _frozen(request: HttpRequest, version: AgreementVersion) -> HttpResponse:
 
 
 def _kpi_editor(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     version: AgreementVersion,
     form: KpiForm,
     milestones: Any,
@@ -326,7 +327,7 @@ def _kpi_editor(
     return render(request, "kpis/kpi_form.html", context, status=status)
 
 
-def _kpi_initial(request: HttpRequest) -> dict[str, Any]:
+def _kpi_initial(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     """Pre-fill from ``?from=<catalogue code>`` or ``?from=custom:<id>``."""
     start_from = request.GET.get("from", "")
     if start_from.startswith("custom:"):
@@ -338,7 +339,7 @@ def _kpi_initial(request: HttpRequest) -> dict[str, Any]:
 
 
 def _kpi_form_handle(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     version: AgreementVersion,
     form: KpiForm,
     milestones: Any,
@@ -366,7 +367,7 @@ def _kpi_form_handle(
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def kpi_create(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
+def kpi_create(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpResponse:
     actor = _actor(request)
     version = _version(request, pk, version_id)
     if not version.is_editable:
@@ -392,7 +393,7 @@ def kpi_create(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def kpi_edit(request: HttpRequest, pk: int, version_id: int, kpi_id: int) -> HttpResponse:
+def kpi_edit(request: AuthenticatedHttpRequest, pk: int, version_id: int, kpi_id: int) -> HttpResponse:
     actor = _actor(request)
     kpi = _kpi(request, pk, version_id, kpi_id)
     version = _version(request, pk, version_id)
@@ -417,7 +418,7 @@ def kpi_edit(request: HttpRequest, pk: int, version_id: int, kpi_id: int) -> Htt
 
 @membership_required
 @require_POST
-def kpi_remove(request: HttpRequest, pk: int, version_id: int, kpi_id: int) -> HttpResponse:
+def kpi_remove(request: AuthenticatedHttpRequest, pk: int, version_id: int, kpi_id: int) -> HttpResponse:
     kpi = _kpi(request, pk, version_id, kpi_id)
     version = _version(request, pk, version_id)
     if not version.is_editable:
@@ -434,7 +435,7 @@ def kpi_remove(request: HttpRequest, pk: int, version_id: int, kpi_id: int) -> H
 
 @membership_required
 @require_POST
-def version_propose(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
+def version_propose(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpResponse:
     version = _version(request, pk, version_id)
     form = ProposeForm(request.POST)
     status = 422
@@ -458,7 +459,7 @@ def version_propose(request: HttpRequest, pk: int, version_id: int) -> HttpRespo
 
 @membership_required
 @require_POST
-def version_comment(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
+def version_comment(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpResponse:
     version = _version(request, pk, version_id)
     form = CommentForm(request.POST)
     status = 422
@@ -478,7 +479,7 @@ def version_comment(request: HttpRequest, pk: int, version_id: int) -> HttpRespo
     return render(request, "kpis/version.html", _version_context(request, version, comment_form=form), status=status)
 
 
-def _one_button(request: HttpRequest, pk: int, version_id: int, action: str) -> HttpResponse:
+def _one_button(request: AuthenticatedHttpRequest, pk: int, version_id: int, action: str) -> HttpResponse:
     """Sign, withdraw: a button, then a message saying what happened or why not."""
     actor = _actor(request)
     version = _version(request, pk, version_id)
@@ -508,19 +509,19 @@ def _one_button(request: HttpRequest, pk: int, version_id: int, action: str) -> 
 
 @membership_required
 @require_POST
-def version_sign(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
+def version_sign(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpResponse:
     return _one_button(request, pk, version_id, "sign")
 
 
 @membership_required
 @require_POST
-def version_withdraw(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
+def version_withdraw(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpResponse:
     return _one_button(request, pk, version_id, "withdraw")
 
 
 @membership_required
 @require_POST
-def version_counter_propose(request: HttpRequest, pk: int, version_id: int) -> HttpResponse:
+def version_counter_propose(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpResponse:
     version = _version(request, pk, version_id)
     form = CounterProposeForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -599,7 +600,7 @@ def _diff_rows(diff: VersionDiff, *, draft: bool = False) -> dict[str, Any]:
 
 
 @membership_required
-def version_compare(request: HttpRequest, pk: int) -> HttpResponse:
+def version_compare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     engagement = _engagement(request, pk)
     versions = list(selectors.version_list(membership=actor, engagement=engagement))
@@ -620,6 +621,6 @@ def version_compare(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @membership_required
-def awaiting_signature(request: HttpRequest) -> HttpResponse:
+def awaiting_signature(request: AuthenticatedHttpRequest) -> HttpResponse:
     versions = list(selectors.versions_awaiting_signature(membership=_actor(request)))
     return render(request, "kpis/awaiting.html", {"versions": versions})

@@ -9,11 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import pyarrow.csv as pa_csv
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.errors import ErrorDetail, PactboardError, not_found
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
@@ -65,9 +66,9 @@ class MeasurementOut(Schema):
 
 
 @router.post("/{engagement_id}/measurements", response={200: BatchOut, 201: BatchOut})
-def push_values(request: HttpRequest, engagement_id: int, payload: BatchIn) -> Status:
+def push_values(request: AuthenticatedHttpRequest, engagement_id: int, payload: BatchIn) -> Status:
     """Record a batch of values, all or nothing. Send an `Idempotency-Key` header to make retries safe."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     engagement = engagement_get(membership=membership, engagement_id=engagement_id)
     key = request.headers.get("Idempotency-Key", "").strip()
     body_hash = hashlib.sha256(json.dumps(payload.dict(), default=str, sort_keys=True).encode()).hexdigest()
@@ -90,9 +91,11 @@ def push_values(request: HttpRequest, engagement_id: int, payload: BatchIn) -> S
 
 
 @router.get("/{engagement_id}/measurements", response=list[MeasurementOut])
-def list_values(request: HttpRequest, engagement_id: int, kpi: str | None = None) -> list[dict[str, object]]:
+def list_values(
+    request: AuthenticatedHttpRequest, engagement_id: int, kpi: str | None = None
+) -> list[dict[str, object]]:
     """Values of an engagement (optionally one KPI) with every revision and its source."""
-    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     return [
         {
             "id": m.pk,
@@ -122,9 +125,9 @@ def list_values(request: HttpRequest, engagement_id: int, kpi: str | None = None
 
 
 @router.get("/{engagement_id}/scorecard")
-def get_scorecard(request: HttpRequest, engagement_id: int, period: str) -> dict[str, object]:
+def get_scorecard(request: AuthenticatedHttpRequest, engagement_id: int, period: str) -> dict[str, object]:
     """The scorecard of one period: each KPI's value, target in force, status and attainment, and the score."""
-    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     return selectors.scorecard_as_dict(
         selectors.scorecard_for_period(engagement=engagement, period=Period.parse(period))
     )
@@ -164,9 +167,13 @@ def _import_out(batch: ImportBatch) -> dict[str, object]:
 
 
 def _receive(
-    request: HttpRequest, engagement_id: int, upload: UploadedFile, kind: str, dataset: Dataset | None = None
+    request: AuthenticatedHttpRequest,
+    engagement_id: int,
+    upload: UploadedFile,
+    kind: str,
+    dataset: Dataset | None = None,
 ) -> ImportBatch:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     engagement = engagement_get(membership=membership, engagement_id=engagement_id)
     return services.import_batch_receive(
         actor=membership, engagement=engagement, kind=kind, upload=upload, dataset=dataset
@@ -175,7 +182,7 @@ def _receive(
 
 @router.post("/{engagement_id}/imports", response={202: ImportOut})
 def import_values_file(
-    request: HttpRequest, engagement_id: int, file: File[UploadedFile], reason: Form[str] = ""
+    request: AuthenticatedHttpRequest, engagement_id: int, file: File[UploadedFile], reason: Form[str] = ""
 ) -> Status:
     """Send a CSV or XLSX file of values (kpi, period, value, note); checked whole, then all or nothing is written."""
     batch = _receive(request, engagement_id, file, ImportBatch.Kind.VALUES)
@@ -185,9 +192,11 @@ def import_values_file(
 
 
 @router.post("/{engagement_id}/datasets/{name}/uploads", response={202: ImportOut})
-def upload_records(request: HttpRequest, engagement_id: int, name: str, file: File[UploadedFile]) -> Status:
+def upload_records(
+    request: AuthenticatedHttpRequest, engagement_id: int, name: str, file: File[UploadedFile]
+) -> Status:
     """Send raw records (CSV, Parquet or JSON Lines) for a declared dataset; a good file becomes a new version."""
-    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)  # type: ignore[attr-defined]
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     dataset = selectors.dataset_list(engagement=engagement).filter(name=name).first()
     if dataset is None:
         raise not_found(f"This engagement declares no dataset named {name!r}.")
@@ -198,18 +207,18 @@ def upload_records(request: HttpRequest, engagement_id: int, name: str, file: Fi
 
 
 @router.get("/{engagement_id}/imports/{batch_id}", response=ImportOut)
-def get_import(request: HttpRequest, engagement_id: int, batch_id: int) -> dict[str, object]:
+def get_import(request: AuthenticatedHttpRequest, engagement_id: int, batch_id: int) -> dict[str, object]:
     """Where an import stands: progress while it runs; on refusal every error by row and column."""
-    batch = selectors.import_batch_get(membership=request.membership, batch_id=batch_id)  # type: ignore[attr-defined]
+    batch = selectors.import_batch_get(membership=request.membership, batch_id=batch_id)
     if batch.engagement_id != engagement_id:
         raise not_found("No such import.")
     return _import_out(batch)
 
 
 @router.get("/{engagement_id}/measurements/{measurement_id}/records")
-def get_records(request: HttpRequest, engagement_id: int, measurement_id: int) -> HttpResponse:
+def get_records(request: AuthenticatedHttpRequest, engagement_id: int, measurement_id: int) -> HttpResponse:
     """The exact raw records (CSV) a computed value was computed from."""
-    measurement = selectors.measurement_get(membership=request.membership, measurement_id=measurement_id)  # type: ignore[attr-defined]
+    measurement = selectors.measurement_get(membership=request.membership, measurement_id=measurement_id)
     if measurement.engagement_id != engagement_id:
         raise not_found("No such value.")
     found = selectors.measurement_records(measurement=measurement)

@@ -7,17 +7,15 @@ party can recompute it and download the exact records behind it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from pactboard.core.models import TimeStampedModel
+from pactboard.core.tenancy import TenantQuerySet
 from pactboard.engagements.models import Engagement
 from pactboard.formulas.schema import Column, DatasetSchema
-
-if TYPE_CHECKING:
-    from pactboard.accounts.models import Membership
 
 
 class ImmutableError(Exception):
@@ -31,6 +29,10 @@ class Source(models.TextChoices):
     FORMULA = "formula", "Computed by formula"
 
 
+class DatasetQuerySet(TenantQuerySet["Dataset"]):
+    engagement_path = "engagement"
+
+
 class Dataset(TimeStampedModel):
     """A declared set of raw records of an engagement: name, columns and types, and the time column."""
 
@@ -39,6 +41,8 @@ class Dataset(TimeStampedModel):
     description = models.TextField(blank=True)
     columns = models.JSONField(help_text='[{"name": ..., "type": ..., "nullable": ...}, ...]')
     time_column = models.CharField(max_length=64)
+
+    objects = DatasetQuerySet.as_manager()
 
     class Meta:
         ordering = ["engagement", "name"]
@@ -58,9 +62,8 @@ class Dataset(TimeStampedModel):
         )
 
 
-class DatasetVersionQuerySet(models.QuerySet["DatasetVersion"]):
-    def visible_to(self, membership: Membership | None) -> DatasetVersionQuerySet:
-        return self.filter(dataset__engagement__in=Engagement.objects.visible_to(membership))
+class DatasetVersionQuerySet(TenantQuerySet["DatasetVersion"]):
+    engagement_path = "dataset__engagement"
 
 
 class DatasetVersion(models.Model):
@@ -99,6 +102,10 @@ class DatasetVersion(models.Model):
         super().save(*args, **kwargs)
 
 
+class ImportBatchQuerySet(TenantQuerySet["ImportBatch"]):
+    engagement_path = "engagement"
+
+
 class ImportBatch(TimeStampedModel):
     """One file sent in (values or raw records): its hash, progress and outcome."""
 
@@ -127,6 +134,8 @@ class ImportBatch(TimeStampedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_by_org = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
 
+    objects = ImportBatchQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
@@ -140,9 +149,8 @@ class ImportBatch(TimeStampedModel):
         return min(100, int(100 * self.progress_done / self.progress_total))
 
 
-class MeasurementQuerySet(models.QuerySet["Measurement"]):
-    def visible_to(self, membership: Membership | None) -> MeasurementQuerySet:
-        return self.filter(engagement__in=Engagement.objects.visible_to(membership))
+class MeasurementQuerySet(TenantQuerySet["Measurement"]):
+    engagement_path = "engagement"
 
 
 class Measurement(models.Model):
@@ -173,6 +181,10 @@ class Measurement(models.Model):
         return f"{self.kpi_code} {self.period_start}: {self.value}"
 
 
+class RevisionQuerySet(TenantQuerySet["Revision"]):
+    engagement_path = "measurement__engagement"
+
+
 class Revision(models.Model):
     """One recorded value of a measurement: who, when, from where, and why it changed."""
 
@@ -194,6 +206,8 @@ class Revision(models.Model):
     formula = models.TextField(blank=True)
     row_filter = models.TextField(blank=True)
     formula_fingerprint = models.CharField(max_length=64, blank=True)
+
+    objects = RevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["measurement", "number"]

@@ -85,11 +85,7 @@ def dataset_list(*, engagement: Engagement) -> QuerySet[Dataset]:
 
 
 def dataset_get(*, membership: Membership | None, dataset_id: int) -> Dataset:
-    dataset = (
-        Dataset.objects.filter(engagement__in=Engagement.objects.visible_to(membership), pk=dataset_id)
-        .select_related("engagement")
-        .first()
-    )
+    dataset = Dataset.objects.visible_to(membership).filter(pk=dataset_id).select_related("engagement").first()
     if dataset is None:
         raise not_found("No such dataset.")
     return dataset
@@ -112,9 +108,7 @@ def dataset_latest_version(*, dataset: Dataset) -> DatasetVersion | None:
 
 def import_batch_get(*, membership: Membership | None, batch_id: int) -> ImportBatch:
     batch = (
-        ImportBatch.objects.filter(engagement__in=Engagement.objects.visible_to(membership), pk=batch_id)
-        .select_related("engagement", "dataset")
-        .first()
+        ImportBatch.objects.visible_to(membership).filter(pk=batch_id).select_related("engagement", "dataset").first()
     )
     if batch is None:
         raise not_found("No such import.")

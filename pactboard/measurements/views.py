@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
 from pactboard.core.forms import form_add_domain_error
@@ -56,11 +57,11 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 _LOCATION = re.compile(r"^row (?P<row>\d+)(?:, column (?P<column>.+))?$|^column (?P<only_column>.+)$")
 
 
-def _actor(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
+def _actor(request: AuthenticatedHttpRequest) -> Membership:
+    return request.membership
 
 
-def _engagement(request: HttpRequest, pk: int) -> Engagement:
+def _engagement(request: AuthenticatedHttpRequest, pk: int) -> Engagement:
     return engagement_get(membership=_actor(request), engagement_id=pk)
 
 
@@ -90,7 +91,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 @membership_required
 @require_GET
-def data(request: HttpRequest, pk: int) -> HttpResponse:
+def data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
     rules = sorted(selectors.kpi_rules(engagement=engagement).values(), key=lambda r: r.code)
     return render(
@@ -171,7 +172,7 @@ def _value_rows(engagement: Engagement, code: str) -> list[ValueRow]:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def kpi_values(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+def kpi_values(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpResponse:
     """The values of one KPI with every revision, and a form to enter one (a page, or a fragment for HTMX)."""
     actor = _actor(request)
     engagement = _engagement(request, pk)
@@ -240,7 +241,7 @@ def kpi_values(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def import_values(request: HttpRequest, pk: int) -> HttpResponse:
+def import_values(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     engagement = _engagement(request, pk)
     form = ValueImportForm(request.POST or None, request.FILES or None)
@@ -291,7 +292,7 @@ def _progress_text(batch: ImportBatch) -> str:
     return f"{done:,} rows checked so far." if done else "Reading the file."
 
 
-def _batch(request: HttpRequest, pk: int, batch_id: int) -> ImportBatch:
+def _batch(request: AuthenticatedHttpRequest, pk: int, batch_id: int) -> ImportBatch:
     batch = selectors.import_batch_get(membership=_actor(request), batch_id=batch_id)
     if batch.engagement_id != pk:
         raise not_found("No such import.")
@@ -300,7 +301,7 @@ def _batch(request: HttpRequest, pk: int, batch_id: int) -> ImportBatch:
 
 @membership_required
 @require_GET
-def import_batch(request: HttpRequest, pk: int, batch_id: int) -> HttpResponse:
+def import_batch(request: AuthenticatedHttpRequest, pk: int, batch_id: int) -> HttpResponse:
     """An import's progress (polled every second while it runs) and, once refused, every error by row and column."""
     batch = _batch(request, pk, batch_id)
     engagement = batch.engagement
@@ -325,7 +326,7 @@ def import_batch(request: HttpRequest, pk: int, batch_id: int) -> HttpResponse:
 
 @membership_required
 @require_GET
-def import_file(request: HttpRequest, pk: int, batch_id: int) -> HttpResponse:
+def import_file(request: AuthenticatedHttpRequest, pk: int, batch_id: int) -> HttpResponse:
     """The file of an import exactly as it was received (its SHA-256 is on every value it wrote)."""
     batch = _batch(request, pk, batch_id)
     path = Path(settings.DATA_DIR) / batch.stored_path
@@ -338,7 +339,7 @@ def import_file(request: HttpRequest, pk: int, batch_id: int) -> HttpResponse:
 # --- datasets ------------------------------------------------------------------------------------
 
 
-def _datasets_context(request: HttpRequest, engagement: Engagement, **forms: Any) -> dict[str, Any]:
+def _datasets_context(request: AuthenticatedHttpRequest, engagement: Engagement, **forms: Any) -> dict[str, Any]:
     actor = _actor(request)
     people = _people(engagement)
     datasets = []
@@ -365,7 +366,7 @@ def _datasets_context(request: HttpRequest, engagement: Engagement, **forms: Any
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def datasets(request: HttpRequest, pk: int) -> HttpResponse:
+def datasets(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The engagement's datasets with every version; managers declare new ones here."""
     actor = _actor(request)
     engagement = _engagement(request, pk)
@@ -389,7 +390,7 @@ def datasets(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _dataset(request: HttpRequest, pk: int, dataset_id: int) -> Dataset:
+def _dataset(request: AuthenticatedHttpRequest, pk: int, dataset_id: int) -> Dataset:
     dataset = selectors.dataset_get(membership=_actor(request), dataset_id=dataset_id)
     if dataset.engagement_id != pk:
         raise not_found("No such dataset.")
@@ -398,7 +399,7 @@ def _dataset(request: HttpRequest, pk: int, dataset_id: int) -> Dataset:
 
 @membership_required
 @require_http_methods(["GET", "POST"])
-def dataset_upload(request: HttpRequest, pk: int, dataset_id: int) -> HttpResponse:
+def dataset_upload(request: AuthenticatedHttpRequest, pk: int, dataset_id: int) -> HttpResponse:
     actor = _actor(request)
     dataset = _dataset(request, pk, dataset_id)
     engagement = dataset.engagement
@@ -433,7 +434,7 @@ def dataset_upload(request: HttpRequest, pk: int, dataset_id: int) -> HttpRespon
 
 @membership_required
 @require_GET
-def records(request: HttpRequest, pk: int, measurement_id: int) -> HttpResponse:
+def records(request: AuthenticatedHttpRequest, pk: int, measurement_id: int) -> HttpResponse:
     """The exact records (CSV) that the formula of a computed value read, from the dataset version it names."""
     measurement = selectors.measurement_get(membership=_actor(request), measurement_id=measurement_id)
     if measurement.engagement_id != pk:
@@ -468,7 +469,7 @@ def _pct(value: Any, places: str = "0.1") -> str | None:
 
 @membership_required
 @require_GET
-def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
+def scorecard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A period's scorecard: value, target in force, status (text and symbol), attainment, weighted score."""
     engagement = _engagement(request, pk)
     form = ScorecardPeriodForm(request.GET if "period" in request.GET else None)
