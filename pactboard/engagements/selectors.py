@@ -22,7 +22,7 @@ def engagement_list(*, membership: Membership | None, status: str | None = None)
 
 
 def engagement_get(*, membership: Membership | None, engagement_id: int) -> Engagement:
-    """One visible engagement, or not found (never a hint that it exists)."""
+    """The one way views and endpoints resolve an engagement: one the actor may see, or not found (a 404)."""
     engagement = engagement_list(membership=membership).filter(pk=engagement_id).first()
     if engagement is None:
         raise not_found("No such engagement.")
