@@ -14,6 +14,7 @@ from pactboard.engagements.models import Engagement, Objective
 from pactboard.kpis.catalogue import CatalogueKpi
 from pactboard.kpis.models import Category, CustomKpi, DataSource, Direction, PeriodKind, VersionKpi
 from pactboard.kpis.services import KPI_EDITABLE_FIELDS, MilestoneSpec
+from pactboard.kpis.spec import MAX_LENGTHS
 
 
 def _decimal(**kwargs: Any) -> forms.DecimalField:
@@ -64,9 +65,10 @@ class KpiForm(forms.Form):
     """One KPI of a draft: definition, objectives, targets, thresholds, baseline and data source."""
 
     catalogue_code = forms.CharField(widget=forms.HiddenInput, required=False)
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(max_length=MAX_LENGTHS["name"])
     code = forms.CharField(
-        max_length=48, help_text="2–48 lower-case letters, digits and underscores; unique in this version."
+        max_length=MAX_LENGTHS["code"],
+        help_text="2–48 lower-case letters, digits and underscores; unique in this version.",
     )
     # Required, but checked by the service so that its message comes with every other problem at once.
     objectives = forms.ModelMultipleChoiceField(
@@ -76,7 +78,7 @@ class KpiForm(forms.Form):
         help_text="Every KPI measures at least one objective of the engagement.",
     )
     category = forms.ChoiceField(choices=Category.choices)
-    unit = forms.CharField(max_length=24, help_text="e.g. %, seconds, hours, count, currency, score.")
+    unit = forms.CharField(max_length=MAX_LENGTHS["unit"], help_text="e.g. %, seconds, hours, count, currency, score.")
     direction = forms.ChoiceField(choices=Direction.choices)
     definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     period = forms.ChoiceField(choices=PeriodKind.choices, initial=PeriodKind.MONTH, label="Measured per")
@@ -86,7 +88,10 @@ class KpiForm(forms.Form):
     stretch = _decimal(required=False, label="Stretch target", help_text="Better than the target (bonus level).")
     baseline_value = _decimal(required=False, label="Baseline value")
     baseline_period = forms.CharField(
-        max_length=40, required=False, label="Baseline period", help_text="e.g. 2025-Q4 or 2025-07..2025-12."
+        max_length=MAX_LENGTHS["baseline_period"],
+        required=False,
+        label="Baseline period",
+        help_text="e.g. 2025-Q4 or 2025-07..2025-12.",
     )
     baseline_source = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -95,7 +100,9 @@ class KpiForm(forms.Form):
         help_text="Where the baseline comes from (before outsourcing).",
     )
     source = forms.ChoiceField(choices=DataSource.choices, initial=DataSource.MANUAL, label="Data source")
-    dataset = forms.CharField(max_length=48, required=False, help_text="For a computed KPI: the dataset it reads.")
+    dataset = forms.CharField(
+        max_length=MAX_LENGTHS["dataset"], required=False, help_text="For a computed KPI: the dataset it reads."
+    )
     formula = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     row_filter = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Row filter")
     min_value = _decimal(required=False, label="Lowest possible value")

@@ -19,25 +19,28 @@ from pactboard.accounts.models import Membership, Organisation, User
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
 from pactboard.engagements.models import Engagement, Objective
-from pactboard.formulas import formula_compile
 from pactboard.formulas.schema import STANDARD_SCHEMAS
-from pactboard.kpis import ports
+from pactboard.kpis import policy, ports
 from pactboard.kpis.catalogue import CATALOGUE
 from pactboard.kpis.content import KPI_FIELDS, content_hash
 from pactboard.kpis.models import (
     AgreementVersion,
     Comment,
     CustomKpi,
-    DataSource,
     Milestone,
     Signature,
     VersionKpi,
     VersionKpiObjective,
-    code_validator,
 )
 from pactboard.kpis.selectors import version_content
+from pactboard.kpis.spec import (
+    KpiSpec,
+    catalogue_entry,
+    kpi_formula_check,
+    kpi_spec_check,
+    kpi_spec_with_catalogue,
+)
 from pactboard.scoring import Milestone as TermsMilestone
-from pactboard.scoring import kpi_terms_check
 
 Status = AgreementVersion.Status
 
@@ -52,24 +55,6 @@ class MilestoneSpec:
     amber: Decimal | None = None
     stretch: Decimal | None = None
     note: str = ""
-
-
-def _require_party_manager(actor: Membership, engagement: Engagement) -> str:
-    side = engagement.party_role(actor.organisation_id)
-    if side is None:
-        raise PactboardError("No such engagement.", kind="not_found")
-    if not actor.is_manager:
-        raise forbidden("Only administrators and managers of either party draft, propose and sign KPI agreements.")
-    return side
-
-
-def _require_draft(version: AgreementVersion) -> None:
-    if version.status != Status.DRAFT:
-        raise PactboardError(
-            f"Version {version.number} is {version.get_status_display().lower()} and can no longer change: "
-            "start a new draft based on it.",
-            kind="conflict",
-        )
 
 
 def _audit(actor: Membership, action: str, version: AgreementVersion, **extra: Any) -> None:
@@ -112,7 +97,7 @@ def version_draft_start(
     With ``empty`` the draft starts with no KPIs (an engagement document supplies them) and the
     engagement's KPI limit; ``based_on`` still records which version it follows.
     """
-    _require_party_manager(actor, engagement)
+    policy.draft_start_require(actor=actor, engagement=engagement)
     with transaction.atomic():
         locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
         if AgreementVersion.objects.filter(engagement=locked, status=Status.DRAFT).exists():
@@ -149,114 +134,36 @@ def version_draft_start(
 def _clean_kpi_fields(
     *, version: AgreementVersion, fields: dict[str, Any], milestones: list[MilestoneSpec], editing: VersionKpi | None
 ) -> dict[str, Any]:
-    """Fill defaults from the catalogue and check every rule; raise one error listing every problem."""
+    """Fill defaults from the catalogue and check every rule (``kpis.spec``); raise one error listing every problem."""
     unknown = set(fields) - set(KPI_EDITABLE_FIELDS)
     if unknown:
         raise invalid(f"Unknown KPI fields: {', '.join(sorted(unknown))}.")
-    data = dict(fields)
-    catalogue_code = data.get("catalogue_code") or ""
-    if catalogue_code:
-        standard = next((k for k in CATALOGUE if k.code == catalogue_code), None)
-        if standard is None:
-            raise invalid(f"No standard KPI has the code {catalogue_code!r}.", location="catalogue_code")
-        defaults = {
-            "code": standard.code,
-            "name": standard.name,
-            "category": standard.category,
-            "unit": standard.unit,
-            "direction": standard.direction,
-            "definition": standard.definition,
-            "period": standard.default_period,
-            "dataset": standard.dataset,
-            "formula": standard.formula,
-            "row_filter": standard.row_filter or "",
-            "min_value": standard.min_value,
-            "max_value": standard.max_value,
-        }
-        for key, value in defaults.items():
-            if data.get(key) in (None, ""):
-                data[key] = value
-    errors: list[ErrorDetail] = []
-    code = data.get("code") or ""
-    try:
-        code_validator(code)
-    except Exception:
-        errors.append(
-            ErrorDetail("Use 2–48 lower-case letters, digits and underscores, starting with a letter.", "code")
+    catalogue_code = fields.get("catalogue_code") or ""
+    if catalogue_code and catalogue_entry(catalogue_code) is None:
+        raise invalid(f"No standard KPI has the code {catalogue_code!r}.", location="catalogue_code")
+    spec = kpi_spec_with_catalogue(
+        KpiSpec.from_fields(
+            fields,
+            milestones=[
+                TermsMilestone(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch) for m in milestones
+            ],
         )
-    clash = version.kpis.filter(code=code)
+    )
+    engagement = version.engagement
+    errors = kpi_spec_check(
+        spec,
+        engagement_start=engagement.start_date,
+        engagement_end=engagement.end_date,
+        dataset_schema=lambda name: ports.dataset_schema_for()(engagement=engagement, name=name),
+    )
+    clash = version.kpis.filter(code=spec.code)
     if editing is not None:
         clash = clash.exclude(pk=editing.pk)
-    if code and clash.exists():
-        errors.append(ErrorDetail(f"This version already has a KPI with the code {code!r}.", "code"))
-    for required in ("name", "category", "unit", "direction", "period"):
-        if not data.get(required):
-            errors.append(ErrorDetail("This field is required.", required))
-    if data.get("target") is None:
-        errors.append(ErrorDetail("Set the target.", "target"))
-    weight = data.get("weight", Decimal("1"))
-    data["weight"] = weight if weight is not None else Decimal("1")
-    if data.get("direction") in ("higher", "lower") and data.get("target") is not None:
-        errors.extend(
-            kpi_terms_check(
-                code=code,
-                direction=data["direction"],
-                target=data["target"],
-                amber=data.get("amber"),
-                stretch=data.get("stretch"),
-                weight=data["weight"],
-                milestones=tuple(
-                    TermsMilestone(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch) for m in milestones
-                ),
-            )
-        )
-    low, high = data.get("min_value"), data.get("max_value")
-    if low is not None and high is not None and low >= high:
-        errors.append(ErrorDetail("must be below the maximum", "min_value"))
-    for name in ("target", "amber", "stretch"):
-        value = data.get(name)
-        if value is None:
-            continue
-        if low is not None and value < low:
-            errors.append(ErrorDetail(f"{value} is below the lowest value this KPI allows ({low})", name))
-        if high is not None and value > high:
-            errors.append(ErrorDetail(f"{value} is above the highest value this KPI allows ({high})", name))
-    engagement = version.engagement
-    for i, m in enumerate(milestones):
-        if not engagement.start_date <= m.date <= engagement.end_date:
-            errors.append(ErrorDetail("must fall within the engagement's dates", f"milestones[{i}].date"))
-    source = data.get("source") or DataSource.MANUAL
-    data["source"] = source
-    if source == DataSource.DATASET or data.get("formula"):
-        dataset = data.get("dataset") or ""
-        schema = ports.dataset_schema_for()(engagement=version.engagement, name=dataset)
-        if schema is None:
-            errors.append(
-                ErrorDetail(f"unknown dataset {dataset!r}: use one of {', '.join(sorted(STANDARD_SCHEMAS))}", "dataset")
-            )
-        elif not data.get("formula"):
-            errors.append(ErrorDetail("A KPI computed from a dataset needs a formula.", "formula"))
-        else:
-            try:
-                formula_compile(expression=data["formula"], schema=schema, row_filter=data.get("row_filter") or None)
-            except PactboardError as exc:
-                errors.extend(
-                    ErrorDetail(d.message, d.location if d.location in ("row_filter",) else "formula")
-                    for d in (exc.details or [ErrorDetail(exc.message)])
-                )
+    if spec.code and clash.exists():
+        errors.append(ErrorDetail(f"This version already has a KPI with the code {spec.code!r}.", "code"))
     if errors:
         raise PactboardError("The KPI could not be saved.", errors)
-    for text_field in (
-        "definition",
-        "baseline_period",
-        "baseline_source",
-        "dataset",
-        "formula",
-        "row_filter",
-        "catalogue_code",
-    ):
-        data[text_field] = data.get(text_field) or ""
-    return data
+    return spec.stored_fields()
 
 
 def _objectives_for(version: AgreementVersion, objective_ids: list[int]) -> list[Objective]:
@@ -281,11 +188,10 @@ def version_kpi_add(
     **fields: Any,
 ) -> VersionKpi:
     """Add a KPI (from the catalogue or custom) to a draft, linked to at least one objective."""
-    _require_party_manager(actor, version.engagement)
     milestones = milestones or []
     with transaction.atomic():
         locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
-        _require_draft(locked)
+        policy.version_require(actor=actor, version=locked, action="edit")
         data = _clean_kpi_fields(version=locked, fields=fields, milestones=milestones, editing=None)
         objectives = _objectives_for(locked, objective_ids)
         data.setdefault("position", locked.kpis.count())
@@ -319,10 +225,9 @@ def version_kpi_update(
 ) -> VersionKpi:
     """Change a KPI of a draft (fields, objective links, milestones)."""
     version = kpi.version
-    _require_party_manager(actor, version.engagement)
     with transaction.atomic():
         locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
-        _require_draft(locked)
+        policy.version_require(actor=actor, version=locked, action="edit")
         current = VersionKpi.objects.get(pk=kpi.pk)
         before = _kpi_audit(current)
         merged = {**before, **fields}
@@ -347,10 +252,9 @@ def version_kpi_update(
 
 def version_kpi_remove(*, actor: Membership, kpi: VersionKpi) -> None:
     """Remove a KPI from a draft."""
-    _require_party_manager(actor, kpi.version.engagement)
     with transaction.atomic():
         locked = AgreementVersion.objects.select_for_update().get(pk=kpi.version_id)
-        _require_draft(locked)
+        policy.version_require(actor=actor, version=locked, action="edit")
         before = _kpi_audit(kpi)
         VersionKpi.objects.get(pk=kpi.pk).delete()
         _audit(actor, "agreement.kpi_remove", locked, before=before)
@@ -360,10 +264,9 @@ def version_propose(
     *, actor: Membership, version: AgreementVersion, effective_from: date, note: str | None = None
 ) -> AgreementVersion:
     """Freeze a draft for review by the other party; its content hash is what both will sign."""
-    _require_party_manager(actor, version.engagement)
     with transaction.atomic():
         locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
-        _require_draft(locked)
+        policy.version_require(actor=actor, version=locked, action="propose")
         engagement = locked.engagement
         errors: list[ErrorDetail] = []
         if not locked.kpis.exists():
@@ -391,11 +294,7 @@ def version_propose(
 
 def version_comment(*, actor: Membership, version: AgreementVersion, body: str, kpi_code: str = "") -> Comment:
     """Comment on a version, or on one of its KPIs."""
-    side = version.engagement.party_role(actor.organisation_id)
-    if side is None:
-        raise PactboardError("No such engagement.", kind="not_found")
-    if not actor.can_contribute:
-        raise forbidden("Viewers cannot comment.")
+    policy.version_require(actor=actor, version=version, action="comment")
     if not body.strip():
         raise invalid("Write something.", location="body")
     if kpi_code and not version.kpis.filter(code=kpi_code).exists():
@@ -410,15 +309,9 @@ def version_comment(*, actor: Membership, version: AgreementVersion, body: str, 
 
 def version_counter_propose(*, actor: Membership, version: AgreementVersion, note: str = "") -> AgreementVersion:
     """Answer a proposal with a new draft based on it; the proposal is superseded."""
-    _require_party_manager(actor, version.engagement)
     with transaction.atomic():
         locked = AgreementVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.status != Status.PROPOSED:
-            raise PactboardError("Only a proposed version can be answered with a counter-proposal.", kind="conflict")
-        if locked.proposed_by_org_id == actor.organisation_id:
-            raise PactboardError(
-                "Your organisation made this proposal: withdraw it and start a new draft instead.", kind="conflict"
-            )
+        policy.version_require(actor=actor, version=locked, action="counter")
         locked.status = Status.SUPERSEDED
         locked.save(update_fields=["status", "updated_at"])
         _audit(actor, "agreement.supersede", locked, after={"number": locked.number})
@@ -428,17 +321,9 @@ def version_counter_propose(*, actor: Membership, version: AgreementVersion, not
 
 def version_withdraw(*, actor: Membership, version: AgreementVersion) -> AgreementVersion:
     """Withdraw a draft or one's own proposal that is not yet agreed."""
-    _require_party_manager(actor, version.engagement)
     with transaction.atomic():
-        locked = AgreementVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.status == Status.PROPOSED and locked.proposed_by_org_id != actor.organisation_id:
-            raise forbidden(
-                "Only the party that proposed a version can withdraw it; answer it with a counter-proposal."
-            )
-        if locked.status not in (Status.DRAFT, Status.PROPOSED):
-            raise PactboardError(
-                f"A version that is {locked.get_status_display().lower()} cannot be withdrawn.", kind="conflict"
-            )
+        locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+        policy.version_require(actor=actor, version=locked, action="withdraw")
         locked.status = Status.WITHDRAWN
         locked.save(update_fields=["status", "updated_at"])
         _audit(actor, "agreement.withdraw", locked, after={"number": locked.number})
@@ -467,18 +352,11 @@ def _sign(
 
 def version_sign(*, actor: Membership, version: AgreementVersion) -> Signature:
     """Sign a proposed version for the actor's organisation: the hash of its exact content."""
-    _require_party_manager(actor, version.engagement)
     with transaction.atomic():
         # The row lock serialises concurrent signatures: each counts once, and the last one agrees.
         locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
-        if locked.status != Status.PROPOSED:
-            raise PactboardError(
-                f"Version {locked.number} is {locked.get_status_display().lower()}: "
-                "only a proposed version can be signed.",
-                kind="conflict",
-            )
-        if Signature.objects.filter(version=locked, organisation_id=actor.organisation_id).exists():
-            raise PactboardError(f"{actor.organisation} has already signed version {locked.number}.", kind="conflict")
+        signed_orgs = set(Signature.objects.filter(version=locked).values_list("organisation_id", flat=True))
+        policy.version_require(actor=actor, version=locked, action="sign", signed_orgs=signed_orgs)
         recomputed = content_hash(version_content(version=locked))
         if recomputed != locked.content_hash:
             raise PactboardError(
@@ -535,21 +413,14 @@ def custom_kpi_create(*, actor: Membership, **fields: Any) -> CustomKpi:
         ):
             errors.append(ErrorDetail(f"The code {kpi.code!r} is taken: choose another.", "code"))
         if kpi.formula:
-            schema = STANDARD_SCHEMAS.get(kpi.dataset)
-            if schema is None:
-                errors.append(
-                    ErrorDetail(
-                        f"unknown dataset {kpi.dataset!r}: use one of {', '.join(sorted(STANDARD_SCHEMAS))}", "dataset"
-                    )
+            errors.extend(
+                kpi_formula_check(
+                    dataset=kpi.dataset,
+                    formula=kpi.formula,
+                    row_filter=kpi.row_filter,
+                    dataset_schema=STANDARD_SCHEMAS.get,
                 )
-            else:
-                try:
-                    formula_compile(expression=kpi.formula, schema=schema, row_filter=kpi.row_filter or None)
-                except PactboardError as exc:
-                    errors.extend(
-                        ErrorDetail(d.message, "row_filter" if d.location == "row_filter" else "formula")
-                        for d in (exc.details or [ErrorDetail(exc.message)])
-                    )
+            )
         try:
             kpi.full_clean(exclude=["organisation"])
         except Exception as exc:  # ValidationError

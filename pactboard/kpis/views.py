@@ -47,6 +47,7 @@ from pactboard.kpis.forms import (
     milestone_formset,
 )
 from pactboard.kpis.models import AgreementVersion, Category, Comment, Direction, Signature, VersionKpi
+from pactboard.kpis.policy import version_may, version_permissions
 
 Status = AgreementVersion.Status
 OPEN = (Status.DRAFT, Status.PROPOSED)
@@ -250,8 +251,6 @@ def _version_context(request: AuthenticatedHttpRequest, version: AgreementVersio
     signatures = list(selectors.version_signatures(version=version))
     signed_orgs = {s.organisation_id for s in signatures}
     parties = _party_signatures(engagement, signatures)
-    is_manager = actor.is_manager
-    mine_proposed = version.proposed_by_org_id == actor.organisation_id
     based_on = version.based_on
     changes = selectors.version_diff(before=based_on, after=version) if based_on is not None else None
     initial_date = default_effective_from(
@@ -272,12 +271,7 @@ def _version_context(request: AuthenticatedHttpRequest, version: AgreementVersio
         "changes": _diff_rows(changes, draft=version.is_editable) if changes is not None else None,
         "catalogue": CATALOGUE,
         "custom_kpis": selectors.catalogue_entries(membership=actor)[1] if version.is_editable else [],
-        "can_edit": version.is_editable and is_manager,
-        "can_sign": version.status == Status.PROPOSED and is_manager and actor.organisation_id not in signed_orgs,
-        "can_counter": version.status == Status.PROPOSED and is_manager and not mine_proposed,
-        "can_withdraw": is_manager
-        and (version.status == Status.DRAFT or (version.status == Status.PROPOSED and mine_proposed)),
-        "can_comment": actor.can_contribute and version.status in OPEN,
+        **version_permissions(actor=actor, version=version, signed_orgs=signed_orgs),
         "propose_form": forms.get("propose_form") or ProposeForm(initial={"effective_from": initial_date}),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "counter_form": forms.get("counter_form") or CounterProposeForm(),
@@ -370,10 +364,11 @@ def _kpi_form_handle(
 def kpi_create(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpResponse:
     actor = _actor(request)
     version = _version(request, pk, version_id)
-    if not version.is_editable:
+    verdict = version_may(actor=actor, version=version, action="edit")
+    if verdict.kind == "conflict" and not verdict.allowed:
         return _frozen(request, version)
-    if not actor.is_manager:
-        raise PermissionDenied("Only administrators and managers of either party draft KPI agreements.")
+    if not verdict.allowed:
+        raise PermissionDenied(verdict.reason)
     form = KpiForm(request.POST or None, initial=_kpi_initial(request), engagement=version.engagement)
     milestones = milestone_formset(request.POST or None)
 
@@ -397,10 +392,11 @@ def kpi_edit(request: AuthenticatedHttpRequest, pk: int, version_id: int, kpi_id
     actor = _actor(request)
     kpi = _kpi(request, pk, version_id, kpi_id)
     version = _version(request, pk, version_id)
-    if not version.is_editable:
+    verdict = version_may(actor=actor, version=version, action="edit")
+    if verdict.kind == "conflict" and not verdict.allowed:
         return _frozen(request, version)
-    if not actor.is_manager:
-        raise PermissionDenied("Only administrators and managers of either party draft KPI agreements.")
+    if not verdict.allowed:
+        raise PermissionDenied(verdict.reason)
     form = KpiForm(request.POST or None, initial=kpi_initial_from_kpi(kpi), engagement=version.engagement)
     milestones = milestone_formset(request.POST or None, kpi=kpi)
 

@@ -610,7 +610,7 @@ REFUSALS: list[tuple[str, str, str, str]] = [
         "range upside down",
         "    target: 75\n",
         "    target: 75\n    min_value: 75\n    max_value: 75\n",
-        "kpis[1].min_value: must be below max_value (75)",
+        "kpis[1].min_value: must be below the highest possible value (75)",
     ),
     (
         "unknown dataset",
@@ -623,7 +623,7 @@ REFUSALS: list[tuple[str, str, str, str]] = [
         "dataset without a formula",
         "    weight: 2\n",
         "    weight: 2\n    source: {kind: dataset, dataset: contacts}\n",
-        "kpis[0].source.formula: a KPI computed from a dataset needs a formula",
+        "kpis[0].source.formula: A KPI computed from a dataset needs a formula",
     ),
     (
         "formula naming an unknown column",

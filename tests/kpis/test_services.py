@@ -121,8 +121,8 @@ def test_kpi_refusals_name_each_field(world: World):
         )
     locations = {d.location: d.message for d in caught.value.details}
     assert "code" in locations
-    assert "must be above the target for a lower-is-better KPI" in locations["thresholds.amber"]
-    assert locations["milestones[0].date"] == "must fall within the engagement's dates"
+    assert "must be above the target for a lower-is-better KPI" in locations["amber"]
+    assert locations["milestones[0].date"] == "must fall within the engagement (2026-01-01 to 2027-12-31)"
     assert not VersionKpi.objects.exists()
 
 

@@ -9,20 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.core.errors import ErrorDetail
 from pactboard.documents.spec.convert import _BY_CODE, dataset_schema, kpi_fields
 from pactboard.documents.spec.models import DatasetSpec, Document, EngagementSpec, KpiSpec
-from pactboard.formulas import formula_compile
 from pactboard.formulas.schema import STANDARD_SCHEMAS, DatasetSchema
-from pactboard.kpis.content import plain_decimal
+from pactboard.kpis import spec as kpi_spec
 from pactboard.scoring import Milestone as TermsMilestone
-from pactboard.scoring import kpi_terms_check
 
 # --- checks beyond types ------------------------------------------------------------------------
 
 # Where a stored KPI field sits in a document entry.
 KPI_FIELD_PATHS: dict[str, str] = {
     "catalogue_code": "catalogue",
+    "min_value": "min_value",
     "amber": "thresholds.amber",
     "stretch": "thresholds.stretch",
     "baseline_value": "baseline.value",
@@ -33,6 +32,10 @@ KPI_FIELD_PATHS: dict[str, str] = {
     "formula": "source.formula",
     "row_filter": "source.filter",
 }
+
+
+# Fields the catalogue fills for a KPI taken from it, so required only for one that is not.
+_CATALOGUE_FILLED = ("name", "category", "unit", "direction", "period")
 
 
 def _within(day: date, engagement: EngagementSpec) -> bool:
@@ -114,7 +117,7 @@ def _check_kpi(
     data = kpi_fields(kpi)
     if kpi.code is None and kpi.catalogue is None:
         problems.append(ErrorDetail("this field is required for a KPI not taken from the catalogue", f"{at}.code"))
-    for name in ("name", "category", "unit", "direction", "period"):
+    for name in _CATALOGUE_FILLED:
         if data[name] is None:
             problems.append(
                 ErrorDetail("this field is required for a KPI not taken from the catalogue", f"{at}.{name}", "required")
@@ -136,63 +139,36 @@ def _check_kpi(
                 )
             )
         seen_refs.add(ref)
-    if data["direction"] is not None:
-        for p in kpi_terms_check(
-            code=data["code"] or "-",
-            direction=data["direction"],
-            target=data["target"],
-            amber=data["amber"],
-            stretch=data["stretch"],
-            weight=data["weight"],
-            milestones=tuple(
-                TermsMilestone(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch) for m in kpi.milestones
-            ),
-        ):
-            problems.append(ErrorDetail(p.message, f"{at}.{p.location}" if p.location else at, p.code))
-    low, high = data["min_value"], data["max_value"]
-    if low is not None and high is not None and low >= high:
-        problems.append(ErrorDetail(f"must be below max_value ({plain_decimal(high)})", f"{at}.min_value"))
-    for name in ("target", "amber", "stretch"):
-        value = data[name]
-        where = f"{at}.{KPI_FIELD_PATHS.get(name, name)}"
-        if value is None:
-            continue
-        if low is not None and value < low:
-            problems.append(
-                ErrorDetail(
-                    f"{plain_decimal(value)} is below the lowest value this KPI allows ({plain_decimal(low)})", where
-                )
-            )
-        if high is not None and value > high:
-            problems.append(
-                ErrorDetail(
-                    f"{plain_decimal(value)} is above the highest value this KPI allows ({plain_decimal(high)})", where
-                )
-            )
-    for j, milestone in enumerate(kpi.milestones):
-        if not _within(milestone.date, engagement):
-            problems.append(
-                ErrorDetail(f"must fall within the engagement ({_span(engagement)})", f"{at}.milestones[{j}].date")
-            )
-    if data["source"] == "dataset" or data["formula"]:
-        # The document's own datasets first, as dataset_schema_for reads the engagement's declared ones.
-        declared = data["dataset"] in datasets
-        schema = datasets[data["dataset"]] if declared else STANDARD_SCHEMAS.get(data["dataset"])
-        if schema is None and declared:
-            pass  # its declaration is refused at datasets[...]: checking the formula against it says nothing
-        elif schema is None:
-            problems.append(
-                ErrorDetail(_unknown_dataset(data["dataset"], datasets), f"{at}.source.dataset", "unknown_dataset")
-            )
-        elif not data["formula"]:
-            problems.append(ErrorDetail("a KPI computed from a dataset needs a formula", f"{at}.source.formula"))
-        else:
-            try:
-                formula_compile(expression=data["formula"], schema=schema, row_filter=data["row_filter"] or None)
-            except PactboardError as exc:
-                for d in exc.details or [ErrorDetail(exc.message)]:
-                    part = "source.filter" if d.location == "row_filter" else "source.formula"
-                    problems.append(ErrorDetail(d.message, f"{at}.{part}", d.code))
+
+    # Everything a KPI is checked for at every door (kpis.spec), located at the document's paths.
+    def schema_of(name: str) -> DatasetSchema | None:
+        # The document's own datasets first, as the engagement's declared ones come first in the services.
+        return datasets[name] if name in datasets else STANDARD_SCHEMAS.get(name)
+
+    spec = kpi_spec.KpiSpec.from_fields(
+        data,
+        milestones=[
+            TermsMilestone(date=m.date, target=m.target, amber=m.amber, stretch=m.stretch) for m in kpi.milestones
+        ],
+    )
+    for p in kpi_spec.kpi_spec_check(
+        spec,
+        engagement_start=engagement.start_date,
+        engagement_end=engagement.end_date,
+        dataset_schema=schema_of,
+    ):
+        location = p.location or ""
+        field_name = location.split("[")[0]
+        if p.code == "required" and field_name in _CATALOGUE_FILLED:
+            continue  # reported above, with the hint that the catalogue would fill it
+        if field_name == "code" and kpi.code is None:
+            continue  # a catalogue code, or reported above as required
+        if p.code == "unknown_dataset":
+            if data["dataset"] in datasets:
+                continue  # its declaration is refused at datasets[...]: checking the formula against it says nothing
+            p = ErrorDetail(_unknown_dataset(data["dataset"], datasets), location, p.code)
+        path = KPI_FIELD_PATHS.get(field_name, field_name) + location[len(field_name) :]
+        problems.append(ErrorDetail(p.message, f"{at}.{path}" if location else at, p.code))
     return problems
 
 
