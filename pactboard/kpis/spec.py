@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.formulas import MAX_FORMULA_LENGTH, formula_compile
@@ -23,6 +23,7 @@ from pactboard.formulas.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
 from pactboard.kpis.content import plain_decimal
 from pactboard.scoring import Milestone, kpi_terms_check
+from pactboard.scoring.attainment import Direction
 
 # The allowed values; the models' TextChoices carry the same values with their labels
 # (tests/kpis/test_spec.py holds them equal).
@@ -200,7 +201,7 @@ def kpi_spec_check(
             replace(p, location=_TERMS_LOCATIONS.get(p.location or "", p.location))
             for p in kpi_terms_check(
                 code=spec.code or "-",
-                direction=spec.direction,  # type: ignore[arg-type]  (checked against DIRECTIONS above)
+                direction=cast(Direction, spec.direction),  # checked against DIRECTIONS above
                 target=spec.target,
                 amber=spec.amber,
                 stretch=spec.stretch,
