@@ -172,7 +172,9 @@ def test_maintenance_windows() -> None:
         start=start, end=end, outages=[outage], maintenance=[window], maintenance_rule="as_uptime"
     )
     assert (as_uptime.measured_minutes, as_uptime.downtime_minutes) == (43_200, 6)
-    ignored = availability_compute(start=start, end=end, outages=[outage], maintenance=[window], maintenance_rule="none")
+    ignored = availability_compute(
+        start=start, end=end, outages=[outage], maintenance=[window], maintenance_rule="none"
+    )
     assert (ignored.measured_minutes, ignored.downtime_minutes) == (43_200, 10)
 
 

@@ -7,6 +7,7 @@ that lists every problem at its location (``credit_rules[2].bands[1].upper``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -48,7 +49,7 @@ class BandRule:
 
     code: str
     kpi: str
-    bands: tuple[Band, ...]
+    bands: Sequence[Band]  # kept as a tuple
     critical: bool = False
     exclusive_group: str | None = None
     minimum: Decimal | None = None
@@ -81,7 +82,7 @@ class Pool:
 
     at_risk_percent: Decimal
     base: str
-    categories: tuple[PerformanceCategory, ...]
+    categories: Sequence[PerformanceCategory]  # kept as a tuple
     pool_percent_available: Decimal | None = None
 
     def __post_init__(self) -> None:
@@ -128,7 +129,7 @@ class BonusRule:
 
     code: str
     kpi: str
-    bands: tuple[Band, ...]
+    bands: Sequence[Band]  # kept as a tuple
     exclusive_group: str | None = None
     label: str = ""
 
@@ -154,8 +155,8 @@ class Scheme:
     """An engagement's incentive scheme. Rule order matters: caps are filled in this order."""
 
     currency: str
-    credit_rules: tuple[CreditRule, ...] = ()
-    bonus_rules: tuple[BonusRule, ...] = ()
+    credit_rules: Sequence[CreditRule] = ()  # kept as a tuple
+    bonus_rules: Sequence[BonusRule] = ()
     pool: Pool | None = None
     credit_cap: Amount | None = None
     bonus_cap: Amount | None = None
