@@ -120,3 +120,7 @@ def test_the_worked_example() -> None:
     later = settlement_compute(scheme=scheme(), figures=figures, after=[met, met, met])
     assert later.line("uptime").earn_back == "waived"
     assert (later.credits_due, later.credits_waived, later.net) == (D("720.00"), D("1000.00"), D("-520.00"))
+    # One of them misses instead: the credit is due and April's net is 200 − 1,720 = −1,520.
+    missed = {**met, "uptime": D("99.5")}
+    due = settlement_compute(scheme=scheme(), figures=figures, after=[met, missed])
+    assert (due.line("uptime").earn_back, due.net) == ("due", D("-1520.00"))
