@@ -7,7 +7,7 @@ worked out by hand in the comment beside it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 
@@ -312,3 +312,14 @@ def test_floats_are_refused() -> None:
             scheme=scheme,
             figures=PeriodFigures(period="p", values={"uptime": 99.5}, fee_bases={"monthly_charges": D(1)}),  # type: ignore[dict-item]
         )
+
+
+def test_results_do_not_depend_on_the_callers_decimal_context() -> None:
+    # Under a 3-digit context, 1,234.56 would become 1.23E+3; the settlement works at its own width:
+    # 30 % of 1,234.56 = 370.368 → 370.37, as in the default context.
+    scheme = Scheme(currency="USD", credit_rules=[aws_compute_rule()])
+    with localcontext() as context:
+        context.prec = 3
+        statement = settlement_compute(scheme=scheme, figures=figures({"uptime": D(98)}, monthly_charges="1234.56"))
+        assert statement.credits_due == D("370.37")
+        assert statement.net == D("-370.37")

@@ -177,6 +177,22 @@ def availability_compute(
     no minute counts twice. ``ratio`` and ``percent`` are exact (no rounding): a value exactly on a
     band edge stays on it.
     """
+    with localcontext(DECIMAL_CONTEXT):
+        return _availability(
+            start=start, end=end, outages=outages, maintenance=maintenance, minutes=minutes,
+            maintenance_rule=maintenance_rule,
+        )  # fmt: skip
+
+
+def _availability(
+    *,
+    start: datetime,
+    end: datetime,
+    outages: Sequence[Interval],
+    maintenance: Sequence[Interval],
+    minutes: MinuteRule,
+    maintenance_rule: MaintenanceRule,
+) -> Availability:
     if minutes not in MINUTE_RULES:
         raise PactboardError(
             f"Unknown minute rule {minutes!r}: use {', '.join(MINUTE_RULES)}.",
@@ -211,9 +227,8 @@ def availability_compute(
         downtime = Decimal(sum(int(d.minutes()) for d in down))  # int() truncates: the partial minute drops
     else:
         downtime = Decimal(min(_clock_minutes(down), int(measured)))
-    with localcontext(DECIMAL_CONTEXT):
-        ratio = (measured - downtime) / measured
-        percent = ratio * HUNDRED
+    ratio = (measured - downtime) / measured
+    percent = ratio * HUNDRED
     return Availability(
         period_minutes=period_minutes,
         maintenance_minutes=maintenance_minutes,

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from pactboard.core.errors import ErrorDetail, PactboardError
-from pactboard.incentives.calc.money import require_decimal
+from pactboard.incentives.calc.money import DECIMAL_CONTEXT, require_decimal
 from pactboard.incentives.calc.scheme import Scheme
 from pactboard.incentives.calc.settlement import (
     Correction,
@@ -33,7 +33,8 @@ class WhatIf:
 
     @property
     def net_change(self) -> Decimal:
-        return self.changed.net - self.actual.net
+        with localcontext(DECIMAL_CONTEXT):
+            return self.changed.net - self.actual.net
 
 
 def settlement_what_if(
@@ -90,7 +91,8 @@ def settlement_backtest(*, scheme: Scheme, history: Sequence[PeriodFigures]) -> 
     )
 
     def total(name: str) -> Decimal:
-        return sum((getattr(s, name) for s in statements), Decimal(0))
+        with localcontext(DECIMAL_CONTEXT):
+            return sum((getattr(s, name) for s in statements), Decimal(0))
 
     return Backtest(
         statements=statements,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.incentives.calc.bands import Band, band_for, bands_check
 from pactboard.incentives.calc.money import (
+    DECIMAL_CONTEXT,
     MINOR_UNITS,
     ROUNDINGS,
     Amount,
@@ -297,7 +298,8 @@ def scheme_check(scheme: Scheme) -> list[ErrorDetail]:
     pool_rules = [r for r in scheme.credit_rules if isinstance(r, PoolRule)]
     available = scheme.pool.pool_percent_available if scheme.pool is not None else None
     if available is not None and pool_rules and available.is_finite():
-        total = sum((r.credit_allocation_percent for r in pool_rules), Decimal(0))
+        with localcontext(DECIMAL_CONTEXT):
+            total = sum((r.credit_allocation_percent for r in pool_rules), Decimal(0))
         if total > available:
             problems.append(
                 ErrorDetail(

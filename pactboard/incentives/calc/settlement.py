@@ -319,9 +319,9 @@ def _earn_back(
                 f"is a chronic run (from {terms.chronic_misses})"
             )
     for i, values in enumerate(after[: terms.periods], start=1):
-        met = rule_defaulted(rule, values.get(rule.kpi))
-        if met is None or met:
-            why = "no value" if met is None else "missed again"
+        again = rule_defaulted(rule, values.get(rule.kpi))
+        if again is None or again:
+            why = "no value" if again is None else "missed again"
             return "due", f"earn-back: due, period +{i} of {terms.periods} {why}"
     if len(after) >= terms.periods:
         return "waived", f"earn-back: waived, the level was met in the next {terms.periods} periods"
@@ -424,6 +424,19 @@ def settlement_compute(
     later periods known so far, in order (earn-back). ``corrections``: earlier final periods whose
     net changed; each becomes exactly one adjustment line.
     """
+    # Every sum and difference at full width, whatever decimal context the caller runs in.
+    with localcontext(DECIMAL_CONTEXT):
+        return _settle(scheme=scheme, figures=figures, before=before, after=after, corrections=corrections)
+
+
+def _settle(
+    *,
+    scheme: Scheme,
+    figures: PeriodFigures,
+    before: Sequence[KpiValues],
+    after: Sequence[KpiValues],
+    corrections: Sequence[Correction],
+) -> Statement:
     _check_figures(figures, "figures")
     money = _Money(scheme)
     credit_lines, credit_cap, at_risk = _credit_lines(scheme, figures, before, after, money)
