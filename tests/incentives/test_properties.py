@@ -3,6 +3,7 @@ settlements within their caps, one adjustment line per correction."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
@@ -16,12 +17,14 @@ from pactboard.incentives.calc import (
     EarnBack,
     Edge,
     Fixed,
+    Interval,
     PercentOf,
     PerformanceCategory,
     PeriodFigures,
     Pool,
     PoolRule,
     Scheme,
+    availability_compute,
     band_for,
     bands_check,
     settlement_compute,
@@ -190,3 +193,40 @@ def test_each_correction_after_final_becomes_exactly_one_adjustment_line(
     # A correction of an earlier period never changes this period's own lines.
     alone = settlement_compute(scheme=scheme, figures=figures)
     assert statement.lines[: len(alone.lines)] == alone.lines
+
+
+MONTH_START = datetime(2026, 3, 31, 22, 0, tzinfo=UTC)  # April 2026 in Berlin: 43,200 minutes
+MONTH_END = datetime(2026, 4, 30, 22, 0, tzinfo=UTC)
+offsets = st.integers(min_value=-3_600_000_000, max_value=(43_200 + 60) * 60_000_000)  # microseconds
+spans = st.integers(min_value=1, max_value=600 * 60_000_000)
+
+
+def _interval(start: int, span: int) -> Interval:
+    at = MONTH_START + timedelta(microseconds=start)
+    return Interval(start=at, end=at + timedelta(microseconds=span))
+
+
+intervals = st.builds(_interval, offsets, spans)
+
+
+@given(st.lists(intervals, max_size=8), st.lists(intervals, max_size=3))
+def test_downtime_is_bounded_and_the_minute_rules_are_ordered(
+    outages: list[Interval], maintenance: list[Interval]
+) -> None:
+    def down(minutes: str, rule: str = "none") -> Decimal:
+        return availability_compute(
+            start=MONTH_START, end=MONTH_END, outages=outages, maintenance=maintenance,
+            minutes=minutes, maintenance_rule=rule,  # type: ignore[arg-type]
+        ).downtime_minutes  # fmt: skip
+
+    exact = down("exact")
+    # Merged, overlaps count once: never more than the raw sum, never more than the month.
+    raw = sum((o.end - o.start for o in outages), timedelta(0))
+    assert exact <= Interval(start=MONTH_START, end=MONTH_START + raw).minutes()
+    assert exact <= 43_200
+    # Dropping partial minutes never counts more than exact time; whole clock minutes never less.
+    assert down("drop_partial") <= exact <= down("whole_minutes")
+    # Forgiving maintenance never adds downtime.
+    assert down("exact", "as_uptime") <= exact
+    result = availability_compute(start=MONTH_START, end=MONTH_END, outages=outages)
+    assert 0 <= result.percent <= 100

@@ -69,11 +69,19 @@ class Interval:
         return _minutes(self.end - self.start)
 
 
-def _minutes(span: timedelta) -> Decimal:
-    # Exact: a timedelta is whole microseconds, so the quotient by 60,000,000 terminates.
-    micro = (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+_MICROS_PER_MINUTE = 60_000_000
+
+
+def _micros(span: timedelta) -> int:
+    return (span.days * 86_400 + span.seconds) * 1_000_000 + span.microseconds
+
+
+def _minutes(span: timedelta | int) -> Decimal:
+    # A whole number of microseconds in minutes: exact whenever the count is a multiple of 3
+    # (60,000,000 = 2^8 × 3 × 5^7); otherwise carried to 60 significant digits.
+    micro = _micros(span) if isinstance(span, timedelta) else span
     with localcontext(DECIMAL_CONTEXT):
-        return Decimal(micro) / Decimal(60_000_000)
+        return Decimal(micro) / Decimal(_MICROS_PER_MINUTE)
 
 
 def _checked(intervals: Sequence[Interval], name: str) -> list[Interval]:
@@ -151,7 +159,11 @@ def _clock_minutes(intervals: Sequence[Interval]) -> int:
 
 @dataclass(frozen=True, kw_only=True)
 class Availability:
-    """The period's measured minutes, its downtime and the availability (ratio and percentage), all exact."""
+    """The period's measured minutes, its downtime and the availability (ratio and percentage).
+
+    Exact, except that a microsecond count not divisible by 3 is a repeating decimal in minutes,
+    carried to 60 significant digits: far finer than any band edge.
+    """
 
     period_minutes: Decimal
     maintenance_minutes: Decimal
@@ -174,8 +186,8 @@ def availability_compute(
     """Downtime minutes and availability of ``[start, end)`` given outages and maintenance windows.
 
     Outages may overlap each other and reach outside the period; they are merged and clipped, so
-    no minute counts twice. ``ratio`` and ``percent`` are exact (no rounding): a value exactly on a
-    band edge stays on it.
+    no minute counts twice. ``ratio`` and ``percent`` are not rounded: a value exactly on a band edge
+    stays on it.
     """
     with localcontext(DECIMAL_CONTEXT):
         return _availability(
@@ -213,22 +225,29 @@ def _availability(
     windows = _clip(intervals_merge(_checked(maintenance, "maintenance")), t0, t1)
     if maintenance_rule != "none":
         down = _subtract(down, windows)
-    period_minutes = _minutes(t1 - t0)
-    maintenance_minutes = sum((w.minutes() for w in windows), Decimal(0))
-    measured = period_minutes - maintenance_minutes if maintenance_rule == "excluded" else period_minutes
-    if measured <= 0:
+    # Everything is counted in whole microseconds (integers) and divided once at the end, so the
+    # ratio is the exact quotient, rounded only at its 60th significant digit.
+    period_us = _micros(t1 - t0)
+    maintenance_us = sum(_micros(w.end - w.start) for w in windows)
+    measured_us = period_us - maintenance_us if maintenance_rule == "excluded" else period_us
+    if measured_us <= 0:
         raise PactboardError(
             "Maintenance windows cover the whole period: nothing is left to measure availability on.",
             details=[ErrorDetail("covers the whole period", "maintenance", "nothing_measured")],
         )
     if minutes == "exact":
-        downtime = sum((d.minutes() for d in down), Decimal(0))
+        down_us = sum(_micros(d.end - d.start) for d in down)
     elif minutes == "drop_partial":
-        downtime = Decimal(sum(int(d.minutes()) for d in down))  # int() truncates: the partial minute drops
+        # Floor division: each stretch keeps its whole minutes; the partial minute drops.
+        down_us = sum(_micros(d.end - d.start) // _MICROS_PER_MINUTE for d in down) * _MICROS_PER_MINUTE
     else:
-        downtime = Decimal(min(_clock_minutes(down), int(measured)))
-    ratio = (measured - downtime) / measured
+        down_us = min(_clock_minutes(down) * _MICROS_PER_MINUTE, measured_us)
+    ratio = Decimal(measured_us - down_us) / Decimal(measured_us)
     percent = ratio * HUNDRED
+    period_minutes = _minutes(period_us)
+    maintenance_minutes = _minutes(maintenance_us)
+    measured = _minutes(measured_us)
+    downtime = _minutes(down_us)
     return Availability(
         period_minutes=period_minutes,
         maintenance_minutes=maintenance_minutes,
