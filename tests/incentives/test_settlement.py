@@ -323,3 +323,13 @@ def test_results_do_not_depend_on_the_callers_decimal_context() -> None:
         statement = settlement_compute(scheme=scheme, figures=figures({"uptime": D(98)}, monthly_charges="1234.56"))
         assert statement.credits_due == D("370.37")
         assert statement.net == D("-370.37")
+
+
+def test_every_amount_is_in_the_minor_unit_even_when_nothing_is_due() -> None:
+    scheme = Scheme(currency="USD", credit_rules=[aws_compute_rule()])
+    statement = settlement_compute(scheme=scheme, figures=figures({"uptime": D(100)}, monthly_charges="1234.56"))
+    assert [str(x) for x in (statement.line("ec2-region").amount, statement.credits_due, statement.net)] == [
+        "0.00",
+        "0.00",
+        "0.00",
+    ]

@@ -396,7 +396,8 @@ def _adjustment_lines(scheme: Scheme, period: str, corrections: Sequence[Correct
                     f"(whole {_fmt(quantum)}); give the settled figures.",
                     details=[ErrorDetail(f"must be a multiple of {_fmt(quantum)}", f"{where}.{name}", "invalid")],
                 )
-        delta = correction.corrected_net - correction.final_net + 0
+        # Both are whole minor units (checked above): the quantize only writes the difference as 0.00.
+        delta = (correction.corrected_net - correction.final_net).quantize(quantum) + 0
         reason = f" ({correction.reason})" if correction.reason else ""
         lines.append(
             Line(
@@ -441,6 +442,10 @@ def _settle(
     money = _Money(scheme)
     credit_lines, credit_cap, at_risk = _credit_lines(scheme, figures, before, after, money)
     bonus_lines, bonus_cap = _bonus_lines(scheme, figures, money)
+    # Lines that give nothing show a zero in the currency's minor unit too (0.00, not 0); every
+    # other amount is already rounded, so this changes no value.
+    credit_lines = [replace(x, computed=money(x.computed), amount=money(x.amount)) for x in credit_lines]
+    bonus_lines = [replace(x, computed=money(x.computed), amount=money(x.amount)) for x in bonus_lines]
     adjustments = _adjustment_lines(scheme, figures.period, corrections)
     actions = tuple(
         ActionRequest(
@@ -454,7 +459,7 @@ def _settle(
     )
 
     def total(lines: Sequence[Line], status: EarnBackStatus | None = None) -> Decimal:
-        return sum((x.amount for x in lines if status is None or x.earn_back == status), ZERO)
+        return money(sum((x.amount for x in lines if status is None or x.earn_back == status), ZERO))
 
     credits_due = total(credit_lines, "due")
     bonuses = total(bonus_lines)
@@ -471,7 +476,7 @@ def _settle(
         bonuses=bonuses,
         net=net,
         adjustments=adjusted,
-        payable=net + adjusted,
+        payable=money(net + adjusted),
         credit_cap=credit_cap,
         bonus_cap=bonus_cap,
         at_risk_amount=at_risk,
