@@ -1,0 +1,1 @@
+"""Incentives: service credits, bonuses, earn-back and settlements (docs/incentives.md)."""

@@ -1,0 +1,102 @@
+"""Incentive arithmetic (pure: no Django, ``Decimal`` only): bands, availability, schemes, settlements.
+
+docs/incentives.md is the written definition; tests/incentives work its examples out by hand.
+"""
+
+from pactboard.incentives.calc.availability import (
+    MAINTENANCE_RULES,
+    MINUTE_RULES,
+    Availability,
+    Interval,
+    MaintenanceRule,
+    MinuteRule,
+    availability_compute,
+    intervals_merge,
+)
+from pactboard.incentives.calc.bands import Band, Edge, band_for, bands_check, bands_require
+from pactboard.incentives.calc.money import (
+    MINOR_UNITS,
+    ROUNDINGS,
+    Amount,
+    Fixed,
+    PercentOf,
+    Rounding,
+    money_quantum,
+    money_round,
+)
+from pactboard.incentives.calc.runs import (
+    Backtest,
+    WhatIf,
+    correction_between,
+    settlement_backtest,
+    settlement_what_if,
+)
+from pactboard.incentives.calc.scheme import (
+    BandRule,
+    BonusRule,
+    CreditRule,
+    EarnBack,
+    PerformanceCategory,
+    Pool,
+    PoolRule,
+    Scheme,
+    rule_defaulted,
+    scheme_check,
+)
+from pactboard.incentives.calc.settlement import (
+    ActionRequest,
+    Correction,
+    EarnBackStatus,
+    Line,
+    LineKind,
+    PeriodFigures,
+    Statement,
+    settlement_compute,
+)
+
+__all__ = [
+    "MAINTENANCE_RULES",
+    "MINOR_UNITS",
+    "MINUTE_RULES",
+    "ROUNDINGS",
+    "ActionRequest",
+    "Amount",
+    "Availability",
+    "Backtest",
+    "Band",
+    "BandRule",
+    "BonusRule",
+    "Correction",
+    "CreditRule",
+    "EarnBack",
+    "EarnBackStatus",
+    "Edge",
+    "Fixed",
+    "Interval",
+    "Line",
+    "LineKind",
+    "MaintenanceRule",
+    "MinuteRule",
+    "PercentOf",
+    "PerformanceCategory",
+    "PeriodFigures",
+    "Pool",
+    "PoolRule",
+    "Rounding",
+    "Scheme",
+    "Statement",
+    "WhatIf",
+    "availability_compute",
+    "band_for",
+    "bands_check",
+    "bands_require",
+    "correction_between",
+    "intervals_merge",
+    "money_quantum",
+    "money_round",
+    "rule_defaulted",
+    "scheme_check",
+    "settlement_backtest",
+    "settlement_compute",
+    "settlement_what_if",
+]
