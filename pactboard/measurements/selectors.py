@@ -39,6 +39,7 @@ class KpiRule:
     dataset: str
     formula: str
     row_filter: str
+    unit: str = ""  # how the value is shown (docs/formatting.md); the checks above do not need it
 
 
 def kpi_rules(*, engagement: Engagement) -> dict[str, KpiRule]:
@@ -65,6 +66,7 @@ def kpi_rules(*, engagement: Engagement) -> dict[str, KpiRule]:
             dataset=k["dataset"],
             formula=k["formula"],
             row_filter=k["row_filter"],
+            unit=k["unit"],
         )
     return rules
 

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
 from pactboard.core.forms import form_add_domain_error
+from pactboard.core.formatting import number_text, ratio_percent_text, value_text
 from pactboard.core.htmx import render_page
 from pactboard.core.periods import Period
 from pactboard.core.views import membership_required
@@ -460,10 +461,6 @@ def _default_period(engagement: Engagement) -> Period:
     return Period.containing("month", timezone.now(), engagement.time_zone).previous()
 
 
-def _pct(value: Any, places: str = "0.1") -> str | None:
-    if value is None:
-        return None
-    return plain_decimal((Decimal(value) * 100).quantize(Decimal(places)))
 
 
 @membership_required
@@ -488,19 +485,21 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         for r in card.scorecard.results:
             text, symbol = STATUS_LABELS[r.status]
             rule = rules.get(r.code)
+            unit = rule.unit if rule else ""
             rows.append(
                 {
                     "code": r.code,
                     "name": rule.name if rule else r.code,
-                    "value": plain_decimal(r.value),
-                    "target": plain_decimal(r.target),
-                    "amber": plain_decimal(r.amber),
-                    "stretch": plain_decimal(r.stretch),
-                    "weight": plain_decimal(r.weight),
+                    # Shown by the one formatting rule (docs/formatting.md): unit named, half up.
+                    "value": value_text(r.value, unit=unit, currency=engagement.currency),
+                    "target": value_text(r.target, unit=unit, currency=engagement.currency),
+                    "amber": value_text(r.amber, unit=unit, currency=engagement.currency),
+                    "stretch": value_text(r.stretch, unit=unit, currency=engagement.currency),
+                    "weight": number_text(r.weight),
                     "status": r.status,
                     "status_text": text,
                     "status_symbol": symbol,
-                    "attainment": _pct(r.attainment),
+                    "attainment": ratio_percent_text(r.attainment),
                     "milestone_date": r.milestone_date,
                 }
             )
@@ -513,9 +512,9 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         "next": period.next(),
         "card": card,
         "rows": rows,
-        "score": plain_decimal(sc.score) if sc else None,
-        "status_score": plain_decimal(sc.status_score) if sc else None,
-        "coverage": _pct(sc.coverage) if sc else None,
+        "score": sc.score if sc else None,
+        "status_score": sc.status_score if sc else None,
+        "coverage": sc.coverage if sc else None,
         "counts": [(s, *STATUS_LABELS[s], n) for s, n in sc.counts.items()] if sc else [],
     }
     return render_page(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -387,6 +388,17 @@ def test_datasets_page_query_count_does_not_grow_with_versions(
 # --- the scorecard -------------------------------------------------------------------------------------
 
 
+def _scorecard_cells(html: str) -> dict[str, dict[str, str]]:
+    """Each scorecard row's numeric cells by their data-label, tags stripped."""
+    rows: dict[str, dict[str, str]] = {}
+    for code, body in re.findall(r'<tr data-kpi="(\w+)">(.*?)</tr>', html, re.S):
+        rows[code] = {
+            label: re.sub(r"<[^>]+>", "", cell).strip()
+            for label, cell in re.findall(r'<td class="num" data-label="([^"]+)">(.*?)</td>', body, re.S)
+        }
+    return rows
+
+
 def test_scorecard_page_shows_status_in_words_and_symbols(world: World, agreed):
     _record(world, "qa_score", "2026-10", "92")
     _record(world, "escalations", "2026-10", "12")
@@ -403,10 +415,18 @@ def test_scorecard_page_shows_status_in_words_and_symbols(world: World, agreed):
     assert "Met</span>" in html
     assert "At risk</span>" in html
     # Weights are 1 each; coverage is the weight with data: 2 of 4 KPIs -> 50 %.
-    assert response.context["coverage"] == "50"
+    assert re.search(r'data-testid="coverage">50 %<', html)
     # Attainment: qa 92/90 = 1.0222 -> 102.2 %; escalations (lower is better) 10/12 = 0.8333 -> 83.3 %.
-    assert rows["qa_score"]["attainment"] == "102.2"
-    assert rows["escalations"]["attainment"] == "83.3"
+    # Values and targets carry their unit (qa_score is in %, escalations a count): docs/formatting.md.
+    cells = _scorecard_cells(html)
+    assert cells["qa_score"] == {
+        "Value": "92 %",
+        "Target in force": "90 %",
+        "Amber / stretch": "85 % / —",  # no stretch level agreed
+        "Attainment": "102.2 %",
+        "Weight": "1",
+    }
+    assert (cells["escalations"]["Value"], cells["escalations"]["Attainment"]) == ("12", "83.3 %")
     fragment = c.get(url, {"period": "2026-09"}, **HTMX)
     assert b"<html" not in fragment.content
     assert b'id="scorecard"' in fragment.content
