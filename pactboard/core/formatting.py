@@ -165,12 +165,13 @@ def _local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
-def moment_text(moment: datetime | None, *, zone: str) -> str:
-    """A date and time in ``zone``, the zone named: ``29 Nov 2026, 11:38 CET``."""
+def moment_text(moment: datetime | None, *, zone: str, seconds: bool = False) -> str:
+    """A date and time in ``zone``, the zone named: ``29 Nov 2026, 11:38 CET`` (``11:38:27`` with seconds)."""
     if moment is None:
         return MISSING
     local = _local(moment, zone)
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M} {zone_name(local)}"
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {clock} {zone_name(local)}"
 
 
 def clock_text(moment: datetime | None, *, zone: str) -> str:

@@ -105,6 +105,7 @@ def test_times_are_shown_in_a_named_zone() -> None:
     # Berlin is UTC+1 in November (CET): 10:38 UTC is 11:38 CET.
     assert moment_text(moment, zone="Europe/Berlin") == "29 Nov 2026, 11:38 CET"
     assert clock_text(moment, zone="Europe/Berlin") == "11:38:27 CET"
+    assert moment_text(moment, zone="Europe/Berlin", seconds=True) == "29 Nov 2026, 11:38:27 CET"
     # In July Berlin is UTC+2 (CEST).
     summer = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
     assert moment_text(summer, zone="Europe/Berlin") == "1 Jul 2026, 12:00 CEST"

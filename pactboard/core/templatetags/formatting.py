@@ -66,6 +66,12 @@ def moment(value: datetime | None, zone: str | None = None) -> str:
 
 
 @register.filter
+def moment_seconds(value: datetime | None, zone: str | None = None) -> str:
+    """As ``moment``, to the second (audit trails, revisions)."""
+    return formatting.moment_text(value, zone=_zone(zone), seconds=True)
+
+
+@register.filter
 def clock(value: datetime | None, zone: str | None = None) -> str:
     return formatting.clock_text(value, zone=_zone(zone))
 
