@@ -61,7 +61,6 @@ INK = "#1b2430"
 MUTED = "#4a5565"
 
 
-
 def value_text(value: Decimal | None, unit: str, currency: str = "") -> str:
     """A value with its unit, by the one formatting rule (docs/formatting.md): ``76.2 %``, ``€4.20``."""
     return formatting.value_text(value, unit=unit, currency=currency)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
-from pactboard.core.forms import form_add_domain_error
 from pactboard.core.formatting import number_text, ratio_percent_text, value_text
+from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.periods import Period
 from pactboard.core.views import membership_required
@@ -459,8 +458,6 @@ def records(request: HttpRequest, pk: int, measurement_id: int) -> HttpResponse:
 def _default_period(engagement: Engagement) -> Period:
     """Last month in the engagement's time zone (the latest complete month)."""
     return Period.containing("month", timezone.now(), engagement.time_zone).previous()
-
-
 
 
 @membership_required

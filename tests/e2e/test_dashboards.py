@@ -133,9 +133,7 @@ def test_a_value_pushed_through_the_api_appears_without_reload(
     pages[0].screenshot(path=str(screenshot_dir / "dashboard-after-live-update.png"), full_page=True)
 
 
-def test_kpi_page_draws_the_chart_and_embeds_the_values(
-    live_server, page: Page, live_world: World, screenshot_dir
-):
+def test_kpi_page_draws_the_chart_and_embeds_the_values(live_server, page: Page, live_world: World, screenshot_dir):
     world = live_world
     page.set_viewport_size({"width": 1280, "height": 900})
     _log_in(page, live_server.url, "carla@acme.example")

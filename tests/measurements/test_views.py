@@ -171,6 +171,16 @@ def test_values_fragment_for_htmx_posts_in_place(world: World, agreed):
     assert out_of_range.status_code == 422
     assert "above the highest value qa_score allows (100)" in out_of_range.context["form"].errors["value"][0]
 
+    # "1e309" is past the largest double: a number input sent nothing and the answer was "This field is
+    # required". The value field is a text input and the message says what is wrong.
+    assert 'type="number"' not in fragment.content.decode()
+    huge = c.post(url, {"period": "2026-11", "value": "1e309"}, **HTMX)
+    assert huge.status_code == 422
+    [message] = huge.context["form"].errors["value"]
+    assert message.startswith("“1e309” is out of range: a value may have at most 18 digits before the decimal point")
+    infinite = c.post(url, {"period": "2026-11", "value": "inf"}, **HTMX)
+    assert infinite.context["form"].errors["value"] == ["“inf” is not a finite number: type a number such as 12.5."]
+
 
 def test_viewer_sees_values_without_the_form_and_cannot_post(world: World, agreed):
     _record(world, "qa_score", "2026-10", "91")
