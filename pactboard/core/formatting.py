@@ -17,7 +17,7 @@ why, are in docs/formatting.md. In short:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ __all__ = [
     "MISSING",
     "clock_text",
     "count_text",
+    "date_text",
     "decimal_round",
     "moment_text",
     "money_text",
@@ -143,6 +144,11 @@ def value_text(value: Decimal | int | float | str | None, *, unit: str, currency
     if unit in UNIT_SUFFIX:
         return text + UNIT_SUFFIX[unit]
     return f"{text} {unit}".rstrip()
+
+
+def date_text(day: date | None) -> str:
+    """A calendar day: ``1 Jan 2024`` (a day has no zone: it is the engagement's calendar day)."""
+    return MISSING if day is None else f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def zone_name(moment: datetime) -> str:
