@@ -60,7 +60,7 @@ class NumberField(forms.DecimalField):
         attrs.update({"inputmode": "decimal", "autocomplete": "off"})
         return attrs
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # the stubs say int
         if value in self.empty_values:
             return None
         text = str(value).strip()

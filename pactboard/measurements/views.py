@@ -88,11 +88,29 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- the engagement's data: KPIs, import, links ---------------------------------------------------
 
 
+def _import_example(engagement: Engagement, rules: dict[str, selectors.KpiRule]) -> str:
+    """An example values file naming the engagement's own KPIs (those not computed from a dataset):
+    the last complete period of each, its agreed target as the value."""
+    header = "kpi,period,value,note"
+    fed = [r for r in sorted(rules.values(), key=lambda r: r.code) if r.source != "dataset"][:3]
+    if not fed:
+        return ""
+    now = timezone.now()
+    lines = [header]
+    for i, rule in enumerate(fed):
+        period = Period.containing(rule.period_kind, now, engagement.time_zone).previous()  # type: ignore[arg-type]
+        value = plain_decimal(rule.target) or ""
+        note = "corrected after the audit" if i == 1 else ""
+        lines.append(f"{rule.code},{period.label},{value},{note}")
+    return "\n".join(lines)
+
+
 @membership_required
 @require_GET
 def data(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    rules = sorted(selectors.kpi_rules(engagement=engagement).values(), key=lambda r: r.code)
+    by_code = selectors.kpi_rules(engagement=engagement)
+    rules = sorted(by_code.values(), key=lambda r: r.code)
     return render(
         request,
         "measurements/data.html",
@@ -100,6 +118,7 @@ def data(request: HttpRequest, pk: int) -> HttpResponse:
             "engagement": engagement,
             "rules": rules,
             "import_form": ValueImportForm(),
+            "import_example": _import_example(engagement, by_code),
             "can_contribute": _actor(request).can_contribute,
             "last_month": Period.containing("month", timezone.now(), engagement.time_zone).previous(),
         },
@@ -261,7 +280,12 @@ def import_values(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 tasks.values_import_task.enqueue(batch.pk, form.cleaned_data["reason"])
                 return redirect("measurements:import_batch", engagement.pk, batch.pk)
-    return render(request, "measurements/import.html", {"engagement": engagement, "form": form}, status=status)
+    context = {
+        "engagement": engagement,
+        "form": form,
+        "import_example": _import_example(engagement, selectors.kpi_rules(engagement=engagement)),
+    }
+    return render(request, "measurements/import.html", context, status=status)
 
 
 def _error_rows(batch: ImportBatch) -> list[dict[str, str]]:

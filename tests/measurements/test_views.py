@@ -210,6 +210,40 @@ def test_values_page_query_count_does_not_grow_with_values(world: World, agreed,
 # --- imports ---------------------------------------------------------------------------------------
 
 
+def _example(html: str) -> list[str]:
+    found = re.search(r'<pre class="example"[^>]*>(.*?)</pre>', html, re.S)
+    assert found is not None
+    return found.group(1).splitlines()
+
+
+def test_import_example_names_the_engagements_own_kpis(world: World, agreed):
+    c = client_for(world.provider_manager)
+    for url in (
+        reverse("measurements:import_values", args=[world.engagement.pk]),
+        reverse("measurements:data", args=[world.engagement.pk]),
+    ):
+        lines = _example(c.get(url).content.decode())
+        assert lines[0] == "kpi,period,value,note"
+        # The agreed KPIs that take values from files or by hand (qa_score: import; escalations: manual),
+        # not KPIs computed from a dataset and not made-up codes the engagement does not have.
+        codes = [line.split(",")[0] for line in lines[1:]]
+        assert codes == ["escalations", "qa_score"], url
+        # Each with its agreed target as the example value (escalations 10, qa_score 90).
+        assert [line.split(",")[2] for line in lines[1:]] == ["10", "90"]
+        assert all(re.fullmatch(r"\d{4}-\d{2}", line.split(",")[1]) for line in lines[1:])
+        assert "accuracy_rate" not in "".join(lines)
+
+
+def test_import_example_without_agreed_kpis_says_where_codes_come_from(world: World):
+    html = (
+        client_for(world.provider_manager)
+        .get(reverse("measurements:import_values", args=[world.engagement.pk]))
+        .content.decode()
+    )
+    assert "accuracy_rate" not in html
+    assert "No KPI set is agreed yet" in html
+
+
 def test_import_good_file_through_the_page(world: World, agreed):
     c = client_for(world.provider_manager)
     url = reverse("measurements:import_values", args=[world.engagement.pk])
