@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
 from django import forms
+from django.core.validators import DecimalValidator
 
 from pactboard.core.errors import PactboardError
 
@@ -19,3 +23,67 @@ def form_add_domain_error(form: forms.BaseForm, error: PactboardError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+
+
+def _digits(value: Decimal) -> tuple[int, int]:
+    """Digits before and after the decimal point of a finite Decimal, trailing zeros of a fraction ignored."""
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    numerals = list(digits)
+    while exponent < 0 and len(numerals) > 1 and numerals[-1] == 0:
+        numerals.pop()
+        exponent += 1
+    if numerals == [0]:
+        return 0, 0
+    after = max(-exponent, 0)
+    before = max(len(numerals) + exponent, 0)
+    return before, after
+
+
+class NumberField(forms.DecimalField):
+    """A decimal typed as text, with messages that say what is wrong with it.
+
+    Not ``<input type="number">``: a browser sends an empty value for what it cannot hold in a double
+    ("1e309"), and the answer was "This field is required". A text input with a decimal keyboard sends
+    what was typed; out-of-range and non-finite numbers are named as such.
+    """
+
+    widget = forms.TextInput
+
+    def __init__(self, *, max_digits: int, decimal_places: int, **kwargs: Any) -> None:
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+        # The digit checks are made in to_python with messages that quote the input.
+        self.validators = [v for v in self.validators if not isinstance(v, DecimalValidator)]
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        return attrs
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # the stubs say int
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            message = f"“{text}” is not a number: type a number such as 12.5."
+            raise forms.ValidationError(message, code="invalid") from None
+        if not number.is_finite():
+            raise forms.ValidationError(
+                f"“{text}” is not a finite number: type a number such as 12.5.", code="not_finite"
+            )
+        places = self.decimal_places or 0
+        whole = (self.max_digits or 0) - places
+        before, after = _digits(number)
+        if self.max_digits is not None and before > whole:
+            raise forms.ValidationError(
+                f"“{text}” is out of range: a value may have at most {whole} digits before the decimal point.",
+                code="out_of_range",
+            )
+        if self.decimal_places is not None and after > places:
+            raise forms.ValidationError(
+                f"“{text}” has more than {places} digits after the decimal point: round it to {places}.",
+                code="max_decimal_places",
+            )
+        return number

@@ -26,6 +26,8 @@ import vl_convert as vlc
 from django.conf import settings
 from django.utils.html import escape
 
+from pactboard.core import formatting
+from pactboard.core.formatting import number_text
 from pactboard.core.periods import Period
 
 logger = logging.getLogger(__name__)
@@ -58,30 +60,10 @@ CHANGE_COLOUR = "#6d28d9"
 INK = "#1b2430"
 MUTED = "#4a5565"
 
-UNIT_SUFFIX: dict[str, str] = {"%": " %", "seconds": " s", "hours": " h", "count": "", "score": ""}
-
-
-def number_text(value: Decimal | None, *, places: int = 2) -> str:
-    """A value for people: at most ``places`` decimals, no trailing zeros, thousands separated by commas."""
-    if value is None:
-        return "—"
-    rounded = value.quantize(Decimal(1).scaleb(-places)) if value.as_tuple().exponent < -places else value  # type: ignore[operator]
-    text = f"{rounded:,f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in {"-0", ""} else text
-
 
 def value_text(value: Decimal | None, unit: str, currency: str = "") -> str:
-    """A value with its unit: ``76.2 %``, ``312 s``, ``4.2 EUR``, ``42 items/hour``."""
-    if value is None:
-        return "—"
-    text = number_text(value)
-    if unit == "currency":
-        return f"{text} {currency}".rstrip()
-    if unit in UNIT_SUFFIX:
-        return text + UNIT_SUFFIX[unit]
-    return f"{text} {unit}".rstrip()
+    """A value with its unit, by the one formatting rule (docs/formatting.md): ``76.2 %``, ``€4.20``."""
+    return formatting.value_text(value, unit=unit, currency=currency)
 
 
 # --- sparklines -----------------------------------------------------------------------------------
@@ -358,9 +340,10 @@ def _kpi_chart_layout(*, y_title: str, kind: str, parts: tuple[str, ...], valida
     legend_domain = [STATUS_LABELS[s] for s in statuses]
     layers += [
         alt.Chart(data)
-        .mark_line(color="#1e3a8a", strokeWidth=2)
-        .encode(x=alt.X("mid:T", scale=x_scale), y=alt.Y("value:Q", scale=y_scale))
-        .transform_filter("datum.value != null"),
+        # No filter on null values: a period without data keeps its null row, and Vega-Lite breaks the
+        # path there (mark.invalid "break-paths-…"), so the line never bridges a month nobody measured.
+        .mark_line(color="#1e3a8a", strokeWidth=2, invalid="break-paths-show-domains")
+        .encode(x=alt.X("mid:T", scale=x_scale), y=alt.Y("value:Q", scale=y_scale)),
         alt.Chart(data)
         .mark_point(filled=True, size=85, opacity=1, stroke="#ffffff", strokeWidth=1)
         .encode(
@@ -457,7 +440,8 @@ def portfolio_chart(rows: Sequence[Any], *, validate: bool = False) -> dict[str,
     ]
     spec: dict[str, Any] = json.loads(_portfolio_chart_layout(validate=validate))
     spec["description"] = "Status score per engagement: " + "; ".join(
-        f"{d['engagement']} {d['status_score']:.1f}" for d in data
+        f"{d['engagement']} {number_text(r.status_score, places=formatting.SCORE_PLACES)}"
+        for d, r in zip(data, (r for r in rows if r.status_score is not None), strict=True)
     )
     spec["datasets"] = {"rows": data}
     spec["height"] = 28 * max(len(data), 1)  # a fixed height: a bar step would fight the container width

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.errors import PactboardError
+from pactboard.core.formatting import date_text
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.views import membership_required
@@ -206,7 +207,7 @@ def business_changes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                     raise
                 form_add_domain_error(form, exc)
             else:
-                messages.success(request, f"Logged: {change.title} ({change.date:%-d %b %Y}).")
+                messages.success(request, f"Logged: {change.title} ({date_text(change.date)}).")
                 return redirect("dashboards:changes", engagement.pk)
     context: dict[str, Any] = {
         "engagement": engagement,

@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 from django import forms
 
 from pactboard.accounts.models import Membership, Organisation
+from pactboard.core.forms import NumberField
 from pactboard.engagements.models import Cadence, Engagement, Objective
 
 _TIME_ZONES = sorted(available_timezones())
@@ -34,7 +35,7 @@ class EngagementForm(forms.Form):
     start_date = forms.DateField(widget=DateInput())
     end_date = forms.DateField(widget=DateInput())
     currency = forms.CharField(max_length=3, initial="EUR", help_text="ISO 4217 code, e.g. EUR, USD, GBP.")
-    monthly_fee = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, initial=0)
+    monthly_fee = NumberField(max_digits=14, decimal_places=2, min_value=0, initial=0)
     review_cadence = forms.ChoiceField(choices=Cadence.choices, initial=Cadence.MONTHLY)
     report_cadence = forms.ChoiceField(choices=Cadence.choices, initial=Cadence.MONTHLY)
     time_zone = forms.ChoiceField(choices=[(z, z) for z in _TIME_ZONES], initial="UTC")

@@ -17,6 +17,7 @@ from pactboard.accounts.models import Membership, Organisation, Role
 from pactboard.accounts.services import invitation_create, organisation_create
 from pactboard.audit.services import audit_record, model_snapshot
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.core.formatting import date_text
 from pactboard.engagements import ports
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
 
@@ -290,6 +291,19 @@ def provider_profile_update(*, actor: Membership, **fields: Any) -> ProviderProf
 # --- business-change log (F10) --------------------------------------------------------------------
 
 
+def business_change_earliest(*, engagement: Engagement) -> date:
+    """The earliest date a business change may have: one year before the engagement starts.
+
+    A change in the year before the start (a launch, a reorganisation) can explain the baseline and the
+    first values, so it may be logged; anything earlier is almost surely a mistyped year.
+    """
+    start = engagement.start_date
+    try:
+        return start.replace(year=start.year - 1)
+    except ValueError:  # 29 February: a year earlier has no such day
+        return start.replace(year=start.year - 1, day=28)
+
+
 def business_change_record(
     *,
     actor: Membership,
@@ -305,6 +319,16 @@ def business_change_record(
         raise PactboardError("No such engagement.", kind="not_found")
     if not actor.can_contribute:
         raise forbidden("Viewers cannot log business changes: ask a contributor or manager.")
+    earliest = business_change_earliest(engagement=engagement)
+    if date < earliest:
+        # Refused rather than warned: a change decades early is a typo (1926 for 2026) that would put a
+        # marker outside every chart and mislead anyone reading the log.
+        raise invalid(
+            f"{date_text(date)} is more than a year before the engagement starts "
+            f"({date_text(engagement.start_date)}): check the year; "
+            f"changes from {date_text(earliest)} on can be logged.",
+            location="date",
+        )
     codes = sorted(set(kpi_codes or []))
     known = ports.engagement_kpi_names()(engagement=engagement)
     unknown = [c for c in codes if c not in known]

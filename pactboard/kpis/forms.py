@@ -9,6 +9,7 @@ from typing import Any, cast
 from django import forms
 
 from pactboard.core.errors import PactboardError
+from pactboard.core.forms import NumberField
 from pactboard.engagements.forms import DateInput
 from pactboard.engagements.models import Engagement, Objective
 from pactboard.kpis.catalogue import CatalogueKpi
@@ -19,7 +20,7 @@ from pactboard.kpis.spec import MAX_LENGTHS
 
 def _decimal(**kwargs: Any) -> forms.DecimalField:
     """A decimal as the KPI models store it (20 digits, 6 after the point)."""
-    return forms.DecimalField(max_digits=20, decimal_places=6, **kwargs)
+    return NumberField(max_digits=20, decimal_places=6, **kwargs)
 
 
 # Where a service error names a location that is not a form field, the field that shows it.

@@ -10,7 +10,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from pactboard.core.errors import ErrorDetail, PactboardError
-from pactboard.core.forms import form_add_domain_error
+from pactboard.core.forms import NumberField, form_add_domain_error
 from pactboard.core.periods import Period
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements.selectors import KpiRule
@@ -42,7 +42,7 @@ class ValueEntryForm(forms.Form):
     """One value of one KPI, typed by hand; a correction of a recorded value needs a reason."""
 
     period = forms.CharField(max_length=16)
-    value = forms.DecimalField(max_digits=24, decimal_places=6)
+    value = NumberField(max_digits=24, decimal_places=6)
     note = forms.CharField(required=False, max_length=2000, widget=forms.TextInput())
     reason = forms.CharField(
         required=False,
@@ -66,7 +66,6 @@ class ValueEntryForm(forms.Form):
             value_help.append("a whole number")
         if value_help:
             self.fields["value"].help_text = "Must be " + ", ".join(value_help) + "."
-        self.fields["value"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
 
     def clean_period(self) -> Period:
         label = self.cleaned_data["period"]

@@ -39,6 +39,8 @@ class KpiRule:
     dataset: str
     formula: str
     row_filter: str
+    unit: str = ""  # how the value is shown (docs/formatting.md); the checks above do not need it
+    target: Decimal | None = None  # for examples (the import page); the checks above do not need it
 
 
 def kpi_rules(*, engagement: Engagement) -> dict[str, KpiRule]:
@@ -48,7 +50,17 @@ def kpi_rules(*, engagement: Engagement) -> dict[str, KpiRule]:
         VersionKpi.objects.filter(version__engagement=engagement, version__status=AgreementVersion.Status.AGREED)
         .order_by("-version__number")
         .values(
-            "code", "name", "period", "min_value", "max_value", "unit", "source", "dataset", "formula", "row_filter"
+            "code",
+            "name",
+            "period",
+            "min_value",
+            "max_value",
+            "unit",
+            "source",
+            "dataset",
+            "formula",
+            "row_filter",
+            "target",
         )
     )
     for k in kpis:
@@ -65,6 +77,8 @@ def kpi_rules(*, engagement: Engagement) -> dict[str, KpiRule]:
             dataset=k["dataset"],
             formula=k["formula"],
             row_filter=k["row_filter"],
+            unit=k["unit"],
+            target=k["target"],
         )
     return rules
 

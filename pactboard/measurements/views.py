@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
+from pactboard.core.formatting import number_text, ratio_percent_text, value_text
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.periods import Period
@@ -89,11 +89,29 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- the engagement's data: KPIs, import, links ---------------------------------------------------
 
 
+def _import_example(engagement: Engagement, rules: dict[str, selectors.KpiRule]) -> str:
+    """An example values file naming the engagement's own KPIs (those not computed from a dataset):
+    the last complete period of each, its agreed target as the value."""
+    header = "kpi,period,value,note"
+    fed = [r for r in sorted(rules.values(), key=lambda r: r.code) if r.source != "dataset"][:3]
+    if not fed:
+        return ""
+    now = timezone.now()
+    lines = [header]
+    for i, rule in enumerate(fed):
+        period = Period.containing(rule.period_kind, now, engagement.time_zone).previous()  # type: ignore[arg-type]
+        value = plain_decimal(rule.target) or ""
+        note = "corrected after the audit" if i == 1 else ""
+        lines.append(f"{rule.code},{period.label},{value},{note}")
+    return "\n".join(lines)
+
+
 @membership_required
 @require_GET
 def data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    rules = sorted(selectors.kpi_rules(engagement=engagement).values(), key=lambda r: r.code)
+    by_code = selectors.kpi_rules(engagement=engagement)
+    rules = sorted(by_code.values(), key=lambda r: r.code)
     return render(
         request,
         "measurements/data.html",
@@ -101,6 +119,7 @@ def data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "engagement": engagement,
             "rules": rules,
             "import_form": ValueImportForm(),
+            "import_example": _import_example(engagement, by_code),
             "can_contribute": _actor(request).can_contribute,
             "last_month": Period.containing("month", timezone.now(), engagement.time_zone).previous(),
         },
@@ -262,7 +281,12 @@ def import_values(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 tasks.values_import_task.enqueue(batch.pk, form.cleaned_data["reason"])
                 return redirect("measurements:import_batch", engagement.pk, batch.pk)
-    return render(request, "measurements/import.html", {"engagement": engagement, "form": form}, status=status)
+    context = {
+        "engagement": engagement,
+        "form": form,
+        "import_example": _import_example(engagement, selectors.kpi_rules(engagement=engagement)),
+    }
+    return render(request, "measurements/import.html", context, status=status)
 
 
 def _error_rows(batch: ImportBatch) -> list[dict[str, str]]:
@@ -461,12 +485,6 @@ def _default_period(engagement: Engagement) -> Period:
     return Period.containing("month", timezone.now(), engagement.time_zone).previous()
 
 
-def _pct(value: Any, places: str = "0.1") -> str | None:
-    if value is None:
-        return None
-    return plain_decimal((Decimal(value) * 100).quantize(Decimal(places)))
-
-
 @membership_required
 @require_GET
 def scorecard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -489,19 +507,21 @@ def scorecard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         for r in card.scorecard.results:
             text, symbol = STATUS_LABELS[r.status]
             rule = rules.get(r.code)
+            unit = rule.unit if rule else ""
             rows.append(
                 {
                     "code": r.code,
                     "name": rule.name if rule else r.code,
-                    "value": plain_decimal(r.value),
-                    "target": plain_decimal(r.target),
-                    "amber": plain_decimal(r.amber),
-                    "stretch": plain_decimal(r.stretch),
-                    "weight": plain_decimal(r.weight),
+                    # Shown by the one formatting rule (docs/formatting.md): unit named, half up.
+                    "value": value_text(r.value, unit=unit, currency=engagement.currency),
+                    "target": value_text(r.target, unit=unit, currency=engagement.currency),
+                    "amber": value_text(r.amber, unit=unit, currency=engagement.currency),
+                    "stretch": value_text(r.stretch, unit=unit, currency=engagement.currency),
+                    "weight": number_text(r.weight),
                     "status": r.status,
                     "status_text": text,
                     "status_symbol": symbol,
-                    "attainment": _pct(r.attainment),
+                    "attainment": ratio_percent_text(r.attainment),
                     "milestone_date": r.milestone_date,
                 }
             )
@@ -514,9 +534,9 @@ def scorecard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "next": period.next(),
         "card": card,
         "rows": rows,
-        "score": plain_decimal(sc.score) if sc else None,
-        "status_score": plain_decimal(sc.status_score) if sc else None,
-        "coverage": _pct(sc.coverage) if sc else None,
+        "score": sc.score if sc else None,
+        "status_score": sc.status_score if sc else None,
+        "coverage": sc.coverage if sc else None,
         "counts": [(s, *STATUS_LABELS[s], n) for s, n in sc.counts.items()] if sc else [],
     }
     return render_page(

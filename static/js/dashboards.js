@@ -49,7 +49,9 @@
     var el = evt.target;
     drawCharts(el);
     if (el && el.matches && el.matches("[data-live]") && document.readyState === "complete") {
-      announce("Updated at " + new Date().toLocaleTimeString() + ".");
+      // The server writes the time of the render in the engagement's zone, the zone named
+      // (docs/formatting.md); the browser's own clock and zone would disagree with the page.
+      if (el.dataset.updated) announce("Updated at " + el.dataset.updated + ".");
     }
   });
 

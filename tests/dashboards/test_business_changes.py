@@ -80,3 +80,35 @@ def test_viewers_and_outsiders_cannot_log(world: World, build_engagement):
 def test_kpi_names_for_the_form(world: World, build_engagement):
     engagement = build_engagement(3, 1)
     assert engagement_kpi_names(engagement=engagement) == {"kpi_00": "KPI 00", "kpi_01": "KPI 01", "kpi_02": "KPI 02"}
+
+
+def test_a_date_long_before_the_engagement_is_refused(world: World, build_engagement):
+    # The engagement starts 1 Jan 2024. A change up to one year before the start may explain the baseline
+    # and the first values, so 1 Jan 2023 is accepted; 31 Dec 2022 and a mistyped 1976 are refused.
+    engagement = build_engagement(1, 1)
+    kept = business_change_record(
+        actor=world.client_manager, engagement=engagement, date=date(2023, 1, 1), kind="launch", title="Old app"
+    )
+    assert kept.date == date(2023, 1, 1)
+    for day in (date(2022, 12, 31), date(1976, 3, 1)):
+        with pytest.raises(PactboardError) as caught:
+            business_change_record(
+                actor=world.client_manager, engagement=engagement, date=day, kind="launch", title="Typo"
+            )
+        assert caught.value.details[0].location == "date"
+        assert caught.value.message == (
+            f"{day.day} {day:%b} {day.year} is more than a year before the engagement starts (1 Jan 2024): "
+            "check the year; changes from 1 Jan 2023 on can be logged."
+        )
+    assert AuditEvent.objects.filter(action="business_change.record").count() == 1
+
+
+def test_the_form_shows_the_date_refusal_at_the_date_field(world: World, build_engagement):
+    from tests.conftest import client_for
+
+    engagement = build_engagement(1, 1)
+    response = client_for(world.client_manager).post(
+        f"/engagements/{engagement.pk}/business-changes/", {"date": "1976-03-01", "kind": "launch", "title": "Typo"}
+    )
+    assert response.status_code == 422
+    assert "more than a year before the engagement starts" in response.context["form"].errors["date"][0]

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from pactboard.core.periods import periods_between
 from pactboard.dashboards import charts, selectors
 from pactboard.dashboards.charts import number_text, sparkline, value_text
 from pactboard.engagements import services as engagement_services
-from tests.conftest import World
+from tests.conftest import World, make_engagement
+from tests.dashboards.conftest import FIRST_MONTH, agree_kpis, push_values
 
 
 @pytest.mark.parametrize(
@@ -21,8 +23,11 @@ from tests.conftest import World
     [
         (Decimal("76.200000"), "%", "", "76.2 %"),
         (Decimal("312"), "seconds", "", "312 s"),
-        (Decimal("4.256"), "currency", "EUR", "4.26 EUR"),
-        (Decimal("12345.5"), "count", "", "12,345.5"),
+        # Money: symbol, grouping, the currency's two minor places (docs/formatting.md).
+        (Decimal("4.256"), "currency", "EUR", "€4.26"),
+        (Decimal("412500"), "currency", "EUR", "€412,500.00"),
+        # A count is whole: 12345.5 rounds half up to 12346.
+        (Decimal("12345.5"), "count", "", "12,346"),
         (Decimal("42"), "items/hour", "", "42 items/hour"),
         (Decimal("-0.001"), "score", "", "0"),
         (None, "%", "", "—"),
@@ -33,7 +38,8 @@ def test_value_text(value, unit, currency, expected):
 
 
 def test_number_text_keeps_small_values_exact_up_to_the_places():
-    assert number_text(Decimal("0.125"), places=2) == "0.12"  # half-even, like the Decimal context
+    # Half up, the rule the stored values use: .125 at two places is .13 (half-even would say .12).
+    assert number_text(Decimal("0.125"), places=2) == "0.13"
     assert number_text(Decimal("100.000000")) == "100"
 
 
@@ -72,6 +78,27 @@ def test_kpi_chart_renders_to_svg_with_its_annotations(world: World, build_engag
     # One point per period with data; each point's status colour is one of the status colours.
     colours = set(re.findall(r'fill="(#[0-9a-f]{6})"', svg))
     assert {charts.STATUS_COLOURS["met"], charts.STATUS_COLOURS["missed"]} <= colours
+
+
+@pytest.mark.django_db
+def test_kpi_chart_line_breaks_at_a_month_without_data(world: World, build_engagement):
+    engagement = make_engagement(world.client_org, world.provider_org, "Gappy")
+    engagement.start_date, engagement.end_date = date(2024, 1, 1), date(2026, 12, 31)
+    engagement.save()
+    agree_kpis(world, engagement, 1)
+    months = periods_between("month", FIRST_MONTH, FIRST_MONTH.shift(4))
+    # Values for Jan, Feb, Apr and May 2024; none for March.
+    push_values(world.provider_manager, engagement, ["kpi_00"], months, skip={("kpi_00", "2024-03")})
+    series = selectors.kpi_series(membership=world.client_manager, engagement=engagement, kpi_code="kpi_00")
+    spec = charts.kpi_chart(series, validate=True)
+    by_period = {row["period"]: row for row in spec["datasets"]["points"]}
+    assert by_period["2024-03"]["value"] is None  # the missing month is in the data, as null
+    svg = charts.chart_svg(spec)
+    # The value line (stroke #1e3a8a) is one path; a gap means it starts again: two "M" (move-to) commands,
+    # Jan-Feb and Apr-May, where a line drawn across March would have one.
+    lines = re.findall(r'<path[^>]*d="([^"]+)"[^>]*stroke="#1e3a8a"', svg)
+    assert len(lines) == 1
+    assert lines[0].count("M") == 2
 
 
 @pytest.mark.django_db

@@ -219,3 +219,18 @@ def test_portfolio_queries_do_not_grow_with_engagements(world: World, build_enga
     for i in range(2, 6):
         build_engagement(2, 6, f"E{i}")
     assert _queries(c, "/portfolio/") == one <= 15
+
+
+def test_live_regions_carry_the_update_time_in_the_engagement_zone(world: World, build_engagement):
+    # The live "Updated at …" line is rendered by the server in the engagement's zone with the zone
+    # named (docs/formatting.md), not by the browser in its own unnamed zone. Asia/Tokyo has no
+    # daylight saving time, so the abbreviation is JST whatever the date of the run.
+    engagement = build_engagement(1, 2)
+    engagement.time_zone = "Asia/Tokyo"
+    engagement.save()
+    c = client_for(world.client_manager)
+    for url in (f"/engagements/{engagement.pk}/dashboard/", f"/engagements/{engagement.pk}/kpis/kpi_00/"):
+        html = c.get(url).text
+        assert re.search(r'data-live [^>]*data-updated="\d\d:\d\d:\d\d JST"', html), url
+    # The portfolio spans engagements in several zones: it names the site's zone (UTC).
+    assert re.search(r'data-live [^>]*data-updated="\d\d:\d\d:\d\d UTC"', c.get("/portfolio/").text)

@@ -125,13 +125,15 @@ def test_a_value_pushed_through_the_api_appears_without_reload(
         expect(tile.get_by_test_id("tile-value")).to_have_text("17 %", timeout=LIVE_TIMEOUT_MS)
         expect(tile.get_by_test_id("tile-status")).to_contain_text("Met", timeout=LIVE_TIMEOUT_MS)
         assert page.evaluate("window.__notReloaded") is True
-        expect(page.locator("#live-status")).to_contain_text("Updated at")
+        # Written by the server in the engagement's zone (Europe/Berlin), the zone named: not the
+        # browser's "10:38:27 AM" in a zone nobody named (docs/formatting.md).
+        expect(page.locator("#live-status")).to_have_text(
+            re.compile(r"^Updated at \d\d:\d\d:\d\d (CET|CEST)\.$"), timeout=LIVE_TIMEOUT_MS
+        )
     pages[0].screenshot(path=str(screenshot_dir / "dashboard-after-live-update.png"), full_page=True)
 
 
-def test_kpi_page_draws_the_chart_and_embeds_the_values(
-    live_server, page: Page, live_world: World, screenshot_dir
-):
+def test_kpi_page_draws_the_chart_and_embeds_the_values(live_server, page: Page, live_world: World, screenshot_dir):
     world = live_world
     page.set_viewport_size({"width": 1280, "height": 900})
     _log_in(page, live_server.url, "carla@acme.example")
@@ -183,3 +185,22 @@ def test_screenshots(live_server, page: Page, live_world: World, screenshot_dir,
     # Nothing wider than the screen: no sideways scrolling on a phone.
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport[0] + 1
+
+
+def test_business_changes_page_fits_a_phone(live_server, page: Page, live_world: World, screenshot_dir):
+    """390 px (an iPhone 12-15 in portrait): the log and the form fit, nothing scrolls sideways."""
+    world = live_world
+    page.set_viewport_size({"width": 390, "height": 844})
+    _log_in(page, live_server.url, "carla@acme.example")
+    page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/business-changes/")
+    expect(page.get_by_test_id("business-change").first).to_be_visible()
+    expect(page.get_by_test_id("change-form")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "business-changes-phone.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.'))
+            .slice(0, 8)"""
+    )
+    assert width <= 391, f"page is {width} px wide; wider than the screen: {wide}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -9,6 +12,7 @@ from django.urls import reverse
 from pactboard.accounts.models import Invitation, Organisation
 from pactboard.audit.models import AuditEvent
 from pactboard.engagements.models import Engagement, Objective, ProviderProfile
+from pactboard.engagements.services import business_change_record
 from tests.conftest import World, client_for
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +257,17 @@ def test_profile_is_edited_by_provider_and_read_by_its_clients_only(world: World
 def test_viewer_cannot_create_engagements(world: World):
     c = client_for(world.client_viewer)
     assert c.get(reverse("engagements:create")).status_code == 403
+
+
+def test_detail_and_audit_show_money_and_times_by_the_one_rule(world: World):
+    # The fixture's fee is 100000.00 EUR: euro sign, thousands grouped, two minor places.
+    c = client_for(world.client_manager)
+    detail = c.get(reverse("engagements:detail", args=[world.engagement.pk])).text
+    assert "<dd>€100,000.00</dd>" in detail
+    # Audit times are in the engagement's zone (Europe/Berlin: CET, or CEST in summer), the zone named,
+    # to the second; before, they were UTC with no zone named ("2026-11-29 10:38:27").
+    business_change_record(
+        actor=world.client_manager, engagement=world.engagement, date=date(2026, 2, 1), kind="launch", title="Portal"
+    )
+    audit = c.get(reverse("engagements:audit", args=[world.engagement.pk])).text
+    assert re.search(r"<td>\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d CES?T</td>", audit)

@@ -228,6 +228,15 @@ def test_scorecard_uses_the_agreed_terms(world: World, agreed):
     assert by_code["qa_score"]["value"] == "92"
     assert by_code["qa_score"]["target"] == "90"
     assert by_code["escalations"]["status"] == "at_risk"
+    # JSON keeps the stored values; the table shows them the way the pages do (docs/formatting.md):
+    # attainment 92/90 = 1.0222 -> "102.2 %" (not "1.0222"), coverage 2 of 4 equal weights -> "50 %".
+    table = io.StringIO()
+    call_command("scorecard", str(world.engagement.pk), "--period", "2026-10", stdout=table)
+    lines = {line.split()[0]: line.split() for line in table.getvalue().splitlines()[3:]}
+    assert lines["qa_score"] == ["qa_score", "92", "%", "90", "%", "met", "102.2", "%"]
+    assert lines["escalations"] == ["escalations", "12", "10", "at_risk", "83.3", "%"]
+    assert lines["csat"][1] == "—"
+    assert "coverage 50 %" in table.getvalue().splitlines()[0]
 
 
 def test_verify_reports_a_value_altered_behind_the_applications_back(world: World, agreed, tmp_path):

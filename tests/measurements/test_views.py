@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -170,6 +171,16 @@ def test_values_fragment_for_htmx_posts_in_place(world: World, agreed):
     assert out_of_range.status_code == 422
     assert "above the highest value qa_score allows (100)" in out_of_range.context["form"].errors["value"][0]
 
+    # "1e309" is past the largest double: a number input sent nothing and the answer was "This field is
+    # required". The value field is a text input and the message says what is wrong.
+    assert 'type="number"' not in fragment.content.decode()
+    huge = c.post(url, {"period": "2026-11", "value": "1e309"}, **HTMX)
+    assert huge.status_code == 422
+    [message] = huge.context["form"].errors["value"]
+    assert message.startswith("“1e309” is out of range: a value may have at most 18 digits before the decimal point")
+    infinite = c.post(url, {"period": "2026-11", "value": "inf"}, **HTMX)
+    assert infinite.context["form"].errors["value"] == ["“inf” is not a finite number: type a number such as 12.5."]
+
 
 def test_viewer_sees_values_without_the_form_and_cannot_post(world: World, agreed):
     _record(world, "qa_score", "2026-10", "91")
@@ -197,6 +208,40 @@ def test_values_page_query_count_does_not_grow_with_values(world: World, agreed,
 
 
 # --- imports ---------------------------------------------------------------------------------------
+
+
+def _example(html: str) -> list[str]:
+    found = re.search(r'<pre class="example"[^>]*>(.*?)</pre>', html, re.S)
+    assert found is not None
+    return found.group(1).splitlines()
+
+
+def test_import_example_names_the_engagements_own_kpis(world: World, agreed):
+    c = client_for(world.provider_manager)
+    for url in (
+        reverse("measurements:import_values", args=[world.engagement.pk]),
+        reverse("measurements:data", args=[world.engagement.pk]),
+    ):
+        lines = _example(c.get(url).content.decode())
+        assert lines[0] == "kpi,period,value,note"
+        # The agreed KPIs that take values from files or by hand (qa_score: import; escalations: manual),
+        # not KPIs computed from a dataset and not made-up codes the engagement does not have.
+        codes = [line.split(",")[0] for line in lines[1:]]
+        assert codes == ["escalations", "qa_score"], url
+        # Each with its agreed target as the example value (escalations 10, qa_score 90).
+        assert [line.split(",")[2] for line in lines[1:]] == ["10", "90"]
+        assert all(re.fullmatch(r"\d{4}-\d{2}", line.split(",")[1]) for line in lines[1:])
+        assert "accuracy_rate" not in "".join(lines)
+
+
+def test_import_example_without_agreed_kpis_says_where_codes_come_from(world: World):
+    html = (
+        client_for(world.provider_manager)
+        .get(reverse("measurements:import_values", args=[world.engagement.pk]))
+        .content.decode()
+    )
+    assert "accuracy_rate" not in html
+    assert "No KPI set is agreed yet" in html
 
 
 def test_import_good_file_through_the_page(world: World, agreed):
@@ -387,6 +432,17 @@ def test_datasets_page_query_count_does_not_grow_with_versions(
 # --- the scorecard -------------------------------------------------------------------------------------
 
 
+def _scorecard_cells(html: str) -> dict[str, dict[str, str]]:
+    """Each scorecard row's numeric cells by their data-label, tags stripped."""
+    rows: dict[str, dict[str, str]] = {}
+    for code, body in re.findall(r'<tr data-kpi="(\w+)">(.*?)</tr>', html, re.S):
+        rows[code] = {
+            label: re.sub(r"<[^>]+>", "", cell).strip()
+            for label, cell in re.findall(r'<td class="num" data-label="([^"]+)">(.*?)</td>', body, re.S)
+        }
+    return rows
+
+
 def test_scorecard_page_shows_status_in_words_and_symbols(world: World, agreed):
     _record(world, "qa_score", "2026-10", "92")
     _record(world, "escalations", "2026-10", "12")
@@ -403,10 +459,18 @@ def test_scorecard_page_shows_status_in_words_and_symbols(world: World, agreed):
     assert "Met</span>" in html
     assert "At risk</span>" in html
     # Weights are 1 each; coverage is the weight with data: 2 of 4 KPIs -> 50 %.
-    assert response.context["coverage"] == "50"
+    assert re.search(r'data-testid="coverage">50 %<', html)
     # Attainment: qa 92/90 = 1.0222 -> 102.2 %; escalations (lower is better) 10/12 = 0.8333 -> 83.3 %.
-    assert rows["qa_score"]["attainment"] == "102.2"
-    assert rows["escalations"]["attainment"] == "83.3"
+    # Values and targets carry their unit (qa_score is in %, escalations a count): docs/formatting.md.
+    cells = _scorecard_cells(html)
+    assert cells["qa_score"] == {
+        "Value": "92 %",
+        "Target in force": "90 %",
+        "Amber / stretch": "85 % / —",  # no stretch level agreed
+        "Attainment": "102.2 %",
+        "Weight": "1",
+    }
+    assert (cells["escalations"]["Value"], cells["escalations"]["Attainment"]) == ("12", "83.3 %")
     fragment = c.get(url, {"period": "2026-09"}, **HTMX)
     assert b"<html" not in fragment.content
     assert b'id="scorecard"' in fragment.content

@@ -9,9 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from pactboard.core.errors import PactboardError
+from pactboard.core.formatting import SCORE_PLACES, number_text, ratio_percent_text, value_text
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_lookup
-from pactboard.measurements.selectors import scorecard_as_dict, scorecard_for_period
+from pactboard.measurements.selectors import kpi_rules, scorecard_as_dict, scorecard_for_period
 
 
 class Command(BaseCommand):
@@ -28,21 +29,29 @@ class Command(BaseCommand):
             period = Period.parse(options["period"])
         except PactboardError as exc:
             raise CommandError(str(exc)) from None
-        data = scorecard_as_dict(scorecard_for_period(engagement=engagement, period=period))
+        found = scorecard_for_period(engagement=engagement, period=period)
+        data = scorecard_as_dict(found)
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
             return
-        if data["agreement_version"] is None:
+        card = found.scorecard
+        if data["agreement_version"] is None or card is None:
             raise CommandError(f"No agreed KPI set is in force for {engagement.name} in {period.label}.")
+        # The table shows numbers the way the pages do (docs/formatting.md); --format json keeps the
+        # stored values at full precision for machines.
+        rules = kpi_rules(engagement=engagement)
+        currency = engagement.currency
         self.stdout.write(
             f"{data['engagement']} · {data['period']} · agreement v{data['agreement_version']} · "
-            f"score {data['score'] or '—'} · coverage {data['coverage']}"
+            f"score {number_text(card.score, places=SCORE_PLACES)} · coverage {ratio_percent_text(card.coverage)}"
         )
-        header = f"{'KPI':<28} {'value':>12} {'target':>10} {'status':<9} {'attainment':>10}"
+        header = f"{'KPI':<28} {'value':>14} {'target':>14} {'status':<9} {'attainment':>10}"
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
-        for k in data["kpis"]:
+        for r in card.results:
+            unit = rules[r.code].unit if r.code in rules else ""
             self.stdout.write(
-                f"{k['code']:<28} {k['value'] or '—':>12} {k['target']:>10} "
-                f"{k['status']:<9} {k['attainment'] or '—':>10}"
+                f"{r.code:<28} {value_text(r.value, unit=unit, currency=currency):>14} "
+                f"{value_text(r.target, unit=unit, currency=currency):>14} "
+                f"{r.status:<9} {ratio_percent_text(r.attainment):>10}"
             )
