@@ -77,7 +77,10 @@ def values_file(path: Path, size: int) -> Path:
 def contacts_file(path: Path, size: int) -> Path:
     if path.exists() and path.stat().st_size >= size:
         return path
-    header = "contact_id,opened_at,answered_at,resolved_at,channel,first_contact_resolved,abandoned,csat,nps,handle_seconds,cost\n"
+    header = (
+        "contact_id,opened_at,answered_at,resolved_at,channel,first_contact_resolved,abandoned,csat,nps,"
+        "handle_seconds,cost\n"
+    )
     with path.open("w", encoding="utf-8", newline="") as fh:
         fh.write(header)
         i = 0
@@ -103,8 +106,10 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     size = args.mb * 1_000_000
     started = time.perf_counter()
-    files = {"values": values_file(folder / f"values-{args.mb}mb.csv", size),
-             "records": contacts_file(folder / f"contacts-{args.mb}mb.csv", size)}
+    files = {
+        "values": values_file(folder / f"values-{args.mb}mb.csv", size),
+        "records": contacts_file(folder / f"contacts-{args.mb}mb.csv", size),
+    }
     print(f"files ready in {time.perf_counter() - started:.0f} s under {folder}", file=sys.stderr)
     for kind, path in files.items():
         if args.only and kind != args.only:
@@ -112,7 +117,11 @@ def main() -> None:
         store = Path(tempfile.mkdtemp(prefix="store-", dir=folder))
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, kind, str(path), str(store)],
-            cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ},
         )
         line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
         try:

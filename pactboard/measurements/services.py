@@ -25,9 +25,10 @@ from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
 from pactboard.core.files import upload_save
 from pactboard.core.periods import Period
+from pactboard.core.uploads import upload_received_check, upload_size_check
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
-from pactboard.measurements import ingest
+from pactboard.measurements import batches, ingest
 from pactboard.measurements.formulas import CompiledFormula, formula_compile, formula_compute
 from pactboard.measurements.models import (
     Dataset,
@@ -288,6 +289,7 @@ def import_batch_start(
 ) -> ImportBatch:
     """Register a received file (kept by its hash) as a pending import."""
     _require_contributor(actor, engagement)
+    upload_size_check(size=source.stat().st_size)
     sha = ingest.file_sha256(source)
     stored = _store_upload(source, sha, Path(file_name).suffix.lower())
     with transaction.atomic():
@@ -316,6 +318,8 @@ def import_batch_receive(
     *, actor: Membership, engagement: Engagement, kind: str, upload: Any, dataset: Dataset | None = None
 ) -> ImportBatch:
     """Register an uploaded file (a Django or ninja UploadedFile) as a pending import, like ``import_batch_start``."""
+    _require_contributor(actor, engagement)
+    upload_received_check(upload)
     with tempfile.TemporaryDirectory(prefix="pactboard-upload-") as tmp:
         path = upload_save(upload, tmp)
         return import_batch_start(
@@ -325,18 +329,15 @@ def import_batch_receive(
 
 def _batch_progress(batch: ImportBatch) -> ProgressCallback:
     def report(done: int, total: int | None) -> None:
-        ImportBatch.objects.filter(pk=batch.pk).update(progress_done=done, progress_total=total)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            progress_done=done, progress_total=total, updated_at=timezone.now()
+        )
 
     return report
 
 
 def _batch_fail(batch: ImportBatch, exc: PactboardError) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.FAILED,
-        message=exc.message,
-        errors=[d.as_dict() for d in exc.details],
-        updated_at=timezone.now(),
-    )
+    batches.import_batch_fail(batch_id=batch.pk, message=exc.message, details=exc.details)
 
 
 def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
@@ -348,7 +349,9 @@ def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
     actor = Membership.objects.select_related("user", "organisation").get(
         user=batch.created_by, organisation=batch.created_by_org
     )
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, updated_at=timezone.now()
+    )
     rules = kpi_rules(engagement=engagement)
     path = Path(settings.DATA_DIR) / batch.stored_path
     try:
@@ -608,7 +611,9 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
     actor = Membership.objects.select_related("user", "organisation").get(
         user=batch.created_by, organisation=batch.created_by_org
     )
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, updated_at=timezone.now()
+    )
     dest = datasets_dir()
     try:
         staged = ingest.dataset_file_ingest(
@@ -617,6 +622,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
             schema=dataset.schema(),
             dest_dir=dest / "staging",
             progress=_batch_progress(batch),
+            work_prefix=batches.work_prefix(batch.pk),
         )
         with transaction.atomic():
             locked = Dataset.objects.select_for_update().get(pk=dataset.pk)

@@ -222,7 +222,15 @@ def _csv_iter(path: Path) -> _Rows:
 
 # What a workbook that is not one raises from openpyxl: broken zip or XML, or XML that declares
 # entities (defusedxml refuses them; expat's own limit stops an expansion that slips through).
-_XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError, DefusedXmlException)
+_XLSX_ERRORS = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    ParseError,
+    DefusedXmlException,
+)
 
 
 def _xlsx_refuse(exc: BaseException) -> NoReturn:

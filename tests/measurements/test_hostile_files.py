@@ -111,7 +111,9 @@ def test_a_2_mb_value_file_with_a_million_columns_is_refused_with_one_error(tmp_
 
 def test_a_value_file_with_100_000_unknown_columns_keeps_a_bounded_error_list(tmp_path: Path) -> None:
     path = tmp_path / "wide.csv"
-    path.write_text("kpi,period,value," + ",".join(f"c{i}" for i in range(100_000)) + "\n")  # 688,907 bytes: under the line limit
+    path.write_text(
+        "kpi,period,value," + ",".join(f"c{i}" for i in range(100_000)) + "\n"
+    )  # 688,907 bytes: under the line limit
     error = parse_values(path)
     # 100,000 unknown columns: the first ERRORS_SHOWN are listed, then one line for the rest.
     assert len(error.details) == limits.ERRORS_SHOWN + 1
@@ -133,7 +135,9 @@ def test_a_value_file_at_the_row_limit_is_read(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setattr(limits, "MAX_VALUE_ROWS", 3)
     path = tmp_path / "three.csv"
     path.write_text("kpi,period,value\ncsat,2026-01,80\ncsat,2026-02,81\ncsat,2026-03,82\n")
-    parsed = value_file_parse(source=path, kpis=RULES, first_period_day=date(2026, 1, 1), last_period_day=date(2026, 12, 31))
+    parsed = value_file_parse(
+        source=path, kpis=RULES, first_period_day=date(2026, 1, 1), last_period_day=date(2026, 12, 31)
+    )
     assert [p.line for p in parsed.rows] == [2, 3, 4]
 
 
@@ -187,13 +191,20 @@ def test_a_jsonl_line_nested_100_000_levels_is_refused_for_its_depth(tmp_path: P
 
 def test_brackets_inside_json_strings_do_not_count_as_nesting(tmp_path: Path) -> None:
     path = tmp_path / "brackets.jsonl"
-    record = {"contact_id": "[" * 500 + "{" * 500, "opened_at": "2026-03-01T10:00:00Z", "channel": "chat", "abandoned": "no"}
+    record = {
+        "contact_id": "[" * 500 + "{" * 500,
+        "opened_at": "2026-03-01T10:00:00Z",
+        "channel": "chat",
+        "abandoned": "no",
+    }
     path.write_text(json.dumps(record) + "\n")
     result = dataset_file_ingest(source=path, schema=CONTACTS, dest_dir=tmp_path / "store")
     assert result.row_count == 1
 
 
-@pytest.mark.parametrize("content", ["", "\n\n  \n", CONTACT_HEADER + "\n"], ids=["empty", "blank-lines", "header-only"])
+@pytest.mark.parametrize(
+    "content", ["", "\n\n  \n", CONTACT_HEADER + "\n"], ids=["empty", "blank-lines", "header-only"]
+)
 def test_a_file_without_records_is_refused(tmp_path: Path, content: str) -> None:
     suffix = ".csv" if content.startswith("contact_id") else ".jsonl"
     path = tmp_path / f"empty{suffix}"

@@ -29,7 +29,11 @@ pytestmark = pytest.mark.django_db
 
 def receive(world: World, path: Path, kind: str = "values", dataset: Dataset | None = None) -> ImportBatch:
     return services.import_batch_start(
-        actor=world.provider_manager, engagement=world.engagement, kind=kind, source=path, file_name=path.name,
+        actor=world.provider_manager,
+        engagement=world.engagement,
+        kind=kind,
+        source=path,
+        file_name=path.name,
         dataset=dataset,
     )
 
@@ -99,7 +103,8 @@ def test_an_unexpected_error_fails_the_batch_with_an_actionable_message(
     path.write_text("kpi,period,value\nqa_score,2026-03,91\n")
     batch = run_values(world, path)
     assert batch.status == ImportBatch.Status.FAILED
-    assert "Nothing was written" in batch.message and "upload the file again" in batch.message
+    assert "Nothing was written" in batch.message
+    assert "upload the file again" in batch.message
     assert "RuntimeError" in batch.message  # names what went wrong for the one who reports it
     assert not Measurement.objects.exists()
 
@@ -151,7 +156,8 @@ def test_a_running_batch_without_a_heartbeat_is_failed_and_its_folder_removed(
     dead.refresh_from_db()
     alive.refresh_from_db()
     assert dead.status == ImportBatch.Status.FAILED
-    assert "stopped" in dead.message and "upload the file again" in dead.message
+    assert "stopped" in dead.message
+    assert "upload the file again" in dead.message
     assert alive.status == ImportBatch.Status.RUNNING
     assert work_folders() == [datasets_dir() / "staging" / f"{batches.work_prefix(alive.pk)}x"]
 
@@ -194,9 +200,11 @@ def test_a_file_with_thousands_of_bad_rows_stores_a_capped_list(world: World, ag
     path.write_text("kpi,period,value\n" + "qa_score,2026-03,n/a\n" * 5_000)
     batch = run_values(world, path)
     assert batch.status == ImportBatch.Status.FAILED
-    # The parser reports its first 100 problems and one "... and 4900 more errors" line.
-    assert len(batch.errors) <= limits.ERRORS_STORED + 1
-    assert batch.errors[-1]["message"] == "... and 4900 more errors"
+    # Row 2 has one problem ('n/a' is not a number); rows 3..5001 have two each (not a number, and the same
+    # KPI and period as row 2): 1 + 4,999 x 2 = 9,999. The parser lists its first 100 and counts 9,899 more.
+    assert len(batch.errors) == limits.ERRORS_SHOWN + 1 <= limits.ERRORS_STORED + 1
+    assert batch.errors[-1]["message"] == "... and 9899 more errors"
+    assert "9999 problem(s)" in batch.message
 
 
 def test_an_old_batch_with_a_huge_error_list_is_capped_in_the_api_and_the_page(world: World, agreed, tmp_path) -> None:
@@ -211,10 +219,13 @@ def test_an_old_batch_with_a_huge_error_list_is_capped_in_the_api_and_the_page(w
     # 1,000 stored: ERRORS_STORED shown, then one line for the other 1,000 - ERRORS_STORED.
     assert len(answer["errors"]) == limits.ERRORS_STORED + 1
     assert answer["errors"][-1]["message"] == f"... and {1_000 - limits.ERRORS_STORED} more errors"
-    page = client_for(world.provider_manager).get(
-        reverse("measurements:import_batch", args=[world.engagement.pk, batch.pk])
-    ).content.decode()
-    assert f"problem {limits.ERRORS_STORED - 1}<" in page and f"problem {limits.ERRORS_STORED}<" not in page
+    page = (
+        client_for(world.provider_manager)
+        .get(reverse("measurements:import_batch", args=[world.engagement.pk, batch.pk]))
+        .content.decode()
+    )
+    assert f"problem {limits.ERRORS_STORED - 1}<" in page
+    assert f"problem {limits.ERRORS_STORED}<" not in page
     assert f"... and {1_000 - limits.ERRORS_STORED} more errors" in page
 
 
@@ -253,4 +264,6 @@ def test_the_limit_is_enforced_while_streaming_not_after(settings) -> None:
     assert handler.receive_data_chunk(b"b" * 60, 60) is None  # 120 > 100: dropped, never written
     assert handler.receive_data_chunk(b"c" * 60, 120) is None
     refused = handler.file_complete(180)
-    assert refused is not None and refused.size == 0 and refused.too_large_limit == 100
+    assert refused is not None
+    assert refused.size == 0
+    assert refused.too_large_limit == 100

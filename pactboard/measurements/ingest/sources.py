@@ -212,7 +212,8 @@ def _jsonl_lines_check(path: Path) -> None:
             if _json_depth_over(line, limits.MAX_JSON_DEPTH):
                 message = (
                     f"row {number} is nested deeper than {limits.MAX_JSON_DEPTH} levels; a record is one flat JSON "
-                    'object per line ({"column": value, ...}). Check that this is the file you meant and upload it again.'
+                    'object per line ({"column": value, ...}). Check that this is the file you meant and upload it '
+                    "again."
                 )
                 raise PactboardError(message, details=[ErrorDetail(message, f"row {number}", "nested_too_deep")])
             records += bool(line.strip())
