@@ -8,6 +8,7 @@ size limit enforced while the upload streams in (docs/data-in.md, "When an impor
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -267,3 +268,18 @@ def test_the_limit_is_enforced_while_streaming_not_after(settings) -> None:
     assert refused is not None
     assert refused.size == 0
     assert refused.too_large_limit == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_guard_beats_from_another_thread_while_the_task_runs(world: World, agreed, tmp_path: Path, settings) -> None:
+    # One beat every max(1 s, stale / 10): with stale = 1 s, a task of 2.5 s is touched at least twice.
+    settings.PACTBOARD_IMPORT_STALE_SECONDS = 1
+    batch = _running(world, tmp_path, idle=timedelta(0), name="slow.csv")
+    with batches.import_batch_guard(batch_id=batch.pk):
+        # As if the task had run for an hour without a progress report; only the heartbeat can move this.
+        an_hour_ago = timezone.now() - timedelta(hours=1)
+        ImportBatch.objects.filter(pk=batch.pk).update(updated_at=an_hour_ago)
+        time.sleep(2.5)
+    batch.refresh_from_db()
+    assert batch.updated_at > an_hour_ago + timedelta(minutes=59)
+    assert batch.status == ImportBatch.Status.RUNNING  # the guard ends a batch only when its body fails
