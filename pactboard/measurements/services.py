@@ -568,10 +568,11 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 
 def _merge_versions(
-    *, previous: Path | None, upload: Path, time_column: str, tz: str, dest_dir: Path
+    *, previous: Path | None, upload: Path, time_column: str, tz: str, dest_dir: Path, spill_dir: Path
 ) -> tuple[Path, str, int, date | None, date | None, date | None, date | None]:
     """Previous records minus the days the upload covers, plus the upload: one new content-addressed file."""
-    con = duckdb.connect()
+    # Bounded like the ingest: DuckDB's default would be 80 % of the machine's memory.
+    con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(spill_dir)})
     try:
         con.execute(f"SET TimeZone = '{tz}'")
         col = '"' + time_column.replace('"', '""') + '"'
@@ -633,6 +634,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                 time_column=locked.time_column,
                 tz=engagement.time_zone,
                 dest_dir=dest,
+                spill_dir=dest / "staging" / f"{batches.work_prefix(batch.pk)}merge",
             )
             version = DatasetVersion.objects.create(
                 dataset=locked,
