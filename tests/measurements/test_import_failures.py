@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -271,7 +272,9 @@ def test_the_limit_is_enforced_while_streaming_not_after(settings) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_guard_beats_from_another_thread_while_the_task_runs(world: World, agreed, tmp_path: Path, settings) -> None:
+def test_the_guard_beats_from_another_thread_while_the_task_runs(
+    world: World, agreed, tmp_path: Path, settings
+) -> None:
     # One beat every max(1 s, stale / 10): with stale = 1 s, a task of 2.5 s is touched at least twice.
     settings.PACTBOARD_IMPORT_STALE_SECONDS = 1
     batch = _running(world, tmp_path, idle=timedelta(0), name="slow.csv")
@@ -283,3 +286,15 @@ def test_the_guard_beats_from_another_thread_while_the_task_runs(world: World, a
     batch.refresh_from_db()
     assert batch.updated_at > an_hour_ago + timedelta(minutes=59)
     assert batch.status == ImportBatch.Status.RUNNING  # the guard ends a batch only when its body fails
+
+
+def test_the_command_line_import_goes_through_the_same_guard(world: World, agreed, tmp_path: Path, monkeypatch) -> None:
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services, "value_file_parse", broken)
+    path = tmp_path / "ok.csv"
+    path.write_text("kpi,period,value\nqa_score,2026-03,91\n")
+    with pytest.raises(CommandError, match="upload the file again"):
+        call_command("measurements", "import", "Acme support", str(path), "--as", "pedro@helpline.example")
+    assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
