@@ -298,3 +298,16 @@ def test_the_command_line_import_goes_through_the_same_guard(world: World, agree
     with pytest.raises(CommandError, match="upload the file again"):
         call_command("measurements", "import", "Acme support", str(path), "--as", "pedro@helpline.example")
     assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
+
+
+def test_a_failure_without_listed_errors_shows_its_message_not_zero_problems(world: World, agreed, tmp_path) -> None:
+    path = tmp_path / "crashed.csv"
+    path.write_text("kpi,period,value\n")
+    batch = receive(world, path)
+    batches.import_batch_fail(batch_id=batch.pk, message="The worker stopped. Please upload the file again.")
+    page = client_for(world.provider_manager).get(
+        reverse("measurements:import_batch", args=[world.engagement.pk, batch.pk])
+    )
+    text = page.content.decode()
+    assert "The worker stopped. Please upload the file again." in text
+    assert "the 0 problems" not in text
