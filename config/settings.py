@@ -267,6 +267,20 @@ TASKS = {
     }
 }
 
+# Uploads past the limit are cut off while they stream in (pactboard/core/uploads.py), never stored.
+PACTBOARD_UPLOAD_MAX_BYTES = env_int("PACTBOARD_UPLOAD_MAX_MB", 1024) * 1024 * 1024
+if PACTBOARD_UPLOAD_MAX_BYTES <= 0:
+    raise ImproperlyConfigured("PACTBOARD_UPLOAD_MAX_MB: expected a positive whole number of MiB.")
+FILE_UPLOAD_HANDLERS = [
+    "pactboard.core.uploads.UploadSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# An import still "running" without a heartbeat for this long belongs to a dead worker and is failed.
+PACTBOARD_IMPORT_STALE_SECONDS = env_int("PACTBOARD_IMPORT_STALE_SECONDS", 120)
+if PACTBOARD_IMPORT_STALE_SECONDS < 10:
+    raise ImproperlyConfigured("PACTBOARD_IMPORT_STALE_SECONDS: expected at least 10 (seconds).")
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("PACTBOARD_SECURE_COOKIES", SITE_URL.startswith("https://"))
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

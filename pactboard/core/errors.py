@@ -31,7 +31,8 @@ class PactboardError(Exception):
 
     message: str
     details: list[ErrorDetail] = field(default_factory=list)
-    # "invalid" -> 422, "conflict" -> 409, "bad_request" -> 400, "forbidden" -> 403, "not_found" -> 404
+    # "invalid" -> 422, "conflict" -> 409, "bad_request" -> 400, "forbidden" -> 403, "not_found" -> 404,
+    # "too_large" -> 413
     kind: str = "invalid"
 
     def __post_init__(self) -> None:
@@ -47,7 +48,14 @@ class PactboardError(Exception):
         return {"message": self.message, "kind": self.kind, "details": [d.as_dict() for d in self.details]}
 
 
-HTTP_STATUS = {"invalid": 422, "conflict": 409, "bad_request": 400, "forbidden": 403, "not_found": 404}
+HTTP_STATUS = {
+    "invalid": 422,
+    "conflict": 409,
+    "bad_request": 400,
+    "forbidden": 403,
+    "not_found": 404,
+    "too_large": 413,
+}
 
 
 def not_found(message: str = "Not found.") -> PactboardError:

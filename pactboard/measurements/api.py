@@ -18,7 +18,7 @@ from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.errors import ErrorDetail, PactboardError, not_found
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
-from pactboard.measurements import selectors, services, tasks
+from pactboard.measurements import batches, selectors, services, tasks
 from pactboard.measurements.models import Dataset, ImportBatch
 
 router = Router(tags=["measurements"])
@@ -162,7 +162,10 @@ def _import_out(batch: ImportBatch) -> dict[str, object]:
         "progress_total": batch.progress_total,
         "rows_written": batch.rows_written,
         "message": batch.message,
-        "errors": [{"message": e.get("message", ""), "location": e.get("location")} for e in batch.errors],
+        "errors": [
+            {"message": e.get("message", ""), "location": e.get("location")}
+            for e in batches.errors_capped(batch.errors)  # batches stored before the cap may hold millions
+        ],
     }
 
 
@@ -212,7 +215,8 @@ def get_import(request: AuthenticatedHttpRequest, engagement_id: int, batch_id: 
     batch = selectors.import_batch_get(membership=request.membership, batch_id=batch_id)
     if batch.engagement_id != engagement_id:
         raise not_found("No such import.")
-    return _import_out(batch)
+    # A batch whose worker died is failed here, where a client polling it would otherwise wait forever.
+    return _import_out(batches.import_batch_recover(batch=batch))
 
 
 @router.get("/{engagement_id}/measurements/{measurement_id}/records")

@@ -25,11 +25,12 @@ from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
 from pactboard.core.files import upload_save
 from pactboard.core.periods import Period
+from pactboard.core.uploads import upload_received_check, upload_size_check
 from pactboard.engagements.models import Engagement
 from pactboard.formulas import CompiledFormula, formula_compile, formula_compute
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.kpis.content import plain_decimal
-from pactboard.measurements import ingest
+from pactboard.measurements import batches, ingest
 from pactboard.measurements.models import (
     Dataset,
     DatasetVersion,
@@ -288,6 +289,7 @@ def import_batch_start(
 ) -> ImportBatch:
     """Register a received file (kept by its hash) as a pending import."""
     _require_contributor(actor, engagement)
+    upload_size_check(size=source.stat().st_size)
     sha = ingest.file_sha256(source)
     stored = _store_upload(source, sha, Path(file_name).suffix.lower())
     with transaction.atomic():
@@ -316,6 +318,8 @@ def import_batch_receive(
     *, actor: Membership, engagement: Engagement, kind: str, upload: Any, dataset: Dataset | None = None
 ) -> ImportBatch:
     """Register an uploaded file (a Django or ninja UploadedFile) as a pending import, like ``import_batch_start``."""
+    _require_contributor(actor, engagement)
+    upload_received_check(upload)
     with tempfile.TemporaryDirectory(prefix="pactboard-upload-") as tmp:
         path = upload_save(upload, tmp)
         return import_batch_start(
@@ -325,18 +329,15 @@ def import_batch_receive(
 
 def _batch_progress(batch: ImportBatch) -> ProgressCallback:
     def report(done: int, total: int | None) -> None:
-        ImportBatch.objects.filter(pk=batch.pk).update(progress_done=done, progress_total=total)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            progress_done=done, progress_total=total, updated_at=timezone.now()
+        )
 
     return report
 
 
 def _batch_fail(batch: ImportBatch, exc: PactboardError) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.FAILED,
-        message=exc.message,
-        errors=[d.as_dict() for d in exc.details],
-        updated_at=timezone.now(),
-    )
+    batches.import_batch_fail(batch_id=batch.pk, message=exc.message, details=exc.details)
 
 
 def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
@@ -348,7 +349,9 @@ def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
     actor = Membership.objects.select_related("user", "organisation").get(
         user=batch.created_by, organisation=batch.created_by_org
     )
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, updated_at=timezone.now()
+    )
     rules = kpi_rules(engagement=engagement)
     path = Path(settings.DATA_DIR) / batch.stored_path
     try:
@@ -565,10 +568,11 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 
 def _merge_versions(
-    *, previous: Path | None, upload: Path, time_column: str, tz: str, dest_dir: Path
+    *, previous: Path | None, upload: Path, time_column: str, tz: str, dest_dir: Path, spill_dir: Path
 ) -> tuple[Path, str, int, date | None, date | None, date | None, date | None]:
     """Previous records minus the days the upload covers, plus the upload: one new content-addressed file."""
-    con = duckdb.connect()
+    # Bounded like the ingest: DuckDB's default would be 80 % of the machine's memory.
+    con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(spill_dir)})
     try:
         con.execute(f"SET TimeZone = '{tz}'")
         col = '"' + time_column.replace('"', '""') + '"'
@@ -608,7 +612,9 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
     actor = Membership.objects.select_related("user", "organisation").get(
         user=batch.created_by, organisation=batch.created_by_org
     )
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, updated_at=timezone.now()
+    )
     dest = datasets_dir()
     try:
         staged = ingest.dataset_file_ingest(
@@ -617,6 +623,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
             schema=dataset.schema(),
             dest_dir=dest / "staging",
             progress=_batch_progress(batch),
+            work_prefix=batches.work_prefix(batch.pk),
         )
         with transaction.atomic():
             locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
@@ -627,6 +634,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                 time_column=locked.time_column,
                 tz=engagement.time_zone,
                 dest_dir=dest,
+                spill_dir=dest / "staging" / f"{batches.work_prefix(batch.pk)}merge",
             )
             version = DatasetVersion.objects.create(
                 dataset=locked,

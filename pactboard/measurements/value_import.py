@@ -19,15 +19,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import BinaryIO, Literal, NoReturn
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.core.periods import Period, PeriodKind
+from pactboard.measurements import limits
 from pactboard.measurements.ingest import csv_header_parse, file_sha256, text_file_utf8_check
+from pactboard.measurements.ingest.files import errors_capped, field_too_long, line_too_long
 
 __all__ = [
     "VALUE_FILE_COLUMNS",
@@ -95,26 +99,26 @@ def value_file_parse(
     if not source.is_file():
         _refuse(f"The file '{source.name}' does not exist or is not a file.", None, "file_not_found")
     rows = _csv_rows(source) if kind == "csv" else _xlsx_rows(source)
-    checker = _Checker(kpis=kpis, first_day=first_period_day, last_day=last_period_day)
+    checker = _Checker(kpis=kpis, first_day=first_period_day, last_day=last_period_day, max_errors=max_errors)
     header = _header(rows)
     for line, cells in rows:
+        if line > limits.MAX_VALUE_ROWS + 1:
+            _too_many_rows(line)
         record = {name: cells[i] if i < len(cells) else None for name, i in header.items()}
         extra = [c for c in cells[len(header) :] if not _blank(c)] if len(cells) > len(header) else []
         if extra:
             checker.error(line, None, f"the row has {len(cells)} values but the header names {len(header)} columns")
             continue
         checker.row(line, record)
-    if not checker.parsed and not checker.errors:
+    if not checker.parsed and not checker.total:
         _refuse(
             "The file has no values: add one row per KPI and period under the header kpi, period, value.",
             None,
             "empty_file",
         )
-    if checker.errors:
-        total = len(checker.errors)
-        details = checker.errors[:max_errors]
-        if total > len(details):
-            details.append(ErrorDetail(f"... and {total - len(details)} more errors", None, "more_errors"))
+    if checker.total:
+        total = checker.total
+        details = errors_capped(checker.errors, total, max_errors)
         raise PactboardError(
             f"The file has {total} problem(s); nothing was imported. Fix them and upload the whole file again.",
             details=details,
@@ -147,6 +151,17 @@ def _refuse(message: str, location: str | None, code: str) -> NoReturn:
     raise PactboardError(message, details=[ErrorDetail(message, location, code)])
 
 
+def _too_many_rows(line: int) -> NoReturn:
+    most = limits.MAX_VALUE_ROWS
+    _refuse(
+        f"The file has more than {most:,} values (row {line:,} is one past them): a value file holds one row per "
+        f"KPI and period. Check that this is the file you meant, or split it into files of at most {most:,} rows "
+        "and import them one after another.",
+        f"row {line}",
+        "too_many_rows",
+    )
+
+
 def _format_of(source: Path, fmt: str | None) -> ValueFileFormat:
     if fmt is None:
         fmt = {".csv": "csv", ".xlsx": "xlsx"}.get(source.suffix.lower())
@@ -166,21 +181,37 @@ _Rows = Iterator[tuple[int, Sequence[Cell]]]
 
 def _csv_rows(path: Path) -> _Rows:
     text_file_utf8_check(path)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        first = fh.readline()
+    with path.open("rb") as fh:
+        first = next(_bounded_lines(fh), "")
     csv_header_parse(first.rstrip("\r\n"), expected=REQUIRED_COLUMNS)
     return _csv_iter(path)
 
 
+def _bounded_lines(fh: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, refusing one past the line limit without reading it whole."""
+    number = 0
+    while True:
+        raw = fh.readline(limits.MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw.rstrip(b"\r\n")) > limits.MAX_LINE_BYTES:
+            raise line_too_long(number)
+        text = raw.decode("utf-8")  # checked as UTF-8 before; a line break never splits a character
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
 def _csv_iter(path: Path) -> _Rows:
     number = 0
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with path.open("rb") as fh:
         try:
             # Row N counts records and blank lines, header = 1: the line number unless a quoted
             # value spans lines.
-            for number, cells in enumerate(csv.reader(fh, strict=True), start=1):
+            for number, cells in enumerate(csv.reader(_bounded_lines(fh), strict=True), start=1):
                 yield number, cells
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise field_too_long(number + 1) from None
             _refuse(
                 f"The file is not well-formed CSV near row {number + 1}: {exc}. Put values that contain commas or "
                 'quotes in double quotes, and double any quote inside them ("").',
@@ -189,15 +220,43 @@ def _csv_iter(path: Path) -> _Rows:
             )
 
 
+# What a workbook that is not one raises from openpyxl: broken zip or XML, or XML that declares
+# entities (defusedxml refuses them; expat's own limit stops an expansion that slips through).
+_XLSX_ERRORS = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    KeyError,
+    OSError,
+    ValueError,
+    ParseError,
+    DefusedXmlException,
+)
+
+
+def _xlsx_refuse(exc: BaseException) -> NoReturn:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException) or "amplification" in str(cause):
+            _refuse(
+                "The workbook's XML declares entities, which a spreadsheet saved by Excel or LibreOffice never does, "
+                "so it was not read (such entities can expand to gigabytes). Open the file in a spreadsheet program, "
+                "save it as 'Excel Workbook (.xlsx)', or export it as CSV, and upload it again.",
+                None,
+                "xml_entities",
+            )
+        cause = cause.__cause__ or cause.__context__
+    _refuse(
+        "The file is not a readable XLSX workbook: save it from Excel as 'Excel Workbook (.xlsx)', or upload CSV.",
+        None,
+        "invalid_xlsx",
+    )
+
+
 def _xlsx_rows(path: Path) -> _Rows:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
-        _refuse(
-            "The file is not a readable XLSX workbook: save it from Excel as 'Excel Workbook (.xlsx)', or upload CSV.",
-            None,
-            "invalid_xlsx",
-        )
+    except _XLSX_ERRORS as exc:
+        _xlsx_refuse(exc)
     return _xlsx_iter(book)
 
 
@@ -206,6 +265,8 @@ def _xlsx_iter(book: Workbook) -> _Rows:
         sheet = book.worksheets[0]
         # Streaming (read-only): one row at a time; row numbers are the sheet's own.
         yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+    except _XLSX_ERRORS as exc:
+        _xlsx_refuse(exc)
     finally:
         book.close()
 
@@ -224,7 +285,13 @@ def _header(rows: _Rows) -> dict[str, int]:
             names.pop()  # spreadsheets often carry empty trailing cells
         details: list[ErrorDetail] = []
         positions: dict[str, int] = {}
+        total = 0
         for i, name in enumerate(names):
+            if len(details) >= limits.ERRORS_SHOWN:
+                # Past the listed problems only count the rest (a header of a million names stays cheap).
+                total += not name or name in positions or name not in VALUE_FILE_COLUMNS
+                positions.setdefault(name, i)
+                continue
             if not name:
                 details.append(ErrorDetail(f"column {i + 1} has no name; name it or delete the column", "row 1"))
             elif name in positions:
@@ -242,11 +309,12 @@ def _header(rows: _Rows) -> dict[str, int]:
         for name in REQUIRED_COLUMNS:
             if name not in positions:
                 details.append(ErrorDetail(f"missing column '{name}': add it", "row 1", "missing_column"))
+        total += len(details)
         if details:
             raise PactboardError(
-                f"The file's header does not match a value file: {len(details)} problem(s). The first row must "
+                f"The file's header does not match a value file: {total} problem(s). The first row must "
                 "name the columns kpi, period, value (and optionally note).",
-                details=details,
+                details=errors_capped(details, total),
             )
         return positions
     _refuse(
@@ -260,23 +328,33 @@ def _header(rows: _Rows) -> dict[str, int]:
 
 
 class _Checker:
-    def __init__(self, *, kpis: Mapping[str, KpiRule], first_day: date, last_day: date) -> None:
+    def __init__(
+        self, *, kpis: Mapping[str, KpiRule], first_day: date, last_day: date, max_errors: int = limits.ERRORS_SHOWN
+    ) -> None:
         self.kpis = kpis
         self.by_fold = {code.casefold(): code for code in kpis}
         self.first_day = first_day
         self.last_day = last_day
         self.parsed: list[ParsedValue] = []
+        # Only the first ``max_errors`` problems are kept; the rest are counted in ``total``.
         self.errors: list[ErrorDetail] = []
+        self.total = 0
+        self.max_errors = max_errors
         self.seen: dict[tuple[str, date], int] = {}
+
+    def add(self, detail: ErrorDetail) -> None:
+        self.total += 1
+        if len(self.errors) < self.max_errors:
+            self.errors.append(detail)
 
     def error(self, line: int, column: str | None, message: str, code: str = "invalid_value") -> None:
         location = f"row {line}, column {column}" if column else f"row {line}"
-        self.errors.append(ErrorDetail(message, location, code))
+        self.add(ErrorDetail(message, location, code))
 
     def row(self, line: int, record: Mapping[str, Cell]) -> None:
         if all(_blank(v) for v in record.values()):
             return  # blank rows are allowed (and still counted)
-        before = len(self.errors)
+        before = self.total
         rule = self._kpi(line, record.get("kpi"))
         period = self._period(line, record.get("period"), rule)
         value = self._value(line, record.get("value"), rule)
@@ -293,7 +371,7 @@ class _Checker:
                 )
             else:
                 self.seen[key] = line
-        if len(self.errors) == before and rule is not None and period is not None and value is not None:
+        if self.total == before and rule is not None and period is not None and value is not None:
             self.parsed.append(ParsedValue(line, rule.code, period.label, period.start, value, note))
 
     def _kpi(self, line: int, cell: Cell) -> KpiRule | None:
@@ -337,7 +415,7 @@ class _Checker:
         except PactboardError as exc:
             # The error's message names the label and the fix; its detail is shorter.
             code = exc.details[0].code if exc.details else None
-            self.errors.append(ErrorDetail(exc.message, location, code or "invalid_period"))
+            self.add(ErrorDetail(exc.message, location, code or "invalid_period"))
             return None
         return self._in_engagement(line, period)
 

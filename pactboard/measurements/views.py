@@ -31,11 +31,12 @@ from pactboard.core.formatting import number_text, ratio_percent_text, value_tex
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.periods import Period
+from pactboard.core.uploads import upload_received_check
 from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get, engagement_people
 from pactboard.kpis.content import plain_decimal
-from pactboard.measurements import selectors, services, tasks
+from pactboard.measurements import batches, selectors, services, tasks
 from pactboard.measurements.forms import (
     DatasetDeclareForm,
     DatasetUploadForm,
@@ -84,6 +85,18 @@ def _short(sha: str) -> str:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
+
+
+def _upload_too_large(request: HttpRequest, form: Any) -> bool:
+    """Put the refusal of a file cut off at the size limit on the form's file field; True if there was one."""
+    for upload in request.FILES.values():
+        try:
+            upload_received_check(upload)
+        except PactboardError as exc:
+            form.is_valid()
+            form.errors["file"] = form.error_class([exc.message])
+            return True
+    return False
 
 
 # --- the engagement's data: KPIs, import, links ---------------------------------------------------
@@ -269,7 +282,9 @@ def import_values(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if not actor.can_contribute:
             raise PermissionDenied("Viewers cannot import values: ask a contributor or manager.")
         status = 422
-        if form.is_valid():
+        if _upload_too_large(request, form):
+            status = 413
+        elif form.is_valid():
             upload: UploadedFile = form.cleaned_data["file"]
             try:
                 batch = services.import_batch_receive(
@@ -292,7 +307,7 @@ def import_values(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def _error_rows(batch: ImportBatch) -> list[dict[str, str]]:
     """Each refused row and column, split out of the detail's location (``row 8, column value``)."""
     rows = []
-    for error in batch.errors:
+    for error in batches.errors_capped(batch.errors):  # batches stored before the cap may hold millions
         location = error.get("location") or ""
         match = _LOCATION.match(location)
         row = column = ""
@@ -327,7 +342,8 @@ def _batch(request: AuthenticatedHttpRequest, pk: int, batch_id: int) -> ImportB
 @require_GET
 def import_batch(request: AuthenticatedHttpRequest, pk: int, batch_id: int) -> HttpResponse:
     """An import's progress (polled every second while it runs) and, once refused, every error by row and column."""
-    batch = _batch(request, pk, batch_id)
+    # A batch whose worker died is failed here, where the user would otherwise watch it run forever.
+    batch = batches.import_batch_recover(batch=_batch(request, pk, batch_id))
     engagement = batch.engagement
     finished = batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
     context = {
@@ -433,7 +449,9 @@ def dataset_upload(request: AuthenticatedHttpRequest, pk: int, dataset_id: int) 
         if not actor.can_contribute:
             raise PermissionDenied("Viewers cannot upload records: ask a contributor or manager.")
         status = 422
-        if form.is_valid():
+        if _upload_too_large(request, form):
+            status = 413
+        elif form.is_valid():
             upload: UploadedFile = form.cleaned_data["file"]
             try:
                 batch = services.import_batch_receive(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.measurements import limits
 
 _CHUNK = 1 << 20
 
@@ -71,9 +72,11 @@ def _encoding_error(what: str, row: int, bad: bytes) -> PactboardError:
 
 
 def _read_first_line(path: Path, *, what: str) -> tuple[str, int]:
-    """The first line of a UTF-8 text file (BOM stripped) and its length in bytes."""
+    """The first line of a UTF-8 text file (BOM stripped) and its length in bytes; refused past the line limit."""
     with path.open("rb") as fh:
-        raw = fh.readline(1 << 20)
+        raw = fh.readline(limits.MAX_LINE_BYTES + 1)
+    if len(raw.rstrip(b"\r\n")) > limits.MAX_LINE_BYTES:
+        raise line_too_long(1)
     raw_text = raw.removeprefix(codecs.BOM_UTF8)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw:
         text_file_utf8_check(path, what=what)
@@ -86,7 +89,10 @@ def _read_first_line(path: Path, *, what: str) -> tuple[str, int]:
 
 def csv_header_parse(line: str, *, expected: Sequence[str], what: str = "file") -> list[str]:
     """The column names of a CSV header line; a file split on another delimiter is refused with the fix."""
-    names = [n.strip() for n in next(csv.reader([line]), [])]
+    try:
+        names = [n.strip() for n in next(csv.reader([line]), [])]
+    except csv.Error:
+        raise field_too_long(1) from None
     if len(names) <= 1 and len(expected) > 1:
         for delim, called in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "vertical bars (|)")):
             if delim in line:
@@ -99,6 +105,33 @@ def csv_header_parse(line: str, *, expected: Sequence[str], what: str = "file") 
     return names
 
 
+def line_too_long(row: int) -> PactboardError:
+    """A line past ``limits.MAX_LINE_BYTES``: most often not a file of records at all, or one without line breaks."""
+    message = (
+        f"row {row} is longer than {limits.MAX_LINE_BYTES:,} bytes; a file of records has one record per line. "
+        "Check that this is the file you meant (a CSV export or JSON Lines file, not a file without line breaks), "
+        "shorten very long values, and upload it again."
+    )
+    return PactboardError(message, details=[ErrorDetail(message, f"row {row}", "line_too_long")])
+
+
+def field_too_long(row: int) -> PactboardError:
+    """A single CSV value past ``limits.MAX_FIELD_CHARS`` (often a quote that is never closed)."""
+    message = (
+        f"row {row} has a value longer than {limits.MAX_FIELD_CHARS:,} characters; check for a quote (\") that is "
+        "opened but never closed, shorten the value, and upload the file again."
+    )
+    return PactboardError(message, details=[ErrorDetail(message, f"row {row}", "value_too_long")])
+
+
+def errors_capped(details: list[ErrorDetail], total: int, shown: int = limits.ERRORS_SHOWN) -> list[ErrorDetail]:
+    """The first ``shown`` details, then one line counting the rest of ``total``."""
+    kept = details[:shown]
+    if total > len(kept):
+        kept.append(ErrorDetail(limits.more_errors(total - len(kept)), None, "more_errors"))
+    return kept
+
+
 def _raise(message: str, location: str | None, code: str) -> NoReturn:
     raise PactboardError(message, details=[ErrorDetail(message, location, code)])
 
@@ -108,7 +141,13 @@ def columns_check(*, found: Sequence[str], schema_columns: Sequence[str], where:
     details: list[ErrorDetail] = []
     seen: set[str] = set()
     by_fold = {c.casefold(): c for c in schema_columns}
+    total = 0
     for index, name in enumerate(found, start=1):
+        if len(details) >= limits.ERRORS_SHOWN:
+            # Past the listed problems only count the rest (a header of a million names stays cheap).
+            total += name == "" or name in seen or name not in schema_columns
+            seen.add(name)
+            continue
         if not name:
             details.append(
                 ErrorDetail(f"column {index} has no name; name it or delete the column", where, "blank_column")
@@ -131,8 +170,9 @@ def columns_check(*, found: Sequence[str], schema_columns: Sequence[str], where:
             details.append(
                 ErrorDetail(f"missing column '{name}': add it (it may be empty where allowed)", where, "missing_column")
             )
+    total += len(details)
     if details:
         raise PactboardError(
-            f"The file's columns do not match the {what}: {len(details)} problem(s). Fix the header and upload again.",
-            details=details,
+            f"The file's columns do not match the {what}: {total} problem(s). Fix the header and upload again.",
+            details=errors_capped(details, total),
         )

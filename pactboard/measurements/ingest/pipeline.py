@@ -11,6 +11,7 @@ hashed on another thread meanwhile; the result is moved atomically to ``<sha256>
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -25,9 +26,15 @@ import duckdb
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.formulas.schema import DatasetSchema
 from pactboard.measurements.ingest.diagnose import _diagnose
-from pactboard.measurements.ingest.files import _raise, file_sha256
+from pactboard.measurements.ingest.files import _raise, file_sha256, line_too_long
 from pactboard.measurements.ingest.plans import _and, _ident, _lit
-from pactboard.measurements.ingest.sources import DatasetFormat, _csv_source, _jsonl_source, _parquet_source
+from pactboard.measurements.ingest.sources import (
+    DatasetFormat,
+    _csv_source,
+    _jsonl_source,
+    _parquet_source,
+    no_records,
+)
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -40,6 +47,14 @@ _SUFFIXES: dict[str, DatasetFormat] = {
 }
 _PROGRESS_EVERY_S = 0.5
 _COMPRESSION = "snappy"
+_LINE_SIZE = re.compile(r"CSV Error on Line: (\d+).*Maximum line size", re.DOTALL)
+WORK_PREFIX = ".ingest-"
+
+
+def _line_size_refusal(exc: duckdb.Error) -> PactboardError | None:
+    """DuckDB's "Maximum line size ... exceeded" as our message naming the row (its line number, header = 1)."""
+    found = _LINE_SIZE.search(str(exc))
+    return line_too_long(int(found.group(1))) if found else None
 
 
 @dataclass(frozen=True)
@@ -142,11 +157,14 @@ def dataset_file_ingest(
     progress: ProgressCallback | None = None,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    work_prefix: str = WORK_PREFIX,
 ) -> IngestResult:
     """Check a whole file against ``schema`` and store it as ``<dest_dir>/<sha256>.parquet``; all or nothing.
 
     ``progress(rows_done, rows_total)`` is called from the caller's thread: during the scan with
     estimates (``rows_total`` is None when it cannot be estimated), and last with the exact count.
+    The work folder (``<dest_dir>/<work_prefix>…``, spill files and the unfinished Parquet) is
+    removed on return; a caller names it so that what a killed process left can be found.
     """
     source = Path(source)
     dest_dir = Path(dest_dir)
@@ -155,7 +173,7 @@ def dataset_file_ingest(
         _raise(f"The file '{source.name}' does not exist or is not a file.", None, "file_not_found")
     size = source.stat().st_size
     dest_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".ingest-", dir=dest_dir))
+    work = Path(tempfile.mkdtemp(prefix=work_prefix, dir=dest_dir))
     con = _connect(work, memory_limit, threads)
     hasher: threading.Thread | None = None
     try:
@@ -181,7 +199,14 @@ def dataset_file_ingest(
             _run_with_progress(con, sql, progress, src.estimated_rows)
         except duckdb.Error as exc:
             tmp.unlink(missing_ok=True)
-            _diagnose(con, source=source, kind=kind, src=src, max_errors=max_errors)
+            refusal = _line_size_refusal(exc)
+            if refusal is not None:
+                raise refusal from None
+            try:
+                _diagnose(con, source=source, kind=kind, src=src, max_errors=max_errors)
+            except duckdb.Error as again:
+                # The diagnosis reads the file again and may stop at a long line further on.
+                raise _line_size_refusal(again) or again from None
             raise PactboardError(
                 f"The file could not be read: {str(exc).splitlines()[0]}",
                 details=[ErrorDetail(str(exc).splitlines()[0], None, "unreadable_file")],
@@ -191,6 +216,8 @@ def dataset_file_ingest(
         row = stats.fetchone()
         assert row is not None
         row_count, period_min, period_max = int(row[0]), _utc(row[1]), _utc(row[2])
+        if row_count == 0:
+            raise no_records()
         con.close()
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())

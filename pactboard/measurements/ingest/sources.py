@@ -10,6 +10,7 @@ types are mapped onto the declared ones (or refused before any row is read).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,7 +19,14 @@ import duckdb
 
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.formulas.schema import DatasetSchema
-from pactboard.measurements.ingest.files import _raise, _read_first_line, columns_check, csv_header_parse
+from pactboard.measurements import limits
+from pactboard.measurements.ingest.files import (
+    _raise,
+    _read_first_line,
+    columns_check,
+    csv_header_parse,
+    line_too_long,
+)
 from pactboard.measurements.ingest.plans import _ColumnPlan, _ident, _lit, _parquet_plan, _string_plan
 
 DatasetFormat = Literal["csv", "parquet", "jsonl"]
@@ -71,7 +79,7 @@ def _csv_source(path: Path, schema: DatasetSchema, size: int) -> _Source:
     columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
     options = (
         f"header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
-        "strict_mode = true, encoding = 'utf-8'"
+        f"strict_mode = true, encoding = 'utf-8', max_line_size = {limits.MAX_LINE_BYTES}"
     )
     relation = f"read_csv({_lit(str(path))}, {options})"
     with path.open("rb") as fh:
@@ -96,6 +104,7 @@ def _csv_source(path: Path, schema: DatasetSchema, size: int) -> _Source:
 def _jsonl_source(path: Path, schema: DatasetSchema, size: int) -> _Source:
     first, _ = _read_first_line(path, what="file")
     del first  # decoding the first line refuses UTF-16 / non-UTF-8 files with a clear message
+    _jsonl_lines_check(path)
     lines = _lines_relation(path)
     names = schema.column_names
     paths = "[" + ", ".join(_lit("$." + '"' + n.replace('"', '\\"') + '"') for n in names) + "]"
@@ -166,6 +175,56 @@ def _lines_relation(path: Path) -> str:
     """SQL FROM item: the file's physical lines, one VARCHAR column ``__line`` (NULL when blank)."""
     options = (
         f"columns = {{'__line': 'VARCHAR'}}, header = false, auto_detect = false, delim = {_lit(_JSONL_DELIM)}, "
-        "quote = '', escape = '', strict_mode = false, encoding = 'utf-8'"
+        f"quote = '', escape = '', strict_mode = false, encoding = 'utf-8', max_line_size = {limits.MAX_LINE_BYTES}"
     )
     return f"read_csv({_lit(str(path))}, {options})"
+
+
+# A JSON string: the brackets inside it are text, not nesting.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _json_depth_over(line: bytes, most: int) -> bool:
+    """Whether a JSON text nests arrays/objects deeper than ``most`` levels (its strings ignored)."""
+    if line.count(b"[") + line.count(b"{") <= most:
+        return False  # cannot nest deeper than it has brackets: the usual, cheap answer
+    depth = 0
+    for byte in _JSON_STRING.sub(b'""', line).translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        if depth > most:
+            return True
+    return False
+
+
+def _jsonl_lines_check(path: Path) -> None:
+    """Refuse a JSON Lines file with a line past the length limit or nested past the depth limit, or no records.
+
+    Streams the file a line at a time (never more than the limit in memory) before DuckDB reads it:
+    DuckDB stops at its own 2 MiB line size, and a deeply nested line breaks recursive readers.
+    """
+    records = 0
+    with path.open("rb") as fh:
+        for number, raw in enumerate(iter(lambda: fh.readline(limits.MAX_LINE_BYTES + 1), b""), start=1):
+            line = raw.rstrip(b"\r\n")
+            if len(line) > limits.MAX_LINE_BYTES:
+                raise line_too_long(number)
+            if _json_depth_over(line, limits.MAX_JSON_DEPTH):
+                message = (
+                    f"row {number} is nested deeper than {limits.MAX_JSON_DEPTH} levels; a record is one flat JSON "
+                    'object per line ({"column": value, ...}). Check that this is the file you meant and upload it '
+                    "again."
+                )
+                raise PactboardError(message, details=[ErrorDetail(message, f"row {number}", "nested_too_deep")])
+            records += bool(line.strip())
+    if not records:
+        raise no_records()
+
+
+def no_records() -> PactboardError:
+    """A file that holds no record: refused, so that an empty upload never becomes a dataset version."""
+    message = (
+        "The file has no records, so nothing was stored: a CSV file needs its header and one row per record, a "
+        "JSON Lines file one JSON object per line. Check that you chose the right file and upload it again."
+    )
+    return PactboardError(message, details=[ErrorDetail(message, None, "no_records")])

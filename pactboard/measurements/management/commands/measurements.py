@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from pactboard.accounts.selectors import membership_in_parties
 from pactboard.core.errors import PactboardError
 from pactboard.engagements.selectors import engagement_lookup
+from pactboard.measurements.batches import import_task_run
 from pactboard.measurements.models import ImportBatch
 from pactboard.measurements.selectors import measurements_verify
 from pactboard.measurements.services import import_batch_start, values_import_run
@@ -58,7 +59,9 @@ class Command(BaseCommand):
             )
         except PactboardError as exc:
             raise CommandError(str(exc)) from None
-        batch = values_import_run(batch_id=batch.pk, reason=options["reason"])
+        # The same guard as the task: whatever goes wrong, the batch ends failed rather than "running".
+        import_task_run(batch_id=batch.pk, run=lambda: values_import_run(batch_id=batch.pk, reason=options["reason"]))
+        batch.refresh_from_db()
         if batch.status != ImportBatch.Status.DONE:
             for error in batch.errors:
                 where = f"{error['location']}: " if error.get("location") else ""
