@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
 from pactboard.core.files import upload_save
-from pactboard.core.periods import Period
+from pactboard.core.periods import Period, local_date
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
 from pactboard.measurements import ingest
@@ -79,12 +79,37 @@ def _require_contributor(actor: Membership, engagement: Engagement) -> None:
         raise forbidden("Viewers cannot record values: ask a contributor or manager.")
 
 
+def value_rows_not_started(
+    *, engagement: Engagement, rows: Sequence[ValueRow], now: datetime | None = None, location: str = "{}.period"
+) -> list[ErrorDetail]:
+    """A problem for each row whose period has not begun in the engagement's zone.
+
+    A value for a period that has not started is a forecast or a typo (2027-06 for 2026-06); taken as
+    a fact it would move every page to that period. ``location`` places the error, from the row's.
+    """
+    today = local_date(now or timezone.now(), engagement.time_zone)
+    return [
+        ErrorDetail(
+            f"{row.period.label} has not started (it begins on {row.period.start:%Y-%m-%d}, "
+            f"{engagement.time_zone}): record a period's value once it has begun; check the year",
+            location.format(row.location) if row.location else None,
+            "period_not_started",
+        )
+        for row in rows
+        if row.period.start > today
+    ]
+
+
 def value_rows_check(
-    *, engagement: Engagement, rows: Sequence[ValueRow], rules: dict[str, KpiRule] | None = None
+    *,
+    engagement: Engagement,
+    rows: Sequence[ValueRow],
+    rules: dict[str, KpiRule] | None = None,
+    now: datetime | None = None,
 ) -> list[ErrorDetail]:
     """Every problem of a batch of values, each at its row: unknown KPI, wrong period, out of range, duplicate."""
     rules = kpi_rules(engagement=engagement) if rules is None else rules
-    errors: list[ErrorDetail] = []
+    errors: list[ErrorDetail] = value_rows_not_started(engagement=engagement, rows=rows, now=now)
     seen: dict[tuple[str, Period], str] = {}
     for row in rows:
         where = row.location or None
@@ -240,11 +265,14 @@ def measurement_record(
     note: str = "",
     reason: str = "",
     source: str = Source.MANUAL,
+    now: datetime | None = None,
 ) -> ApplyResult:
     """Record one value by hand; changing a recorded value needs a reason and adds a revision."""
     _require_contributor(actor, engagement)
     row = ValueRow(kpi_code=kpi_code, period=period, value=value, note=note, location="value")
-    errors = value_rows_check(engagement=engagement, rows=[row])
+    errors = value_rows_check(engagement=engagement, rows=[row], now=now)
+    # One value has one period field: put the "not started" problem there, not on the value.
+    errors = [ErrorDetail(e.message, "period", e.code) if e.location == "value.period" else e for e in errors]
     if errors:
         raise PactboardError("The value was not recorded.", errors)
     with transaction.atomic():
@@ -339,7 +367,7 @@ def _batch_fail(batch: ImportBatch, exc: PactboardError) -> None:
     )
 
 
-def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
+def values_import_run(*, batch_id: int, reason: str = "", now: datetime | None = None) -> ImportBatch:
     """Check a received file of KPI values whole, then write all of it or none of it."""
     batch = ImportBatch.objects.select_related("engagement", "created_by").get(pk=batch_id)
     if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
@@ -379,6 +407,11 @@ def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
             )
             for p in parsed.rows
         ]
+        not_started = value_rows_not_started(
+            engagement=engagement, rows=rows, now=now, location="{}, column period"
+        )
+        if not_started:
+            raise PactboardError("Some rows are for periods that have not started; nothing was written.", not_started)
         with transaction.atomic():
             result = _values_apply(
                 engagement=engagement,
@@ -418,11 +451,16 @@ def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
 
 
 def values_push(
-    *, actor: Membership, engagement: Engagement, rows: Sequence[ValueRow], reason: str = ""
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    rows: Sequence[ValueRow],
+    reason: str = "",
+    now: datetime | None = None,
 ) -> ApplyResult:
     """Record a batch of values from the API: all or nothing."""
     _require_contributor(actor, engagement)
-    errors = value_rows_check(engagement=engagement, rows=rows)
+    errors = value_rows_check(engagement=engagement, rows=rows, now=now)
     if errors:
         raise PactboardError("The batch was refused; nothing was written.", errors)
     with transaction.atomic():
