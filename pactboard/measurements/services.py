@@ -407,9 +407,7 @@ def values_import_run(*, batch_id: int, reason: str = "", now: datetime | None =
             )
             for p in parsed.rows
         ]
-        not_started = value_rows_not_started(
-            engagement=engagement, rows=rows, now=now, location="{}, column period"
-        )
+        not_started = value_rows_not_started(engagement=engagement, rows=rows, now=now, location="{}, column period")
         if not_started:
             raise PactboardError("Some rows are for periods that have not started; nothing was written.", not_started)
         with transaction.atomic():

@@ -30,11 +30,17 @@ def running(world: World):
     engagement.start_date, engagement.end_date = date(2024, 1, 1), date(2026, 12, 31)
     engagement.save()
     agree_kpis(world, engagement, 2)
-    push_values(world.provider_manager, engagement, [kpi_code(0), kpi_code(1)], periods_between("month", FIRST_MONTH, JUNE))
+    push_values(
+        world.provider_manager, engagement, [kpi_code(0), kpi_code(1)], periods_between("month", FIRST_MONTH, JUNE)
+    )
     # The first value of the running month: kpi_00 is higher-is-better with target 80 (conftest), so 99 is
     # "exceeded"; June's kpi_00 value is 70 + (5*7 + 0) % 25 = 80 ("met"), kpi_01's 100 - (70 + 38 % 25) = 17.
     measurement_services.measurement_record(
-        actor=world.provider_manager, engagement=engagement, kpi_code=kpi_code(0), period=JULY, value=Decimal(99),
+        actor=world.provider_manager,
+        engagement=engagement,
+        kpi_code=kpi_code(0),
+        period=JULY,
+        value=Decimal(99),
         now=NOW,
     )
     return engagement
@@ -45,7 +51,8 @@ def test_dashboard_defaults_to_the_closed_month_not_the_running_one(world: World
     assert dashboard.period == JUNE
     assert dashboard.in_progress is False
     card = scorecard_for_period(engagement=running, period=JUNE).scorecard
-    assert card is not None and dashboard.scorecard is not None
+    assert card is not None
+    assert dashboard.scorecard is not None
     assert dashboard.scorecard.counts == card.counts
     # The running month can be chosen (it is offered), later months cannot.
     assert dashboard.periods[-1] == JULY
@@ -77,8 +84,10 @@ def test_portfolio_shows_the_closed_month(world: World, running):
 
 def test_kpi_page_latest_is_the_closed_month(world: World, running):
     series = selectors.kpi_series(membership=world.client_manager, engagement=running, kpi_code=kpi_code(0), now=NOW)
-    assert series.latest is not None and series.latest.period == JUNE
-    assert series.points[-1].period == JULY and series.points[-1].in_progress
+    assert series.latest is not None
+    assert series.latest.period == JUNE
+    assert series.points[-1].period == JULY
+    assert series.points[-1].in_progress
 
 
 def test_the_page_marks_a_chosen_running_month_in_progress(world: World, running, monkeypatch):

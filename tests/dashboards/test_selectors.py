@@ -184,9 +184,7 @@ def test_portfolio_filters_and_sorts(world: World, build_engagement):
     build_engagement(3, 6, "Alpha care")
     build_engagement(2, 9, "Beta desk")
     portfolio = functools.partial(selectors.portfolio, now=NOW)
-    assert [r.engagement.name for r in portfolio(membership=world.client_manager, q="beta").rows] == [
-        "Beta desk"
-    ]
+    assert [r.engagement.name for r in portfolio(membership=world.client_manager, q="beta").rows] == ["Beta desk"]
     by_provider = portfolio(membership=world.client_manager, q="helpline")
     assert len(by_provider.rows) == 3
     attention = portfolio(membership=world.client_manager, attention=True).rows
