@@ -157,7 +157,7 @@ def display_period(kind: PeriodKind, anchor: Period) -> Period:
 
 @dataclass(frozen=True)
 class Value:
-    value: Decimal
+    value: Decimal | None  # None: undefined from the records in force ("no data")
     updated_at: datetime
     revision_count: int
     source: str
@@ -648,13 +648,15 @@ def portfolio(
     return Portfolio(rows=portfolio_sort(rows, sort), total=total, stamp=stamp, side=side)
 
 
-def _portfolio_values(plan: dict[int, tuple[AgreedSet, Period]]) -> dict[int, dict[tuple[str, date], Decimal]]:
+def _portfolio_values(
+    plan: dict[int, tuple[AgreedSet, Period]],
+) -> dict[int, dict[tuple[str, date], Decimal | None]]:
     """Each planned engagement's values of its kind in the trend window ending at its period (one query).
 
     One range over all the engagements, then each keeps its own window: simpler for the database
     than one OR-ed condition per engagement, and portfolios have their latest data close together.
     """
-    out: dict[int, dict[tuple[str, date], Decimal]] = defaultdict(dict)
+    out: dict[int, dict[tuple[str, date], Decimal | None]] = defaultdict(dict)
     if not plan:
         return out
     windows = {

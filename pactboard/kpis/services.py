@@ -33,6 +33,7 @@ from pactboard.kpis.models import (
     code_validator,
 )
 from pactboard.kpis.selectors import version_content
+from pactboard.kpis.signals import version_agreed
 from pactboard.measurements.formulas import formula_compile
 from pactboard.measurements.schema import STANDARD_SCHEMAS
 from pactboard.measurements.selectors import dataset_schema_for
@@ -462,6 +463,7 @@ def _sign(
         version.status = Status.AGREED
         version.agreed_at = timezone.now()
         version.save(update_fields=["status", "agreed_at", "updated_at"])
+        version_agreed.send(sender=AgreementVersion, version=version, user=signer, organisation=organisation)
     return signature
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,7 +28,7 @@ from pactboard.core.periods import Period, local_date
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
 from pactboard.measurements import ingest
-from pactboard.measurements.formulas import CompiledFormula, formula_compile, formula_compute
+from pactboard.measurements.formulas import CompiledFormula
 from pactboard.measurements.models import (
     Dataset,
     DatasetVersion,
@@ -41,6 +41,7 @@ from pactboard.measurements.models import (
 from pactboard.measurements.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements.selectors import (
     KpiRule,
+    dataset_kpis_expected,
     dataset_latest_version,
     dataset_parquet_path,
     datasets_dir,
@@ -58,7 +59,7 @@ class ValueRow:
 
     kpi_code: str
     period: Period
-    value: Decimal
+    value: Decimal | None  # None: the value became undefined (only from a recomputation; the note says why)
     note: str = ""
     location: str = ""
     line: int | None = None
@@ -69,7 +70,14 @@ class ApplyResult:
     created: int = 0
     revised: int = 0
     unchanged: int = 0
+    undefined: int = 0  # of ``revised``: values a recomputation found undefined (recorded as empty)
     revisions: list[Revision] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        """How many values were written, for an upload's or a recomputation's message."""
+        undefined = f" ({self.undefined} now undefined)" if self.undefined else ""
+        return f"{self.created} new values, {self.revised} changed{undefined}, {self.unchanged} unchanged"
 
 
 def _require_contributor(actor: Membership, engagement: Engagement) -> None:
@@ -113,6 +121,9 @@ def value_rows_check(
     seen: dict[tuple[str, Period], str] = {}
     for row in rows:
         where = row.location or None
+        if row.value is None:  # only a recomputation records "undefined"; a person or a file gives a number
+            errors.append(ErrorDetail(f"{row.kpi_code} {row.period.label}: a value is required", where))
+            continue
         shown = plain_decimal(row.value)
         rule = rules.get(row.kpi_code)
         if rule is None:
@@ -188,6 +199,8 @@ def _values_apply(
     for row in rows:
         key = (row.kpi_code, row.period.kind, row.period.start)
         m = existing.get(key)
+        if m is None and row.value is None:
+            continue  # nothing was recorded and nothing can be: there is no history to extend
         if m is None:
             m = Measurement(
                 engagement=engagement,
@@ -210,7 +223,7 @@ def _values_apply(
         if require_reason and not reason.strip():
             changed_without_reason.append(
                 ErrorDetail(
-                    f"{row.kpi_code} {row.period.label} already has the value {plain_decimal(m.value)}: "
+                    f"{row.kpi_code} {row.period.label} already has the value {plain_decimal(m.value) or 'undefined'}: "
                     "a correction needs a reason",
                     row.location or None,
                 )
@@ -221,6 +234,7 @@ def _values_apply(
         updates.append(m)
         pending.append((m, row, m.revision_count))
         result.revised += 1
+        result.undefined += row.value is None
     if changed_without_reason:
         raise PactboardError(
             "Some values would change values already recorded; give a reason for the correction. Nothing was written.",
@@ -684,7 +698,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                 rows_written=staged.row_count,
                 message=(
                     f"{staged.row_count} records checked and stored as {locked.name} v{version.number} "
-                    f"({rows} records in all); {result.created} KPI values computed, {result.revised} changed."
+                    f"({rows} records in all); KPI values: {result.summary}."
                 ),
                 updated_at=timezone.now(),
             )
@@ -701,6 +715,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                     "rows": rows,
                     "values_created": result.created,
                     "values_revised": result.revised,
+                    "values_undefined": result.undefined,
                 },
                 engagement_id=engagement.pk,
             )
@@ -710,33 +725,52 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
     return batch
 
 
-def dataset_kpis_compute(*, version: DatasetVersion, actor: Membership | None) -> ApplyResult:
-    """Compute every agreed KPI whose formula reads this dataset, for all periods, in one pass per period kind."""
+def dataset_kpis_compute(
+    *,
+    version: DatasetVersion,
+    actor: Membership | None,
+    kpi_codes: Collection[str] | None = None,
+    period_from: Period | None = None,
+    now: datetime | None = None,
+) -> ApplyResult:
+    """Compute the agreed KPIs whose formula reads this dataset version (all periods begun, or from one).
+
+    A value this version no longer defines (a zero denominator, no records left in the period) gets
+    a revision without a value whose note says why: keeping the old number would show a value the
+    records in force do not give. Only values computed by formula are touched; one entered by hand
+    for a period stays.
+    """
     dataset = version.dataset
     engagement = dataset.engagement
-    schema = dataset.schema()
-    rules = [
-        r for r in kpi_rules(engagement=engagement).values() if r.source == "dataset" and r.dataset == dataset.name
+    expected = dataset_kpis_expected(
+        version=version, kpi_codes=kpi_codes, period_from=period_from, now=now or timezone.now()
+    )
+    rows = [
+        ValueRow(kpi_code=code, period=period, value=value, location=f"{code} {period.label}")
+        for (code, period), value in sorted(expected.values.items())
+        if value is not None
     ]
-    compiled = {
-        r.code: formula_compile(expression=r.formula, schema=schema, row_filter=r.row_filter or None) for r in rules
-    }
-    rows: list[ValueRow] = []
-    for kind in sorted({r.period_kind for r in rules}):
-        keys = {r.code: compiled[r.code] for r in rules if r.period_kind == kind}
-        values = formula_compute(
-            formulas=keys,
-            parquet_paths=[dataset_parquet_path(version)],
-            schema=schema,
-            period_kind=kind,  # type: ignore[arg-type]
-            tz=engagement.time_zone,
+    defined = {(row.kpi_code, row.period) for row in rows}
+    held = Measurement.objects.filter(
+        engagement=engagement, kpi_code__in=list(expected.formulas), source=Source.FORMULA, value__isnull=False
+    ).values_list("kpi_code", "period_kind", "period_start")
+    for code, kind, start in held:
+        period = Period(kind, start)  # type: ignore[arg-type]
+        if kind != expected.kinds[code] or (code, period) in defined or not expected.covers(period):
+            continue
+        if (code, period) in expected.values:
+            why = "the formula divides by zero for this period (no records in its denominator)"
+        else:
+            why = "no records of the dataset fall in this period"
+        rows.append(
+            ValueRow(
+                kpi_code=code,
+                period=period,
+                value=None,
+                note=f"undefined from {dataset.name} v{version.number}: {why}",
+                location=f"{code} {period.label}",
+            )
         )
-        for code, by_period in values.items():
-            for start, value in sorted(by_period.items()):
-                period = Period(kind, start)  # type: ignore[arg-type]
-                if value is None or period.end <= engagement.start_date or period.start > engagement.end_date:
-                    continue
-                rows.append(ValueRow(kpi_code=code, period=period, value=value, location=f"{code} {period.label}"))
     return _values_apply(
         engagement=engagement,
         rows=rows,
@@ -744,6 +778,6 @@ def dataset_kpis_compute(*, version: DatasetVersion, actor: Membership | None) -
         actor=actor,
         reason=f"computed from {dataset.name} v{version.number}",
         dataset_version=version,
-        formulas=compiled,
+        formulas=expected.formulas,
         require_reason=False,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from pactboard.measurements import services
+from pactboard.measurements import recompute, services
 
 
 @task
@@ -15,3 +15,8 @@ def values_import_task(batch_id: int, reason: str = "") -> str:
 @task
 def dataset_upload_task(batch_id: int) -> str:
     return services.dataset_upload_run(batch_id=batch_id).status
+
+
+@task
+def recompute_task(batch_id: int) -> str:
+    return recompute.recompute_run(batch_id=batch_id).status

@@ -23,7 +23,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
@@ -43,6 +43,7 @@ from pactboard.measurements.forms import (
     ValueImportForm,
 )
 from pactboard.measurements.models import Dataset, ImportBatch, Measurement, Revision, Source
+from pactboard.measurements.recompute import recompute_start
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     # status: (text, symbol) -- the symbol repeats the text for sighted readers, never replaces it.
@@ -54,6 +55,10 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 }
 
 _LOCATION = re.compile(r"^row (?P<row>\d+)(?:, column (?P<column>.+))?$|^column (?P<only_column>.+)$")
+
+
+# A value a correction of the records left undefined (its revision's note says why).
+UNDEFINED = "undefined"
 
 
 def _actor(request: HttpRequest) -> Membership:
@@ -142,7 +147,7 @@ def _value_rows(engagement: Engagement, code: str) -> list[ValueRow]:
             shown.append(
                 RevisionRow(
                     revision=rev,
-                    value=plain_decimal(rev.value),
+                    value=plain_decimal(rev.value) or UNDEFINED,
                     who=who,
                     current=rev is latest,
                     batch_url=reverse("measurements:import_batch", args=[engagement.pk, rev.import_batch_id])
@@ -160,7 +165,7 @@ def _value_rows(engagement: Engagement, code: str) -> list[ValueRow]:
             ValueRow(
                 measurement=m,
                 period=Period(m.period_kind, m.period_start),  # type: ignore[arg-type]
-                value=plain_decimal(m.value),
+                value=plain_decimal(m.value) or UNDEFINED,
                 revisions=shown,
                 records_url=records_url,
             )
@@ -282,6 +287,10 @@ def _error_rows(batch: ImportBatch) -> list[dict[str, str]]:
 
 def _progress_text(batch: ImportBatch) -> str:
     done, total = batch.progress_done, batch.progress_total
+    if batch.kind == ImportBatch.Kind.RECOMPUTE:
+        if batch.status == ImportBatch.Status.PENDING:
+            return "Waiting for the worker to start the recomputation."
+        return f"{done} of {total} datasets recomputed." if total else "Recomputing."
     if batch.status == ImportBatch.Status.PENDING:
         return "Waiting for the worker to pick the file up."
     if batch.status == ImportBatch.Status.DONE:
@@ -333,6 +342,24 @@ def import_file(request: HttpRequest, pk: int, batch_id: int) -> HttpResponse:
         raise Http404("The stored file is missing.")
     # Streamed, not read into memory: a FileResponse is a response like any other to the decorator.
     return FileResponse(path.open("rb"), as_attachment=True, filename=batch.file_name)  # type: ignore[return-value]
+
+
+@membership_required
+@require_POST
+def recompute(request: HttpRequest, pk: int) -> HttpResponse:
+    """Recompute every agreed dataset KPI from the datasets in force (managers); follow it on the job's page."""
+    actor = _actor(request)
+    engagement = _engagement(request, pk)
+    if not actor.is_manager:
+        raise PermissionDenied("Only administrators and managers recompute values.")
+    try:
+        batch = recompute_start(actor=actor, engagement=engagement)
+    except PactboardError as exc:
+        _reraise_access(exc)
+        messages.error(request, exc.message)
+        return redirect("measurements:datasets", pk=engagement.pk)
+    tasks.recompute_task.enqueue(batch.pk)
+    return redirect("measurements:import_batch", pk=engagement.pk, batch_id=batch.pk)
 
 
 # --- datasets ------------------------------------------------------------------------------------
