@@ -94,7 +94,10 @@ def _add_aht_version(world: World, based_on) -> None:
         amber=Decimal("360"),
         source="dataset",
     )
-    proposed = kpi_services.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 12, 1))
+    # Retroactive on purpose (it changes nothing here): the test must not depend on today's date.
+    proposed = kpi_services.version_propose(
+        actor=world.client_manager, version=draft, effective_from=date(2026, 12, 1), retroactive=True
+    )
     kpi_services.version_sign(actor=world.client_manager, version=proposed)
     kpi_services.version_sign(actor=world.provider_manager, version=proposed)
 
