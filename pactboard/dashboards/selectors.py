@@ -584,6 +584,7 @@ def portfolio(
     """The actor's engagements side by side, each at its latest closed period (a constant number of queries)."""
     if membership is None:
         return Portfolio([], 0, "", "client")
+    now = now or timezone.now()  # one reading for every row
     stamp = portfolio_stamp(membership=membership)
     org_id = membership.organisation_id
     side = "provider" if membership.organisation.is_provider else "client"

@@ -29,7 +29,7 @@ from pactboard.accounts.models import Membership
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
-from pactboard.core.periods import Period
+from pactboard.core.periods import Period, period_is_closed
 from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get, engagement_people
@@ -538,6 +538,8 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         "period": period,
         "previous": period.previous(),
         "next": period.next(),
+        # A period not yet ended scores partial values: say so beside the numbers.
+        "in_progress": not period_is_closed(period, now=timezone.now(), tz=engagement.time_zone),
         "card": card,
         "rows": rows,
         "score": plain_decimal(sc.score) if sc else None,

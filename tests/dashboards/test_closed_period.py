@@ -99,3 +99,11 @@ def test_the_page_marks_a_chosen_running_month_in_progress(world: World, running
     chosen = c.get(f"/engagements/{running.pk}/dashboard/?period=2024-07").text
     assert 'data-testid="in-progress"' in chosen
     assert "Weighted score, 2024-07 (in progress)" in chosen
+
+
+def test_the_scorecard_page_marks_a_running_period_in_progress(world: World, running, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    c = client_for(world.client_manager)
+    url = f"/engagements/{running.pk}/scorecard/"
+    assert 'data-testid="in-progress"' not in c.get(url).text  # default: the latest complete month, 2024-06
+    assert 'data-testid="in-progress"' in c.get(url, {"period": "2024-07"}).text
