@@ -192,14 +192,20 @@ def test_recompute_api_runs_as_a_task_with_progress(world: World, uncomputed):
     _, raw = api_token_create(membership=world.client_manager, name="t")
     api = Client(headers={"Authorization": f"Bearer {raw}"})
     url = f"/api/engagements/{world.engagement.pk}/measurements/recompute"
-    response = api.post(url, {"kpi": "first_contact_resolution"}, content_type="application/json")
+    response = api.post(url, {"kpi": "first_contact_resolution", "from": "2026-11"}, content_type="application/json")
     assert response.status_code == 202
     body = response.json()
     status = api.get(f"/api/engagements/{world.engagement.pk}/imports/{body['id']}").json()
     assert status["status"] == "done"
     assert status["kind"] == "recompute"
     assert (status["progress_done"], status["progress_total"]) == (1, 1)  # one dataset
+    # From 2026-11 only: November's FCR (c6 handled, not resolved: 0 of 1 = 0), not October's.
+    assert list(Measurement.objects.values_list("period_start", "value")) == [(date(2026, 11, 1), Decimal("0"))]
+    assert api.post(url, {"kpi": "first_contact_resolution"}, content_type="application/json").status_code == 202
     assert _m("first_contact_resolution", "2026-10").value == Decimal("75")
+    bad = api.post(url, {"kpi": "qa_score"}, content_type="application/json")
+    assert bad.status_code == 422  # entered by hand, not computed from a dataset
+    assert bad.json()["details"][0]["location"] == "kpi"
     assert not Measurement.objects.filter(kpi_code="csat").exists()
     _, other = api_token_create(membership=world.outsider, name="x")
     outsider = Client(headers={"Authorization": f"Bearer {other}"})
