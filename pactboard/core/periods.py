@@ -24,6 +24,10 @@ __all__ = [
     "PERIOD_KINDS",
     "Period",
     "PeriodKind",
+    "latest_closed_period",
+    "local_date",
+    "period_has_started",
+    "period_is_closed",
     "periods_between",
     "periods_overlapping",
     "zone",
@@ -323,3 +327,30 @@ def periods_overlapping(kind: PeriodKind, start_date: date, end_date: date) -> l
     if end_date < start_date:
         return []
     return periods_between(kind, start_date, end_date)
+
+
+# --- now: which periods have begun and ended ---------------------------------------------------
+# These take "now" as an argument (an aware instant) rather than reading a clock, so callers can
+# pass a fixed instant in tests and a page computes every verdict from one reading of the clock.
+
+
+def local_date(now: datetime, tz: str | tzinfo) -> date:
+    """The calendar day an aware instant falls on in ``tz`` (the engagement's zone)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise TypeError("local_date needs an aware datetime: a naive one's zone would be a guess")
+    return now.astimezone(zone(tz)).date()
+
+
+def period_has_started(period: Period, *, now: datetime, tz: str | tzinfo) -> bool:
+    """Whether the period's first day has begun in ``tz`` (a value for a later period is a forecast, not a fact)."""
+    return period.start <= local_date(now, tz)
+
+
+def period_is_closed(period: Period, *, now: datetime, tz: str | tzinfo) -> bool:
+    """Whether the period has ended in ``tz``: its value can no longer grow with new records."""
+    return period.end <= local_date(now, tz)
+
+
+def latest_closed_period(kind: PeriodKind, *, now: datetime, tz: str | tzinfo) -> Period:
+    """The last period of ``kind`` that has ended in ``tz`` (on 2026-11-29 in Berlin: the month 2026-10)."""
+    return Period.containing(kind, local_date(now, tz)).previous()

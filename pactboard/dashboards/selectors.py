@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.errors import PactboardError, not_found
-from pactboard.core.periods import Period, PeriodKind, periods_between, zone
+from pactboard.core.periods import Period, PeriodKind, latest_closed_period, local_date, periods_between
 from pactboard.engagements.models import BusinessChange, Engagement
 from pactboard.engagements.selectors import business_change_list
 from pactboard.kpis.models import AgreementVersion, Milestone, VersionKpi
@@ -126,9 +126,22 @@ def set_in_force(sets: Sequence[AgreedSet], on: date) -> AgreedSet | None:
     return max(live, key=lambda s: (s.version.effective_from, s.version.number))
 
 
-def local_today(engagement: Engagement) -> date:
+def local_today(engagement: Engagement, now: datetime | None = None) -> date:
     """Today in the engagement's time zone (periods are calendar days there)."""
-    return timezone.now().astimezone(zone(engagement.time_zone)).date()
+    return local_date(now or timezone.now(), engagement.time_zone)
+
+
+def closed_period(kind: PeriodKind, engagement: Engagement, now: datetime | None = None) -> Period | None:
+    """The period pages show by default: the latest one that has ended, within the engagement's dates.
+
+    A running period's values are partial (a month's first day of data can read 0 % or 100 %), so it
+    never replaces the last complete one. None while the engagement's first period is still running.
+    """
+    latest = min(
+        latest_closed_period(kind, now=now or timezone.now(), tz=engagement.time_zone),
+        Period.containing(kind, engagement.end_date),
+    )
+    return latest if latest >= Period.containing(kind, engagement.start_date) else None
 
 
 def display_period(kind: PeriodKind, anchor: Period) -> Period:
@@ -144,7 +157,7 @@ def display_period(kind: PeriodKind, anchor: Period) -> Period:
 
 @dataclass(frozen=True)
 class Value:
-    value: Decimal
+    value: Decimal | None  # None: undefined from the records in force ("no data")
     updated_at: datetime
     revision_count: int
     source: str
@@ -251,21 +264,24 @@ class EngagementDashboard:
     changes: list[BusinessChange]
     stamp: str
     period_error: str = ""
+    in_progress: bool = False  # the period shown has not ended: its values are partial
 
     @property
     def attention(self) -> list[KpiTile]:
         return [t for t in self.tiles if t.result.status in ATTENTION_STATUSES]
 
 
-def _current_period(kind: PeriodKind, engagement: Engagement) -> Period:
+def _current_period(kind: PeriodKind, engagement: Engagement, now: datetime | None = None) -> Period:
     """The period holding today, kept within the engagement's dates."""
-    return Period.containing(kind, min(max(local_today(engagement), engagement.start_date), engagement.end_date))
+    today = local_today(engagement, now)
+    return Period.containing(kind, min(max(today, engagement.start_date), engagement.end_date))
 
 
 def engagement_dashboard(
-    *, membership: Membership | None, engagement: Engagement, period_label: str = ""
+    *, membership: Membership | None, engagement: Engagement, period_label: str = "", now: datetime | None = None
 ) -> EngagementDashboard:
-    """Tiles for every KPI of the version in force in the chosen period (default: the latest with data)."""
+    """Tiles for every KPI of the version in force in the chosen period (default: the latest closed one)."""
+    now = now or timezone.now()
     stamp = engagement_stamp(engagement_id=engagement.pk)
     summary: dict[str, dict[str, Any]] = {
         row["period_kind"]: dict(row)
@@ -277,21 +293,26 @@ def engagement_dashboard(
     last_arrival = max((r["last_update"] for r in summary.values()), default=None)
     sets = agreed_sets(engagement_ids=[engagement.pk]).get(engagement.pk, [])
     changes = business_change_list(membership=membership, engagement=engagement)[:5]
-    current = set_in_force(sets, local_today(engagement)) or (sets[0] if sets else None)
+    current = set_in_force(sets, local_today(engagement, now)) or (sets[0] if sets else None)
     if current is None:
         return EngagementDashboard(engagement, None, None, [], [], None, [], last_arrival, changes, stamp)
 
     kind = current.main_kind
-    latest = summary.get(kind, {}).get("last_period")
-    now = _current_period(kind, engagement)
-    default = Period(kind, latest) if latest is not None else now
-    periods = periods_between(kind, Period.containing(kind, engagement.start_date), max(default, now))
+    running = _current_period(kind, engagement, now)
+    default = closed_period(kind, engagement, now) or running
+    # The running period is offered (it is shown only when chosen); periods not yet begun are not.
+    periods = periods_between(kind, Period.containing(kind, engagement.start_date), running)
     selected, error = default, ""
     if period_label:
         try:
-            selected = Period.parse(period_label, kind)
+            chosen = Period.parse(period_label, kind)
         except PactboardError as exc:
             error = exc.message
+        else:
+            if chosen.start > local_today(engagement, now):
+                error = f"{chosen.label} has not started: there is nothing to show for it yet."
+            else:
+                selected = chosen
     agreed = set_in_force(sets, selected.start) or current
 
     display: dict[PeriodKind, Period] = {k: display_period(k, selected) for k in {kind_of(kpi) for kpi in agreed.kpis}}
@@ -349,6 +370,7 @@ def engagement_dashboard(
         changes=changes,
         stamp=stamp,
         period_error=error,
+        in_progress=selected.end > local_today(engagement, now),
     )
 
 
@@ -369,6 +391,7 @@ class KpiPoint:
     updated_at: datetime | None
     revision_count: int
     source: str
+    in_progress: bool = False  # the period has not ended: its value is partial
 
 
 @dataclass(frozen=True)
@@ -383,7 +406,8 @@ class KpiSeries:
 
     @property
     def latest(self) -> KpiPoint | None:
-        return next((p for p in reversed(self.points) if p.result.value is not None), None)
+        """The newest closed period with a value (a running period's partial value is not "latest")."""
+        return next((p for p in reversed(self.points) if p.result.value is not None and not p.in_progress), None)
 
     @property
     def with_data(self) -> list[KpiPoint]:
@@ -395,11 +419,13 @@ class KpiSeries:
         return {s: counted.get(s, 0) for s in ("exceeded", "met", "at_risk", "missed")}
 
 
-def kpi_series(*, membership: Membership | None, engagement: Engagement, kpi_code: str) -> KpiSeries:
+def kpi_series(
+    *, membership: Membership | None, engagement: Engagement, kpi_code: str, now: datetime | None = None
+) -> KpiSeries:
     """Every period of one KPI from the engagement's start, each judged by the version in force then."""
     stamp = engagement_stamp(engagement_id=engagement.pk)
     sets = agreed_sets(engagement_ids=[engagement.pk]).get(engagement.pk, [])
-    today = local_today(engagement)
+    today = local_today(engagement, now)
     current = set_in_force(sets, today)
     shown = current if current is not None and current.kpi(kpi_code) else None
     if shown is None:
@@ -415,9 +441,8 @@ def kpi_series(*, membership: Membership | None, engagement: Engagement, kpi_cod
             *_VALUE_FIELDS
         )
     )
-    last = _current_period(kind, engagement)
-    if stored:
-        last = max(last, Period(kind, max(start for _, _, start in stored)))
+    # Up to the running period: a stored value for a later one (refused since) is not a reason to show it.
+    last = _current_period(kind, engagement, now)
     points: list[KpiPoint] = []
     for period in periods_between(kind, Period.containing(kind, engagement.start_date), last):
         in_force = set_in_force(sets, period.start)
@@ -434,6 +459,7 @@ def kpi_series(*, membership: Membership | None, engagement: Engagement, kpi_cod
                 updated_at=held.updated_at if held else None,
                 revision_count=held.revision_count if held else 0,
                 source=held.source if held else "",
+                in_progress=period.end > today,
             )
         )
     return KpiSeries(
@@ -551,10 +577,12 @@ def portfolio(
     status: str = "",
     attention: bool = False,
     sort: str = "name",
+    now: datetime | None = None,
 ) -> Portfolio:
-    """The actor's engagements side by side, each at its latest period with data (a constant number of queries)."""
+    """The actor's engagements side by side, each at its latest closed period (a constant number of queries)."""
     if membership is None:
         return Portfolio([], 0, "", "client")
+    now = now or timezone.now()  # one reading for every row
     stamp = portfolio_stamp(membership=membership)
     org_id = membership.organisation_id
     side = "provider" if membership.organisation.is_provider else "client"
@@ -578,14 +606,15 @@ def portfolio(
     plan: dict[int, tuple[AgreedSet, Period]] = {}
     for e in engagements:
         e_sets = sets.get(e.pk, [])
-        current = set_in_force(e_sets, local_today(e)) or (e_sets[0] if e_sets else None)
+        current = set_in_force(e_sets, local_today(e, now)) or (e_sets[0] if e_sets else None)
         if current is None:
             continue
         kind = current.main_kind
-        latest = summary.get((e.pk, kind), {}).get("last_period")
-        if latest is None:
+        # Never a running period (its first values would hide the last complete one's misses); an
+        # engagement without any value yet has nothing to judge.
+        period = closed_period(kind, e, now)
+        if period is None or summary.get((e.pk, kind)) is None:
             continue
-        period = Period(kind, latest)
         plan[e.pk] = (current, period)
     values_by_engagement = _portfolio_values(plan)
     rows: list[PortfolioRow] = []
@@ -618,13 +647,15 @@ def portfolio(
     return Portfolio(rows=portfolio_sort(rows, sort), total=total, stamp=stamp, side=side)
 
 
-def _portfolio_values(plan: dict[int, tuple[AgreedSet, Period]]) -> dict[int, dict[tuple[str, date], Decimal]]:
+def _portfolio_values(
+    plan: dict[int, tuple[AgreedSet, Period]],
+) -> dict[int, dict[tuple[str, date], Decimal | None]]:
     """Each planned engagement's values of its kind in the trend window ending at its period (one query).
 
     One range over all the engagements, then each keeps its own window: simpler for the database
     than one OR-ed condition per engagement, and portfolios have their latest data close together.
     """
-    out: dict[int, dict[tuple[str, date], Decimal]] = defaultdict(dict)
+    out: dict[int, dict[tuple[str, date], Decimal | None]] = defaultdict(dict)
     if not plan:
         return out
     windows = {

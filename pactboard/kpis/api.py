@@ -174,8 +174,9 @@ class KpiPatch(Schema):
 
 
 class ProposeIn(Schema):
-    effective_from: date
+    effective_from: date | None = None  # default: the start of the next period
     note: str | None = None
+    retroactive: bool = False  # required for a date that re-scores periods already scored
 
 
 class CommentIn(Schema):
@@ -395,7 +396,11 @@ def agreement_propose(request: AuthenticatedHttpRequest, version_id: int, payloa
     """Freeze a draft for review, with the date it takes effect once both parties sign."""
     version = _version(request, version_id)
     services.version_propose(
-        actor=_actor(request), version=version, effective_from=payload.effective_from, note=payload.note
+        actor=_actor(request),
+        version=version,
+        effective_from=payload.effective_from,
+        note=payload.note,
+        retroactive=payload.retroactive,
     )
     return _fresh(request, version_id)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -255,7 +254,14 @@ class ProposeForm(forms.Form):
     prefix = "propose"
 
     effective_from = forms.DateField(
-        widget=DateInput(), label="Effective from", help_text="The day the agreement comes into force once both sign."
+        widget=DateInput(),
+        label="Effective from",
+        help_text="The day the agreement comes into force once both sign; suggested: the start of the next period.",
+    )
+    retroactive = forms.BooleanField(
+        required=False,
+        label="This change is retroactive",
+        help_text="Needed for a date that re-scores periods already scored; both parties see which before signing.",
     )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="What this version changes and why."
@@ -297,10 +303,3 @@ class CompareForm(forms.Form):
         choices = [(v.pk, f"v{v.number} · {v.get_status_display()}") for v in versions]
         self.fields["a"].choices = choices  # type: ignore[attr-defined]
         self.fields["b"].choices = choices  # type: ignore[attr-defined]
-
-
-def default_effective_from(*, based_on_effective: date | None, today: date, start: date, end: date) -> date:
-    """The proposal form's first suggestion: the version it is based on's date, else today within the engagement."""
-    if based_on_effective is not None:
-        return based_on_effective
-    return min(max(today, start), end)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import not_found
+from pactboard.core.periods import Period, PeriodKind, local_date, periods_between
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
 from pactboard.kpis.content import VersionDiff, content_diff
@@ -118,6 +119,64 @@ def version_in_force(*, engagement: Engagement, on: date) -> AgreementVersion | 
         .order_by("-effective_from", "-number")
         .first()
     )
+
+
+def _version_kinds(version: AgreementVersion) -> list[PeriodKind]:
+    kinds = set(VersionKpi.objects.filter(version=version, active=True).values_list("period", flat=True))
+    return sorted((cast(PeriodKind, k) for k in kinds), key=("week", "month", "quarter").index) or ["month"]
+
+
+def version_next_period_start(*, version: AgreementVersion, now: datetime) -> date:
+    """A proposal's default effective date: the first day after the running period, in the engagement's zone.
+
+    With KPIs of several period kinds, the longest kind's next period, so no running period of any
+    kind is re-scored. Kept within the engagement's dates.
+    """
+    engagement = version.engagement
+    today = local_date(now, engagement.time_zone)
+    kind = _version_kinds(version)[-1]
+    start = Period.containing(kind, max(today, engagement.start_date)).next().start
+    return min(start, engagement.end_date)
+
+
+def version_rescored_periods(
+    *, version: AgreementVersion, now: datetime, effective_from: date | None = None
+) -> list[Period]:
+    """The periods already begun (by ``now``) and scored under another agreed version that this one re-scores.
+
+    A version is scored in each period starting on or after its effective date; a period that had
+    begun under an earlier agreement changes its terms retroactively. Empty for a first agreement.
+    """
+    effective_from = effective_from or version.effective_from
+    if effective_from is None:
+        return []
+    engagement = version.engagement
+    earlier = (
+        AgreementVersion.objects.filter(engagement=engagement, status=Status.AGREED, effective_from__isnull=False)
+        .exclude(pk=version.pk)
+        .order_by("effective_from")
+        .values_list("effective_from", flat=True)
+        .first()
+    )
+    if earlier is None:
+        return []
+    first = max(effective_from, earlier, engagement.start_date)
+    last = min(local_date(now, engagement.time_zone), engagement.end_date)
+    out: list[Period] = []
+    for kind in _version_kinds(version):
+        start = Period.containing(kind, first)
+        if start.start < first:  # a period that began before the date keeps its terms
+            start = start.next()
+        out.extend(periods_between(kind, start, Period.containing(kind, last)))
+    return out
+
+
+def rescored_text(periods: list[Period]) -> str:
+    """``2026-01 to 2026-11`` (or the one label; lists of several kinds name each kind's range)."""
+    by_kind: dict[str, list[Period]] = {}
+    for p in periods:
+        by_kind.setdefault(p.kind, []).append(p)
+    return "; ".join(ps[0].label if len(ps) == 1 else f"{ps[0].label} to {ps[-1].label}" for ps in by_kind.values())
 
 
 def version_current(*, engagement: Engagement) -> AgreementVersion | None:

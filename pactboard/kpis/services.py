@@ -7,7 +7,7 @@ only while it is a draft (also enforced by ``save()`` and by database triggers).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,13 @@ from pactboard.kpis.models import (
     VersionKpi,
     VersionKpiObjective,
 )
-from pactboard.kpis.selectors import version_content
+from pactboard.kpis.selectors import (
+    rescored_text,
+    version_content,
+    version_next_period_start,
+    version_rescored_periods,
+)
+from pactboard.kpis.signals import version_agreed
 from pactboard.kpis.spec import (
     KpiSpec,
     catalogue_entry,
@@ -261,9 +267,21 @@ def version_kpi_remove(*, actor: Membership, kpi: VersionKpi) -> None:
 
 
 def version_propose(
-    *, actor: Membership, version: AgreementVersion, effective_from: date, note: str | None = None
+    *,
+    actor: Membership,
+    version: AgreementVersion,
+    effective_from: date | None = None,
+    note: str | None = None,
+    retroactive: bool = False,
+    now: datetime | None = None,
 ) -> AgreementVersion:
-    """Freeze a draft for review by the other party; its content hash is what both will sign."""
+    """Freeze a draft for review by the other party; its content hash is what both will sign.
+
+    Without a date it takes effect from the start of the next period. A date that re-scores
+    periods already scored under an agreement needs ``retroactive=True``: changing a target must
+    not silently re-judge history.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
         policy.version_require(actor=actor, version=locked, action="propose")
@@ -271,8 +289,21 @@ def version_propose(
         errors: list[ErrorDetail] = []
         if not locked.kpis.exists():
             errors.append(ErrorDetail("Add at least one KPI before proposing."))
+        next_start = version_next_period_start(version=locked, now=now)
+        effective_from = effective_from or next_start
+        rescored = version_rescored_periods(version=locked, effective_from=effective_from, now=now)
         if not engagement.start_date <= effective_from <= engagement.end_date:
             errors.append(ErrorDetail("must fall within the engagement's dates", "effective_from"))
+        elif rescored and not retroactive:
+            errors.append(
+                ErrorDetail(
+                    f"From {effective_from:%Y-%m-%d} this version re-scores {len(rescored)} periods already "
+                    f"scored ({rescored_text(rescored)}). Choose {next_start:%Y-%m-%d}, the start of the next "
+                    "period, or confirm that the change is retroactive.",
+                    "effective_from",
+                    "retroactive_unconfirmed",
+                )
+            )
         if errors:
             raise PactboardError("The version could not be proposed.", errors)
         locked.effective_from = effective_from
@@ -287,7 +318,12 @@ def version_propose(
             actor,
             "agreement.propose",
             locked,
-            after={"number": locked.number, "effective_from": effective_from, "content_hash": locked.content_hash},
+            after={
+                "number": locked.number,
+                "effective_from": effective_from,
+                "content_hash": locked.content_hash,
+                "rescores": [p.label for p in rescored],
+            },
         )
     return locked
 
@@ -347,6 +383,7 @@ def _sign(
         version.status = Status.AGREED
         version.agreed_at = timezone.now()
         version.save(update_fields=["status", "agreed_at", "updated_at"])
+        version_agreed.send(sender=AgreementVersion, version=version, user=signer, organisation=organisation)
     return signature
 
 
@@ -388,7 +425,10 @@ def version_record_as_agreed(
             "The provider signer must be an administrator or manager of the provider.", location="provider_signer"
         )
     with transaction.atomic():
-        proposed = version_propose(actor=client_signer, version=version, effective_from=effective_from)
+        # Recording a contract signed elsewhere: its date is the parties' own, however far back.
+        proposed = version_propose(
+            actor=client_signer, version=version, effective_from=effective_from, retroactive=True
+        )
         for signer in (client_signer, provider_signer):
             _sign(version=proposed, organisation=signer.organisation, signer=signer.user, recorded_as_agreed=True)
             _audit(

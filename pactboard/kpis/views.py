@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
+from pactboard.core.periods import Period
 from pactboard.core.views import membership_required
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.engagements.models import Engagement
@@ -39,7 +41,6 @@ from pactboard.kpis.forms import (
     DraftStartForm,
     KpiForm,
     ProposeForm,
-    default_effective_from,
     kpi_form_add_domain_error,
     kpi_initial_from_catalogue,
     kpi_initial_from_custom,
@@ -253,11 +254,13 @@ def _version_context(request: AuthenticatedHttpRequest, version: AgreementVersio
     parties = _party_signatures(engagement, signatures)
     based_on = version.based_on
     changes = selectors.version_diff(before=based_on, after=version) if based_on is not None else None
-    initial_date = default_effective_from(
-        based_on_effective=version.effective_from or (based_on.effective_from if based_on else None),
-        today=timezone.localdate(),
-        start=engagement.start_date,
-        end=engagement.end_date,
+    now = timezone.now()
+    initial_date = selectors.version_next_period_start(version=version, now=now)
+    # What signing re-scores: judged now while it can still be signed, as of the agreement once agreed.
+    rescored = (
+        selectors.version_rescored_periods(version=version, now=version.agreed_at or now)
+        if version.status in (Status.PROPOSED, Status.AGREED)
+        else []
     )
     return {
         "engagement": engagement,
@@ -268,7 +271,16 @@ def _version_context(request: AuthenticatedHttpRequest, version: AgreementVersio
         "remaining": [p for p in parties if p.signature is None],
         "warning": selectors.version_kpi_count_warning(version=version),
         "profile": engagement_selectors.provider_profile_for(membership=actor, organisation=engagement.provider),
-        "changes": _diff_rows(changes, draft=version.is_editable) if changes is not None else None,
+        "changes": _diff_rows(
+            changes,
+            draft=version.is_editable,
+            rescored=rescored,
+            dates=(based_on.effective_from if based_on else None, version.effective_from),
+        )
+        if changes is not None
+        else None,
+        "rescored": rescored,
+        "rescored_text": selectors.rescored_text(rescored),
         "catalogue": CATALOGUE,
         "custom_kpis": selectors.catalogue_entries(membership=actor)[1] if version.is_editable else [],
         **version_permissions(actor=actor, version=version, signed_orgs=signed_orgs),
@@ -442,6 +454,7 @@ def version_propose(request: AuthenticatedHttpRequest, pk: int, version_id: int)
                 version=version,
                 effective_from=form.cleaned_data["effective_from"],
                 note=form.cleaned_data["note"] or None,
+                retroactive=form.cleaned_data["retroactive"],
             )
         except PactboardError as exc:
             _reraise_access(exc)
@@ -583,13 +596,27 @@ def _change_row(change: FieldChange, kpi: str = "", code: str = "") -> dict[str,
     }
 
 
-def _diff_rows(diff: VersionDiff, *, draft: bool = False) -> dict[str, Any]:
+def _diff_rows(
+    diff: VersionDiff,
+    *,
+    draft: bool = False,
+    rescored: list[Period] | None = None,
+    dates: tuple[date | None, date | None] = (None, None),
+) -> dict[str, Any]:
+    """The diff as rows; ``rescored`` (with the two versions' ``dates``) names a retroactive effective date."""
     # A draft has no effective date until it is proposed: that is not a change worth showing.
     settings = [c for c in diff.settings if not (draft and c.field == "effective_from" and c.after is None)]
+    if rescored and not any(c.field == "effective_from" for c in settings):
+        # The same date as the version before is no change of text, but it re-scores history: say so.
+        settings.append(FieldChange("effective_from", *dates))
+    rows = [_change_row(c) for c in settings]
+    for row, change in zip(rows, settings, strict=True):
+        if change.field == "effective_from" and rescored:
+            row["after"] += f" (retroactive: re-scores {selectors.rescored_text(rescored)})"
     return {
         "added": diff.added,
         "removed": diff.removed,
-        "settings": [_change_row(c) for c in settings],
+        "settings": rows,
         "changed": [_change_row(c, kpi.name, kpi.code) for kpi in diff.changed for c in kpi.changes],
         "is_empty": not (diff.added or diff.removed or diff.changed or settings),
     }
@@ -607,7 +634,16 @@ def version_compare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             before = _version(request, pk, form.cleaned_data["a"])
             after = _version(request, pk, form.cleaned_data["b"])
-            diff = _diff_rows(selectors.version_diff(before=before, after=after))
+            rescored = (
+                selectors.version_rescored_periods(version=after, now=after.agreed_at or timezone.now())
+                if after.status in (Status.PROPOSED, Status.AGREED)
+                else []
+            )
+            diff = _diff_rows(
+                selectors.version_diff(before=before, after=after),
+                rescored=rescored,
+                dates=(before.effective_from, after.effective_from),
+            )
         else:
             status = 422
     context = {"engagement": engagement, "form": form, "diff": diff, "before": before, "after": after}

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pyarrow.csv as pa_csv
 from django.http import HttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
@@ -18,7 +18,7 @@ from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.errors import ErrorDetail, PactboardError, not_found
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
-from pactboard.measurements import batches, selectors, services, tasks
+from pactboard.measurements import batches, recompute, selectors, services, tasks
 from pactboard.measurements.models import Dataset, ImportBatch
 
 router = Router(tags=["measurements"])
@@ -44,7 +44,7 @@ class BatchOut(Schema):
 
 class RevisionOut(Schema):
     number: int
-    value: Decimal
+    value: Decimal | None  # null: undefined from the records in force (the note says why)
     source: str
     note: str
     reason: str
@@ -60,7 +60,7 @@ class MeasurementOut(Schema):
     id: int
     kpi: str
     period: str
-    value: Decimal
+    value: Decimal | None  # null: undefined from the records in force
     source: str
     revisions: list[RevisionOut]
 
@@ -205,6 +205,27 @@ def upload_records(
         raise not_found(f"This engagement declares no dataset named {name!r}.")
     batch = _receive(request, engagement_id, file, ImportBatch.Kind.RECORDS, dataset)
     tasks.dataset_upload_task.enqueue(batch.pk)
+    batch.refresh_from_db()
+    return Status(202, _import_out(batch))
+
+
+class RecomputeIn(Schema):
+    kpi: str = ""
+    from_period: str = Field("", alias="from")
+
+
+@router.post("/{engagement_id}/measurements/recompute", response={202: ImportOut})
+def recompute_values(request: AuthenticatedHttpRequest, engagement_id: int, payload: RecomputeIn) -> Status:
+    """Recompute KPI values from the datasets in force (managers), optionally one KPI from a period (`2026-10`).
+
+    Runs as a job: follow it at `/imports/{id}` (kind `recompute`, progress per dataset).
+    """
+    membership = request.membership
+    engagement = engagement_get(membership=membership, engagement_id=engagement_id)
+    batch = recompute.recompute_start(
+        actor=membership, engagement=engagement, kpi_code=payload.kpi, period_from=payload.from_period
+    )
+    tasks.recompute_task.enqueue(batch.pk)
     batch.refresh_from_db()
     return Status(202, _import_out(batch))
 

@@ -112,6 +112,7 @@ class ImportBatch(TimeStampedModel):
     class Kind(models.TextChoices):
         VALUES = "values", "KPI values"
         RECORDS = "records", "Dataset records"
+        RECOMPUTE = "recompute", "Recomputation from the datasets in force"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to start"
@@ -120,7 +121,7 @@ class ImportBatch(TimeStampedModel):
         FAILED = "failed", "Refused: nothing was written"
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="import_batches")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
     dataset = models.ForeignKey(Dataset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     file_name = models.CharField(max_length=255)
     file_sha256 = models.CharField(max_length=64)
@@ -131,6 +132,7 @@ class ImportBatch(TimeStampedModel):
     rows_written = models.PositiveBigIntegerField(default=0)
     message = models.TextField(blank=True)
     errors = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text='A recomputation\'s scope: {"kpi": …, "from": …}.')
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_by_org = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
 
@@ -160,8 +162,10 @@ class Measurement(models.Model):
     kpi_code = models.CharField(max_length=48)
     period_kind = models.CharField(max_length=7)
     period_start = models.DateField()
-    # The current revision, denormalised for reading; revisions are the record.
-    value = models.DecimalField(max_digits=24, decimal_places=6)
+    # The current revision, denormalised for reading; revisions are the record. Empty (NULL) when a
+    # correction of the records left the value undefined (a zero denominator, no records): "no data",
+    # never a stale number.
+    value = models.DecimalField(max_digits=24, decimal_places=6, null=True, blank=True)
     source = models.CharField(max_length=8, choices=Source.choices)
     revision_count = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField()
@@ -190,7 +194,9 @@ class Revision(models.Model):
 
     measurement = models.ForeignKey(Measurement, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveIntegerField()
-    value = models.DecimalField(max_digits=24, decimal_places=6)
+    value = models.DecimalField(
+        max_digits=24, decimal_places=6, null=True, blank=True, help_text="Empty: undefined (the note says why)."
+    )
     source = models.CharField(max_length=8, choices=Source.choices)
     note = models.TextField(blank=True)
     reason = models.TextField(blank=True, help_text="Why the value was corrected (required from the 2nd revision).")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError, not_found
-from pactboard.core.periods import Period, PeriodKind
+from pactboard.core.periods import Period, PeriodKind, local_date
 from pactboard.engagements.models import Engagement
-from pactboard.formulas import formula_compile, formula_compute, formula_records
+from pactboard.formulas import CompiledFormula, formula_compile, formula_compute, formula_records
 from pactboard.formulas.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpi
@@ -120,6 +122,82 @@ def dataset_latest_version(*, dataset: Dataset) -> DatasetVersion | None:
     return dataset.versions.order_by("-number").first()
 
 
+def dataset_versions_in_force(*, engagement: Engagement) -> dict[str, DatasetVersion]:
+    """Each dataset's newest version by dataset name: the records values must agree with."""
+    out: dict[str, DatasetVersion] = {}
+    for v in (
+        DatasetVersion.objects.filter(dataset__engagement=engagement)
+        .select_related("dataset")
+        .order_by("dataset_id", "-number")
+    ):
+        out.setdefault(v.dataset.name, v)
+    return out
+
+
+@dataclass(frozen=True)
+class ExpectedValues:
+    """What a dataset version gives for the agreed KPIs that read it, in the periods that may hold values."""
+
+    version: DatasetVersion
+    formulas: dict[str, CompiledFormula]
+    kinds: dict[str, str]
+    first_day: date  # periods that end after it ...
+    last_day: date  # ... and start on or before it (the engagement's end, or today: no future periods)
+    period_from: Period | None = None
+    # (code, period) -> value; None where the period has records but the formula is undefined.
+    values: dict[tuple[str, Period], Decimal | None] = field(default_factory=dict)
+
+    def covers(self, period: Period) -> bool:
+        """Whether a period is one a recomputation may write: begun, within the engagement, from ``period_from``."""
+        after = self.period_from is None or period.start >= self.period_from.start
+        return period.end > self.first_day and period.start <= self.last_day and after
+
+
+def dataset_kpis_expected(
+    *,
+    version: DatasetVersion,
+    now: datetime,
+    kpi_codes: Collection[str] | None = None,
+    period_from: Period | None = None,
+) -> ExpectedValues:
+    """Every value the agreed dataset KPIs reading ``version`` take, one DuckDB pass per period kind.
+
+    Periods not yet begun are left out (a value for them is refused however it arrives).
+    """
+    dataset = version.dataset
+    engagement = dataset.engagement
+    schema = dataset.schema()
+    rules = [
+        r
+        for r in kpi_rules(engagement=engagement).values()
+        if r.source == "dataset" and r.dataset == dataset.name and (kpi_codes is None or r.code in kpi_codes)
+    ]
+    expected = ExpectedValues(
+        version=version,
+        formulas={
+            r.code: formula_compile(expression=r.formula, schema=schema, row_filter=r.row_filter or None) for r in rules
+        },
+        kinds={r.code: r.period_kind for r in rules},
+        first_day=engagement.start_date,
+        last_day=min(engagement.end_date, local_date(now, engagement.time_zone)),
+        period_from=period_from,
+    )
+    for kind in sorted(set(expected.kinds.values())):
+        computed = formula_compute(
+            formulas={code: f for code, f in expected.formulas.items() if expected.kinds[code] == kind},
+            parquet_paths=[dataset_parquet_path(version)],
+            schema=schema,
+            period_kind=cast(PeriodKind, kind),
+            tz=engagement.time_zone,
+        )
+        for code, by_period in computed.items():
+            for start, value in by_period.items():
+                period = Period(cast(PeriodKind, kind), start)
+                if expected.covers(period):
+                    expected.values[(code, period)] = value
+    return expected
+
+
 def import_batch_get(*, membership: Membership | None, batch_id: int) -> ImportBatch:
     batch = (
         ImportBatch.objects.visible_to(membership).filter(pk=batch_id).select_related("engagement", "dataset").first()
@@ -162,7 +240,7 @@ def measurements_with_history(*, engagement: Engagement, kpi_code: str | None = 
     )
 
 
-def measurement_values(*, engagement: Engagement, period_kind: str, period_start: date) -> dict[str, Decimal]:
+def measurement_values(*, engagement: Engagement, period_kind: str, period_start: date) -> dict[str, Decimal | None]:
     return dict(
         Measurement.objects.filter(
             engagement=engagement, period_kind=period_kind, period_start=period_start
@@ -209,12 +287,15 @@ def _label(m: Measurement) -> str:
     return Period(cast(PeriodKind, m.period_kind), m.period_start).label
 
 
-def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]:
-    """Recompute every value from its recorded source; return how many were checked and each mismatch.
+def measurements_verify(*, engagement: Engagement, now: datetime | None = None) -> tuple[int, list[Mismatch]]:
+    """Recompute every value from its source as it stands; return how many were checked and each mismatch.
 
-    Computed values are recomputed from the dataset version and formula their revision names;
-    imported values are read again from the kept file; every value must equal its latest revision.
+    Computed values are recomputed by the formula their revision names from the dataset version in
+    force (the newest): a value left over from an older version is a mismatch, and so is a value
+    the records in force give that nobody recorded. Imported values are read again from the kept
+    file; every value must equal its latest revision.
     """
+    now = now or timezone.now()
     mismatches: list[Mismatch] = []
     latest: dict[int, Revision] = {}
     for rev in (
@@ -237,13 +318,14 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
                     "the value differs from its latest revision",
                 )
             )
-    # Formula values: one recomputation per (dataset version, formula, period kind).
-    groups: dict[tuple[int, str, str, str, str], list[Revision]] = {}
+    in_force = dataset_versions_in_force(engagement=engagement)
+    # Formula values: one recomputation per (dataset, formula, period kind), from the version in force.
+    groups: dict[tuple[str, str, str, str, str], list[Revision]] = {}
     files: dict[str, list[Revision]] = {}
     for rev in latest.values():
-        if rev.dataset_version_id and rev.formula:
+        if rev.dataset_version is not None and rev.formula:
             key = (
-                rev.dataset_version_id,
+                rev.dataset_version.dataset.name,
                 rev.formula,
                 rev.row_filter,
                 rev.measurement.period_kind,
@@ -252,9 +334,8 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
             groups.setdefault(key, []).append(rev)
         elif rev.import_batch is not None and rev.file_line:
             files.setdefault(rev.import_batch.stored_path, []).append(rev)
-    for (_, expression, row_filter, kind, fingerprint), revs in groups.items():
-        version = revs[0].dataset_version
-        assert version is not None
+    for (name, expression, row_filter, kind, fingerprint), revs in groups.items():
+        version = in_force[name]
         schema = version.dataset.schema()
         compiled = formula_compile(expression=expression, schema=schema, row_filter=row_filter or None)
         if compiled.fingerprint != fingerprint:
@@ -287,7 +368,23 @@ def measurements_verify(*, engagement: Engagement) -> tuple[int, list[Mismatch]]
                         rev.value,
                         again,
                         rev.source,
-                        f"recomputed from {version.dataset.name} v{version.number} by {expression}",
+                        f"recomputed from {name} v{version.number} (in force) by {expression}",
+                    )
+                )
+    held = {(m.kpi_code, m.period_kind, m.period_start) for m in measurements}
+    for name, version in in_force.items():
+        expected = dataset_kpis_expected(version=version, now=now)
+        for (code, period), value in sorted(expected.values.items()):
+            if value is not None and (code, period.kind, period.start) not in held:
+                mismatches.append(
+                    Mismatch(
+                        code,
+                        period.label,
+                        None,
+                        value,
+                        "formula",
+                        f"no value recorded, though {name} v{version.number} gives one: "
+                        "run `pactboard measurements recompute`",
                     )
                 )
     for stored_path, revs in files.items():

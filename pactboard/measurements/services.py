@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,10 @@ from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
 from pactboard.core.files import upload_save
-from pactboard.core.periods import Period
+from pactboard.core.periods import Period, local_date
 from pactboard.core.uploads import upload_received_check, upload_size_check
 from pactboard.engagements.models import Engagement
-from pactboard.formulas import CompiledFormula, formula_compile, formula_compute
+from pactboard.formulas import CompiledFormula
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.kpis.content import plain_decimal
 from pactboard.measurements import batches, ingest
@@ -42,6 +42,7 @@ from pactboard.measurements.models import (
 )
 from pactboard.measurements.selectors import (
     KpiRule,
+    dataset_kpis_expected,
     dataset_latest_version,
     dataset_parquet_path,
     datasets_dir,
@@ -59,7 +60,7 @@ class ValueRow:
 
     kpi_code: str
     period: Period
-    value: Decimal
+    value: Decimal | None  # None: the value became undefined (only from a recomputation; the note says why)
     note: str = ""
     location: str = ""
     line: int | None = None
@@ -70,7 +71,14 @@ class ApplyResult:
     created: int = 0
     revised: int = 0
     unchanged: int = 0
+    undefined: int = 0  # of ``revised``: values a recomputation found undefined (recorded as empty)
     revisions: list[Revision] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        """How many values were written, for an upload's or a recomputation's message."""
+        undefined = f" ({self.undefined} now undefined)" if self.undefined else ""
+        return f"{self.created} new values, {self.revised} changed{undefined}, {self.unchanged} unchanged"
 
 
 def _require_contributor(actor: Membership, engagement: Engagement) -> None:
@@ -80,15 +88,43 @@ def _require_contributor(actor: Membership, engagement: Engagement) -> None:
         raise forbidden("Viewers cannot record values: ask a contributor or manager.")
 
 
+def value_rows_not_started(
+    *, engagement: Engagement, rows: Sequence[ValueRow], now: datetime | None = None, location: str = "{}.period"
+) -> list[ErrorDetail]:
+    """A problem for each row whose period has not begun in the engagement's zone.
+
+    A value for a period that has not started is a forecast or a typo (2027-06 for 2026-06); taken as
+    a fact it would move every page to that period. ``location`` places the error, from the row's.
+    """
+    today = local_date(now or timezone.now(), engagement.time_zone)
+    return [
+        ErrorDetail(
+            f"{row.period.label} has not started (it begins on {row.period.start:%Y-%m-%d}, "
+            f"{engagement.time_zone}): record a period's value once it has begun; check the year",
+            location.format(row.location) if row.location else None,
+            "period_not_started",
+        )
+        for row in rows
+        if row.period.start > today
+    ]
+
+
 def value_rows_check(
-    *, engagement: Engagement, rows: Sequence[ValueRow], rules: dict[str, KpiRule] | None = None
+    *,
+    engagement: Engagement,
+    rows: Sequence[ValueRow],
+    rules: dict[str, KpiRule] | None = None,
+    now: datetime | None = None,
 ) -> list[ErrorDetail]:
     """Every problem of a batch of values, each at its row: unknown KPI, wrong period, out of range, duplicate."""
     rules = kpi_rules(engagement=engagement) if rules is None else rules
-    errors: list[ErrorDetail] = []
+    errors: list[ErrorDetail] = value_rows_not_started(engagement=engagement, rows=rows, now=now)
     seen: dict[tuple[str, Period], str] = {}
     for row in rows:
         where = row.location or None
+        if row.value is None:  # only a recomputation records "undefined"; a person or a file gives a number
+            errors.append(ErrorDetail(f"{row.kpi_code} {row.period.label}: a value is required", where))
+            continue
         shown = plain_decimal(row.value)
         rule = rules.get(row.kpi_code)
         if rule is None:
@@ -164,6 +200,8 @@ def _values_apply(
     for row in rows:
         key = (row.kpi_code, row.period.kind, row.period.start)
         m = existing.get(key)
+        if m is None and row.value is None:
+            continue  # nothing was recorded and nothing can be: there is no history to extend
         if m is None:
             m = Measurement(
                 engagement=engagement,
@@ -186,7 +224,7 @@ def _values_apply(
         if require_reason and not reason.strip():
             changed_without_reason.append(
                 ErrorDetail(
-                    f"{row.kpi_code} {row.period.label} already has the value {plain_decimal(m.value)}: "
+                    f"{row.kpi_code} {row.period.label} already has the value {plain_decimal(m.value) or 'undefined'}: "
                     "a correction needs a reason",
                     row.location or None,
                 )
@@ -197,6 +235,7 @@ def _values_apply(
         updates.append(m)
         pending.append((m, row, m.revision_count))
         result.revised += 1
+        result.undefined += row.value is None
     if changed_without_reason:
         raise PactboardError(
             "Some values would change values already recorded; give a reason for the correction. Nothing was written.",
@@ -241,11 +280,14 @@ def measurement_record(
     note: str = "",
     reason: str = "",
     source: str = Source.MANUAL,
+    now: datetime | None = None,
 ) -> ApplyResult:
     """Record one value by hand; changing a recorded value needs a reason and adds a revision."""
     _require_contributor(actor, engagement)
     row = ValueRow(kpi_code=kpi_code, period=period, value=value, note=note, location="value")
-    errors = value_rows_check(engagement=engagement, rows=[row])
+    errors = value_rows_check(engagement=engagement, rows=[row], now=now)
+    # One value has one period field: put the "not started" problem there, not on the value.
+    errors = [ErrorDetail(e.message, "period", e.code) if e.location == "value.period" else e for e in errors]
     if errors:
         raise PactboardError("The value was not recorded.", errors)
     with transaction.atomic():
@@ -340,7 +382,7 @@ def _batch_fail(batch: ImportBatch, exc: PactboardError) -> None:
     batches.import_batch_fail(batch_id=batch.pk, message=exc.message, details=exc.details)
 
 
-def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
+def values_import_run(*, batch_id: int, reason: str = "", now: datetime | None = None) -> ImportBatch:
     """Check a received file of KPI values whole, then write all of it or none of it."""
     batch = ImportBatch.objects.select_related("engagement", "created_by").get(pk=batch_id)
     if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
@@ -382,6 +424,9 @@ def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
             )
             for p in parsed.rows
         ]
+        not_started = value_rows_not_started(engagement=engagement, rows=rows, now=now, location="{}, column period")
+        if not_started:
+            raise PactboardError("Some rows are for periods that have not started; nothing was written.", not_started)
         with transaction.atomic():
             result = _values_apply(
                 engagement=engagement,
@@ -421,11 +466,16 @@ def values_import_run(*, batch_id: int, reason: str = "") -> ImportBatch:
 
 
 def values_push(
-    *, actor: Membership, engagement: Engagement, rows: Sequence[ValueRow], reason: str = ""
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    rows: Sequence[ValueRow],
+    reason: str = "",
+    now: datetime | None = None,
 ) -> ApplyResult:
     """Record a batch of values from the API: all or nothing."""
     _require_contributor(actor, engagement)
-    errors = value_rows_check(engagement=engagement, rows=rows)
+    errors = value_rows_check(engagement=engagement, rows=rows, now=now)
     if errors:
         raise PactboardError("The batch was refused; nothing was written.", errors)
     with transaction.atomic():
@@ -656,7 +706,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                 rows_written=staged.row_count,
                 message=(
                     f"{staged.row_count} records checked and stored as {locked.name} v{version.number} "
-                    f"({rows} records in all); {result.created} KPI values computed, {result.revised} changed."
+                    f"({rows} records in all); KPI values: {result.summary}."
                 ),
                 updated_at=timezone.now(),
             )
@@ -673,6 +723,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                     "rows": rows,
                     "values_created": result.created,
                     "values_revised": result.revised,
+                    "values_undefined": result.undefined,
                 },
                 engagement_id=engagement.pk,
             )
@@ -682,33 +733,52 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
     return batch
 
 
-def dataset_kpis_compute(*, version: DatasetVersion, actor: Membership | None) -> ApplyResult:
-    """Compute every agreed KPI whose formula reads this dataset, for all periods, in one pass per period kind."""
+def dataset_kpis_compute(
+    *,
+    version: DatasetVersion,
+    actor: Membership | None,
+    kpi_codes: Collection[str] | None = None,
+    period_from: Period | None = None,
+    now: datetime | None = None,
+) -> ApplyResult:
+    """Compute the agreed KPIs whose formula reads this dataset version (all periods begun, or from one).
+
+    A value this version no longer defines (a zero denominator, no records left in the period) gets
+    a revision without a value whose note says why: keeping the old number would show a value the
+    records in force do not give. Only values computed by formula are touched; one entered by hand
+    for a period stays.
+    """
     dataset = version.dataset
     engagement = dataset.engagement
-    schema = dataset.schema()
-    rules = [
-        r for r in kpi_rules(engagement=engagement).values() if r.source == "dataset" and r.dataset == dataset.name
+    expected = dataset_kpis_expected(
+        version=version, kpi_codes=kpi_codes, period_from=period_from, now=now or timezone.now()
+    )
+    rows = [
+        ValueRow(kpi_code=code, period=period, value=value, location=f"{code} {period.label}")
+        for (code, period), value in sorted(expected.values.items())
+        if value is not None
     ]
-    compiled = {
-        r.code: formula_compile(expression=r.formula, schema=schema, row_filter=r.row_filter or None) for r in rules
-    }
-    rows: list[ValueRow] = []
-    for kind in sorted({r.period_kind for r in rules}):
-        keys = {r.code: compiled[r.code] for r in rules if r.period_kind == kind}
-        values = formula_compute(
-            formulas=keys,
-            parquet_paths=[dataset_parquet_path(version)],
-            schema=schema,
-            period_kind=kind,  # type: ignore[arg-type]
-            tz=engagement.time_zone,
+    defined = {(row.kpi_code, row.period) for row in rows}
+    held = Measurement.objects.filter(
+        engagement=engagement, kpi_code__in=list(expected.formulas), source=Source.FORMULA, value__isnull=False
+    ).values_list("kpi_code", "period_kind", "period_start")
+    for code, kind, start in held:
+        period = Period(kind, start)  # type: ignore[arg-type]
+        if kind != expected.kinds[code] or (code, period) in defined or not expected.covers(period):
+            continue
+        if (code, period) in expected.values:
+            why = "the formula divides by zero for this period (no records in its denominator)"
+        else:
+            why = "no records of the dataset fall in this period"
+        rows.append(
+            ValueRow(
+                kpi_code=code,
+                period=period,
+                value=None,
+                note=f"undefined from {dataset.name} v{version.number}: {why}",
+                location=f"{code} {period.label}",
+            )
         )
-        for code, by_period in values.items():
-            for start, value in sorted(by_period.items()):
-                period = Period(kind, start)  # type: ignore[arg-type]
-                if value is None or period.end <= engagement.start_date or period.start > engagement.end_date:
-                    continue
-                rows.append(ValueRow(kpi_code=code, period=period, value=value, location=f"{code} {period.label}"))
     return _values_apply(
         engagement=engagement,
         rows=rows,
@@ -716,6 +786,6 @@ def dataset_kpis_compute(*, version: DatasetVersion, actor: Membership | None) -
         actor=actor,
         reason=f"computed from {dataset.name} v{version.number}",
         dataset_version=version,
-        formulas=compiled,
+        formulas=expected.formulas,
         require_reason=False,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from pactboard.measurements import batches, services
+from pactboard.measurements import batches, recompute, services
 
 
 @task
@@ -21,3 +21,8 @@ def values_import_task(batch_id: int, reason: str = "") -> str:
 @task
 def dataset_upload_task(batch_id: int) -> str:
     return batches.import_task_run(batch_id=batch_id, run=lambda: services.dataset_upload_run(batch_id=batch_id))
+
+
+@task
+def recompute_task(batch_id: int) -> str:
+    return batches.import_task_run(batch_id=batch_id, run=lambda: recompute.recompute_run(batch_id=batch_id))

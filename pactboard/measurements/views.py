@@ -22,7 +22,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.models import Membership
@@ -30,7 +30,7 @@ from pactboard.core.errors import HTTP_STATUS, PactboardError, not_found
 from pactboard.core.formatting import number_text, ratio_percent_text, value_text
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
-from pactboard.core.periods import Period
+from pactboard.core.periods import Period, period_is_closed
 from pactboard.core.uploads import upload_received_check
 from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
@@ -45,6 +45,7 @@ from pactboard.measurements.forms import (
     ValueImportForm,
 )
 from pactboard.measurements.models import Dataset, ImportBatch, Measurement, Revision, Source
+from pactboard.measurements.recompute import recompute_start
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     # status: (text, symbol) -- the symbol repeats the text for sighted readers, never replaces it.
@@ -56,6 +57,10 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 }
 
 _LOCATION = re.compile(r"^row (?P<row>\d+)(?:, column (?P<column>.+))?$|^column (?P<only_column>.+)$")
+
+
+# A value a correction of the records left undefined (its revision's note says why).
+UNDEFINED = "undefined"
 
 
 def _actor(request: AuthenticatedHttpRequest) -> Membership:
@@ -175,7 +180,7 @@ def _value_rows(engagement: Engagement, code: str) -> list[ValueRow]:
             shown.append(
                 RevisionRow(
                     revision=rev,
-                    value=plain_decimal(rev.value),
+                    value=plain_decimal(rev.value) or UNDEFINED,
                     who=who,
                     current=rev is latest,
                     batch_url=reverse("measurements:import_batch", args=[engagement.pk, rev.import_batch_id])
@@ -193,7 +198,7 @@ def _value_rows(engagement: Engagement, code: str) -> list[ValueRow]:
             ValueRow(
                 measurement=m,
                 period=Period(m.period_kind, m.period_start),  # type: ignore[arg-type]
-                value=plain_decimal(m.value),
+                value=plain_decimal(m.value) or UNDEFINED,
                 revisions=shown,
                 records_url=records_url,
             )
@@ -322,6 +327,10 @@ def _error_rows(batch: ImportBatch) -> list[dict[str, str]]:
 
 def _progress_text(batch: ImportBatch) -> str:
     done, total = batch.progress_done, batch.progress_total
+    if batch.kind == ImportBatch.Kind.RECOMPUTE:
+        if batch.status == ImportBatch.Status.PENDING:
+            return "Waiting for the worker to start the recomputation."
+        return f"{done} of {total} datasets recomputed." if total else "Recomputing."
     if batch.status == ImportBatch.Status.PENDING:
         return "Waiting for the worker to pick the file up."
     if batch.status == ImportBatch.Status.DONE:
@@ -374,6 +383,24 @@ def import_file(request: AuthenticatedHttpRequest, pk: int, batch_id: int) -> Ht
         raise Http404("The stored file is missing.")
     # Streamed, not read into memory: a FileResponse is a response like any other to the decorator.
     return FileResponse(path.open("rb"), as_attachment=True, filename=batch.file_name)  # type: ignore[return-value]
+
+
+@membership_required
+@require_POST
+def recompute(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Recompute every agreed dataset KPI from the datasets in force (managers); follow it on the job's page."""
+    actor = _actor(request)
+    engagement = _engagement(request, pk)
+    if not actor.is_manager:
+        raise PermissionDenied("Only administrators and managers recompute values.")
+    try:
+        batch = recompute_start(actor=actor, engagement=engagement)
+    except PactboardError as exc:
+        _reraise_access(exc)
+        messages.error(request, exc.message)
+        return redirect("measurements:datasets", pk=engagement.pk)
+    tasks.recompute_task.enqueue(batch.pk)
+    return redirect("measurements:import_batch", pk=engagement.pk, batch_id=batch.pk)
 
 
 # --- datasets ------------------------------------------------------------------------------------
@@ -550,6 +577,8 @@ def scorecard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "period": period,
         "previous": period.previous(),
         "next": period.next(),
+        # A period not yet ended scores partial values: say so beside the numbers.
+        "in_progress": not period_is_closed(period, now=timezone.now(), tz=engagement.time_zone),
         "card": card,
         "rows": rows,
         "score": sc.score if sc else None,

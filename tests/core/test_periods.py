@@ -11,7 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pactboard.core.errors import PactboardError
-from pactboard.core.periods import PERIOD_KINDS, Period, PeriodKind, periods_between, periods_overlapping, zone
+from pactboard.core.periods import (
+    PERIOD_KINDS,
+    Period,
+    PeriodKind,
+    latest_closed_period,
+    local_date,
+    period_has_started,
+    period_is_closed,
+    periods_between,
+    periods_overlapping,
+    zone,
+)
 
 BERLIN = "Europe/Berlin"
 
@@ -361,3 +372,27 @@ def test_periods_overlapping_covers_the_range_without_gaps(kind: PeriodKind, fir
     assert result[0].contains(first)
     assert result[-1].contains(last)
     assert all(a.next() == b for a, b in itertools.pairwise(result))
+
+
+# --- periods against "now" ---------------------------------------------------------------------
+# 2026-10-31T23:30Z is 00:30 on 1 November in Berlin (CET, UTC+1 after the DST change of 25 October)
+# and still 19:30 on 31 October in New York (EDT, UTC-4 until 1 November).
+
+
+def test_latest_closed_period_follows_the_engagement_zone() -> None:
+    now = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)
+    assert latest_closed_period("month", now=now, tz="Europe/Berlin") == Period("month", date(2026, 10, 1))
+    assert latest_closed_period("month", now=now, tz="America/New_York") == Period("month", date(2026, 9, 1))
+    november = Period("month", date(2026, 11, 1))
+    assert period_has_started(november, now=now, tz="Europe/Berlin")
+    assert not period_has_started(november, now=now, tz="America/New_York")
+    assert not period_is_closed(november, now=now, tz="Europe/Berlin")
+    assert period_is_closed(Period("month", date(2026, 10, 1)), now=now, tz="Europe/Berlin")
+    # Quarter: 1 Nov is in Q4, so the last closed quarter is Q3; an ISO week: 1 Nov 2026 is a Sunday (W44).
+    assert latest_closed_period("quarter", now=now, tz="Europe/Berlin").label == "2026-Q3"
+    assert latest_closed_period("week", now=now, tz="Europe/Berlin").label == "2026-W43"
+
+
+def test_local_date_refuses_a_naive_instant() -> None:
+    with pytest.raises(TypeError):
+        local_date(datetime(2026, 11, 1, 12), "Europe/Berlin")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import functools
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,7 @@ from tests.conftest import World, make_engagement
 from tests.dashboards.conftest import FIRST_MONTH, agree_kpis, kpi_code, push_values, value_for
 
 pytestmark = pytest.mark.django_db
+NOW = datetime(2024, 10, 5, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -53,12 +55,14 @@ def test_dashboard_tiles_equal_the_scorecard_of_the_period(world: World, build_e
         assert [(t.kpi.code, t.result) for t in dashboard.tiles] == [(r.code, r) for r in card.results]
 
 
-def test_dashboard_defaults_to_the_latest_period_with_data_and_offers_every_period(world: World, build_engagement):
+def test_dashboard_defaults_to_the_latest_closed_period_and_offers_every_period(world: World, build_engagement):
     engagement = build_engagement(2, 5)
-    dashboard = selectors.engagement_dashboard(membership=world.client_manager, engagement=engagement)
+    # On 10 June 2024 May is the latest closed month and June the running one (offered, not shown).
+    now = datetime(2024, 6, 10, 12, tzinfo=UTC)
+    dashboard = selectors.engagement_dashboard(membership=world.client_manager, engagement=engagement, now=now)
     assert dashboard.period == Period.parse("2024-05")
     assert dashboard.periods[0] == FIRST_MONTH
-    assert dashboard.periods[-1] >= Period.parse("2024-05")
+    assert dashboard.periods[-1] == Period.parse("2024-06")
 
 
 def test_tile_history_trend_and_sparkline_inputs(world: World, build_engagement):
@@ -84,7 +88,10 @@ def test_tile_history_trend_and_sparkline_inputs(world: World, build_engagement)
 def test_a_bad_period_label_falls_back_with_a_message(world: World, build_engagement):
     engagement = build_engagement(1, 3)
     dashboard = selectors.engagement_dashboard(
-        membership=world.client_manager, engagement=engagement, period_label="2024-Q1"
+        membership=world.client_manager,
+        engagement=engagement,
+        period_label="2024-Q1",
+        now=datetime(2024, 4, 10, 12, tzinfo=UTC),  # March 2024 is the latest closed month
     )
     assert dashboard.period == Period.parse("2024-03")
     assert "month" in dashboard.period_error
@@ -145,12 +152,13 @@ def test_stamp_moves_with_values_corrections_and_business_changes(world: World, 
 def test_portfolio_rows_equal_the_latest_scorecards_and_respect_tenancy(world: World, build_engagement):
     a = build_engagement(3, 6, "Alpha care")
     b = build_engagement(2, 9, "Beta desk")
-    client_view = selectors.portfolio(membership=world.client_manager)
+    # On 5 October 2024 September is the latest closed month: Alpha's values stop in June (all "no data").
+    client_view = selectors.portfolio(membership=world.client_manager, now=NOW)
     rows = {r.engagement.name: r for r in client_view.rows}
     assert set(rows) == {"Acme support", "Alpha care", "Beta desk"}
     assert client_view.side == "client"
     assert rows["Alpha care"].counterparty == world.provider_org
-    for engagement, label in ((a, "2024-06"), (b, "2024-09")):
+    for engagement, label in ((a, "2024-09"), (b, "2024-09")):
         row = rows[engagement.name]
         card = scorecard_for_period(engagement=engagement, period=Period.parse(label)).scorecard
         assert row.period == Period.parse(label)
@@ -159,9 +167,10 @@ def test_portfolio_rows_equal_the_latest_scorecards_and_respect_tenancy(world: W
         assert row.score == card.score
         assert row.missed == card.counts["missed"]
         assert row.last_arrival is not None
+    assert rows["Alpha care"].no_data == 3
     assert rows["Acme support"].scorecard is None  # no agreement yet
 
-    provider_view = selectors.portfolio(membership=world.provider_manager)
+    provider_view = selectors.portfolio(membership=world.provider_manager, now=NOW)
     assert provider_view.side == "provider"
     assert {r.engagement.name: r.status_score for r in provider_view.rows} == {
         n: r.status_score for n, r in rows.items()
@@ -174,15 +183,14 @@ def test_portfolio_rows_equal_the_latest_scorecards_and_respect_tenancy(world: W
 def test_portfolio_filters_and_sorts(world: World, build_engagement):
     build_engagement(3, 6, "Alpha care")
     build_engagement(2, 9, "Beta desk")
-    assert [r.engagement.name for r in selectors.portfolio(membership=world.client_manager, q="beta").rows] == [
-        "Beta desk"
-    ]
-    by_provider = selectors.portfolio(membership=world.client_manager, q="helpline")
+    portfolio = functools.partial(selectors.portfolio, now=NOW)
+    assert [r.engagement.name for r in portfolio(membership=world.client_manager, q="beta").rows] == ["Beta desk"]
+    by_provider = portfolio(membership=world.client_manager, q="helpline")
     assert len(by_provider.rows) == 3
-    attention = selectors.portfolio(membership=world.client_manager, attention=True).rows
+    attention = portfolio(membership=world.client_manager, attention=True).rows
     assert attention
     assert all(r.missed or r.at_risk for r in attention)
-    rows = selectors.portfolio(membership=world.client_manager, sort="-status_score").rows
+    rows = portfolio(membership=world.client_manager, sort="-status_score").rows
     scored = [r.status_score for r in rows if r.status_score is not None]
     assert scored == sorted(scored, reverse=True)
     assert rows[-1].status_score is None  # without data: last, whatever the direction
@@ -191,7 +199,10 @@ def test_portfolio_filters_and_sorts(world: World, build_engagement):
 
 def test_portfolio_trend_compares_the_status_score_with_the_three_periods_before(world: World, build_engagement):
     engagement = build_engagement(2, 6)
-    row = next(r for r in selectors.portfolio(membership=world.client_manager).rows if r.engagement == engagement)
+    now = datetime(2024, 7, 5, 12, tzinfo=UTC)  # June 2024, the last month with values, is the latest closed one
+    row = next(
+        r for r in selectors.portfolio(membership=world.client_manager, now=now).rows if r.engagement == engagement
+    )
     scores = [
         scorecard_for_period(engagement=engagement, period=Period.parse(f"2024-0{m}")).scorecard.status_score  # type: ignore[union-attr]
         for m in (3, 4, 5, 6)

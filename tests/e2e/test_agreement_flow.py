@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from pactboard.core.periods import Period
 from pactboard.engagements.models import ProviderProfile
 from pactboard.kpis.models import AgreementVersion
 from tests.conftest import PASSWORD, World
@@ -104,7 +107,11 @@ def test_client_drafts_provider_counters_both_sign_and_the_diff_shows_the_target
     expect(
         pedro.get_by_test_id("kpi").filter(has_text="First-contact resolution").get_by_test_id("kpi-target")
     ).to_have_text("73")
-    expect(pedro.get_by_label("Effective from")).to_have_value("2026-01-01")
+    # The date offered is the start of the next month in the engagement's zone (Europe/Berlin), not the
+    # proposal's; no version is agreed yet, so 2026-01-01 re-scores nothing.
+    next_month = Period.containing("month", timezone.now().astimezone(ZoneInfo("Europe/Berlin")).date()).next()
+    expect(pedro.get_by_label("Effective from")).to_have_value(next_month.start.isoformat())
+    pedro.get_by_label("Effective from").fill("2026-01-01")
     pedro.get_by_role("button", name="Propose version 2").click()
     pedro.get_by_role("button", name="Sign version 2 for Helpline BPO").click()
     expect(pedro.get_by_test_id("remaining")).to_contain_text("Acme Retail's signature")

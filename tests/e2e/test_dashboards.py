@@ -4,14 +4,16 @@ on an open dashboard within 2 seconds without a reload, and the pages at desktop
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from pactboard.accounts.services import api_token_create
 from pactboard.core.periods import Period, periods_between
+from pactboard.dashboards import selectors as dashboard_selectors
 from pactboard.dashboards.charts import vega_bundle_ensure
 from pactboard.dashboards.selectors import agreed_cache_clear
 from pactboard.engagements.services import business_change_record
@@ -34,6 +36,15 @@ def _vega_bundle() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_agreed_cache():
     agreed_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _mid_november(monkeypatch):
+    # The pages show the latest closed month: with values to 2026-10, "now" is mid-November 2026 for
+    # the dashboards' selectors only (sessions and cookies keep the real clock the browser uses).
+    monkeypatch.setattr(
+        dashboard_selectors, "timezone", SimpleNamespace(now=lambda: datetime(2026, 11, 15, 12, tzinfo=UTC))
+    )
 
 
 @pytest.fixture

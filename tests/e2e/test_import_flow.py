@@ -9,12 +9,20 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from pactboard.measurements import services
 from pactboard.measurements.models import ImportBatch, Measurement
 from tests.conftest import PASSWORD, World
-from tests.measurements.test_big_import import BAD_ROW, KPIS, WEEKS, values_file_write, weekly_kpis_agree
+from tests.measurements.test_big_import import (
+    AFTER_THE_LAST_WEEK,
+    BAD_ROW,
+    KPIS,
+    WEEKS,
+    values_file_write,
+    weekly_kpis_agree,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,6 +32,12 @@ def _data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.DATASETS_DIR = tmp_path / "datasets"
+
+
+@pytest.fixture(autouse=True)
+def _after_the_last_week(monkeypatch):
+    # Values are refused for weeks not yet begun: the file's 100 weeks must all have begun.
+    monkeypatch.setattr(timezone, "now", lambda: AFTER_THE_LAST_WEEK)
 
 
 def _log_in(page: Page, base: str, email: str) -> None:

@@ -83,7 +83,9 @@ def test_new_agreed_version_takes_over_from_its_effective_date(world: World):
     assert draft.based_on == first
     assert list(draft.kpis.values_list("code", flat=True)) == ["aht"]  # copied
     services.version_kpi_update(actor=world.provider_manager, kpi=draft.kpis.get(), target=Decimal("310"))
-    second = services.version_propose(actor=world.provider_manager, version=draft, effective_from=date(2026, 7, 1))
+    second = services.version_propose(
+        actor=world.provider_manager, version=draft, effective_from=date(2026, 7, 1), retroactive=True
+    )
     services.version_sign(actor=world.provider_manager, version=second)
     services.version_sign(actor=world.client_manager, version=second)
     assert version_in_force(engagement=world.engagement, on=date(2026, 6, 30)) == first

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from pactboard.accounts.models import Membership
+from pactboard.core.periods import Period
 from pactboard.kpis import services
 from pactboard.kpis.models import AgreementVersion, Comment, CustomKpi, Signature, VersionKpi
 from tests.conftest import World, client_for
@@ -57,8 +60,9 @@ def draft_with(world: World, n: int, prefix: str = "kpi") -> AgreementVersion:
 
 
 def propose(world: World, version: AgreementVersion, by: Membership | None = None) -> AgreementVersion:
+    # From the engagement's start: a second agreement re-scores history, confirmed as retroactive here.
     return services.version_propose(
-        actor=by or world.client_manager, version=version, effective_from=world.engagement.start_date
+        actor=by or world.client_manager, version=version, effective_from=world.engagement.start_date, retroactive=True
     )
 
 
@@ -478,8 +482,10 @@ def test_full_review_cycle_through_the_pages(world: World):
     kpi = counter.kpis.get(code="kpi_00")
     edit = pedro.post(version_url("kpi_edit", counter, kpi.pk), kpi_post_data_from(kpi, target="290"))
     assert edit.status_code == 302, edit.text
-    # The propose form suggests the date of the version it is based on.
-    assert 'value="2026-02-01"' in pedro.get(version_url("version", counter)).text
+    # The propose form suggests the start of the next period (month) in the engagement's zone, not the date
+    # of the version it is based on (which would re-score every period since).
+    next_month = Period.containing("month", timezone.now().astimezone(ZoneInfo("Europe/Berlin")).date()).next()
+    assert f'value="{next_month.start.isoformat()}"' in pedro.get(version_url("version", counter)).text
     pedro.post(version_url("propose", counter), {"propose-effective_from": "2026-02-01"})
     assert pedro.post(version_url("sign", counter)).status_code == 302
     counter.refresh_from_db()

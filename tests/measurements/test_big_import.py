@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
@@ -31,6 +32,14 @@ FIRST_WEEK = Period.parse("2026-W01")
 # The bad row: the 7,777th value, which is row 7,778 of the file (the header is row 1).
 BAD_INDEX = 7_776
 BAD_ROW = BAD_INDEX + 2
+# The 100 weeks run to 2027-W48 (from 22 November 2027); values are refused for weeks not yet begun,
+# so the clock is set after the last one (and before the engagement ends on 31 December 2027).
+AFTER_THE_LAST_WEEK = datetime(2027, 12, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _after_the_last_week(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: AFTER_THE_LAST_WEEK)
 
 
 def weekly_kpis_agree(world: World, engagement: Engagement | None = None) -> AgreementVersion:

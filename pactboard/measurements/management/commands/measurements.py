@@ -1,4 +1,4 @@
-"""`pactboard measurements verify|import ...`: recompute every value; import a file of values."""
+"""`pactboard measurements verify|import|recompute ...`: check every value; import a file; recompute from datasets."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ from pactboard.core.errors import PactboardError
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.measurements.batches import import_task_run
 from pactboard.measurements.models import ImportBatch
+from pactboard.measurements.recompute import measurements_recompute
 from pactboard.measurements.selectors import measurements_verify
 from pactboard.measurements.services import import_batch_start, values_import_run
 
 
 class Command(BaseCommand):
-    help = "Measurements: `verify ENGAGEMENT` recomputes every value; `import ENGAGEMENT FILE --as EMAIL` loads values."
+    help = (
+        "Measurements: `verify ENGAGEMENT` checks every value against its source; `import ENGAGEMENT FILE --as EMAIL` "
+        "loads values; `recompute ENGAGEMENT [--kpi CODE] [--from PERIOD]` computes values from the datasets in force."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -29,6 +33,10 @@ class Command(BaseCommand):
         imp.add_argument("file", type=Path)
         imp.add_argument("--as", dest="actor", required=True, help="e-mail of the member who sends the file")
         imp.add_argument("--reason", default="", help="why values already recorded are corrected, if any are")
+        again = sub.add_parser("recompute", help="compute the agreed dataset KPIs from each dataset's version in force")
+        again.add_argument("engagement", help="engagement id or exact name")
+        again.add_argument("--kpi", default="", help="only this KPI code")
+        again.add_argument("--from", dest="period_from", default="", help="only periods from this one (e.g. 2026-10)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -44,6 +52,15 @@ class Command(BaseCommand):
             if mismatches:
                 raise CommandError(f"{len(mismatches)} of {checked} values do not match their source.")
             self.stdout.write(self.style.SUCCESS(f"All {checked} values of {engagement.name} match their source."))
+            return
+        if options["action"] == "recompute":
+            try:
+                result = measurements_recompute(
+                    engagement=engagement, actor=None, kpi_code=options["kpi"], period_from=options["period_from"]
+                )
+            except PactboardError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(self.style.SUCCESS(f"{engagement.name}: {result.summary}."))
             return
         actor = membership_in_parties(
             email=options["actor"], organisation_ids=[engagement.client_id, engagement.provider_id]
