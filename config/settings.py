@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Only for its templates and static files: /api/docs serves Swagger UI from the app, not from a CDN.
+    "ninja",
     "django_tasks_db",
     "pactboard.core",
     "pactboard.accounts",
