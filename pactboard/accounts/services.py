@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from pactboard.accounts.models import ApiToken, Invitation, Membership, Organisation, Role, User
 from pactboard.audit.services import audit_record, model_snapshot
-from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid, not_found
 
 
 def _token_hash(raw: str) -> str:
@@ -224,6 +224,26 @@ def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, st
             after={"name": token.name, "prefix": token.prefix},
         )
     return token, raw
+
+
+def api_token_revoke(*, actor: Membership, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own API tokens; from then on it authenticates nothing. Twice is no error."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id, membership=actor).first()
+        if token is None:
+            # Someone else's token looks the same as no token at all.
+            raise not_found("No such API token.")
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at", "updated_at"])
+            audit_record(
+                actor=actor.user,
+                organisation=actor.organisation,
+                action="api_token.revoke",
+                obj=token,
+                after={"name": token.name, "prefix": token.prefix},
+            )
+    return token
 
 
 def api_token_authenticate(*, raw: str) -> Membership | None:
