@@ -75,36 +75,6 @@ def membership_create(*, user: User, organisation: Organisation, role: str, acto
     return membership
 
 
-def membership_set_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
-    """Change a member's role; only the organisation's admins may, and one admin must remain."""
-    if not actor.is_admin or actor.organisation_id != membership.organisation_id:
-        raise forbidden("Only an administrator of this organisation can change roles.")
-    if role not in Role.values:
-        raise invalid(f"Unknown role {role!r}.", location="role")
-    with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
-        if (
-            locked.role == Role.ADMIN
-            and role != Role.ADMIN
-            and not Membership.objects.filter(organisation_id=locked.organisation_id, role=Role.ADMIN)
-            .exclude(pk=locked.pk)
-            .exists()
-        ):
-            raise invalid("The organisation needs at least one administrator: make someone else admin first.")
-        before = locked.role
-        locked.role = role
-        locked.save(update_fields=["role", "updated_at"])
-        audit_record(
-            actor=actor.user,
-            organisation=actor.organisation,
-            action="membership.role",
-            obj=locked,
-            before={"role": before},
-            after={"role": role},
-        )
-    return locked
-
-
 def invitation_create(
     *, actor: Membership | None, organisation: Organisation, email: str, role: str, invited_by: User | None = None
 ) -> tuple[Invitation, str]:
