@@ -22,7 +22,7 @@ OWN_COMMANDS = {
     "db_worker": "run background tasks (imports, dataset uploads)",
     "vega_bundle": "write the chart library (static/vendor/vega-embed.js) from vl-convert",
 }
-HELP_REQUESTS = ([], ["help"], ["--help"], ["-h"])
+HELP_REQUESTS: tuple[list[str], ...] = ([], ["help"], ["--help"], ["-h"])
 
 
 def help_print() -> None:
