@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
-from pactboard.accounts.models import Membership, Organisation
+from pactboard.accounts.models import Organisation
 from pactboard.engagements.models import Cadence, Engagement, Objective
 
 _TIME_ZONES = sorted(available_timezones())
@@ -87,7 +87,3 @@ class ProviderProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line."
     )
     limitations = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line.")
-
-
-def membership_choices(memberships: list[Membership]) -> list[tuple[int, str]]:
-    return [(m.pk, f"{m.organisation.name} ({m.get_role_display()})") for m in memberships]
