@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.local_key import local_key_allowed
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -76,13 +78,17 @@ def _secret_key() -> str:
         if len(key) < 32:
             raise ImproperlyConfigured("PACTBOARD_SECRET_KEY: use at least 32 characters.")
         return key
-    if not DEBUG and not env_bool("PACTBOARD_LOCAL_SECRET", False):
+    # Local use only: a key generated once (with debug on) and kept in the data dir, so sessions survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    if not DEBUG:
+        # After `pactboard demo`, commands that serve nothing (and mypy) may use the demo's key; a server may not,
+        # and nothing is generated with debug off (config/local_key.py says why).
+        if local_key_allowed() and key_file.exists():
+            return key_file.read_text(encoding="utf-8").strip()
         raise ImproperlyConfigured(
             "PACTBOARD_SECRET_KEY: required when PACTBOARD_DEBUG is off. Set it (or PACTBOARD_SECRET_KEY_FILE), "
             "or set PACTBOARD_DEBUG=true for local use."
         )
-    # Local use only: a key generated once and kept in the data dir, so sessions survive restarts.
-    key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
         key_file.chmod(0o600)
@@ -105,6 +111,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Only for its templates and static files: /api/docs serves Swagger UI from the app, not from a CDN.
+    "ninja",
     "django_tasks_db",
     "pactboard.core",
     "pactboard.accounts",
@@ -129,6 +137,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pactboard.accounts.middleware.ActiveMembershipMiddleware",
+    "pactboard.api.middleware.ApiErrorBodyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -12,12 +12,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _start(
+    env_overrides: dict[str, str], tmp_path: Path, command: tuple[str, ...] = ("-m", "pactboard.cli", "check")
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PACTBOARD_", "DATABASE_URL", "PG"))}
     env.update({"PACTBOARD_DATA_DIR": str(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "config.settings"})
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "-m", "pactboard.cli", "check"],
+        [sys.executable, *command],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -53,3 +55,64 @@ def test_secret_key_from_file_and_good_configuration_starts(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+# --- after `pactboard demo`: the local key, for commands that serve nothing -----------------------
+
+
+@pytest.fixture
+def demo_key(tmp_path: Path) -> Path:
+    """A data dir holding a key as `pactboard demo` (debug on) leaves it, as after the Quickstart.
+
+    Written here as settings write it (a random token, mode 600) rather than by a debug start, which
+    takes a Django start-up more on this slow machine; test_debug_generates_the_local_key covers that step.
+    """
+    key = tmp_path / "data" / "secret_key"
+    key.parent.mkdir()
+    key.write_text("demo-generated-" + "k" * 50, encoding="utf-8")
+    key.chmod(0o600)
+    return key
+
+
+def test_debug_generates_the_local_key(tmp_path):
+    result = _start({"PACTBOARD_DEBUG": "true"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len((tmp_path / "data" / "secret_key").read_text(encoding="utf-8").strip()) >= 50
+
+
+def test_commands_after_the_demo_need_no_variables(demo_key, tmp_path):
+    # README: the commands work in the same shell after the demo, debug off and no key set.
+    result = _start({}, tmp_path, ("-m", "pactboard.cli", "engagement", "schema"))
+    assert result.returncode == 0, result.stderr
+    assert '"title": "Document"' in result.stdout or '"$schema"' in result.stdout
+
+
+def test_mypy_django_plugin_loads_the_settings_after_the_demo(demo_key, tmp_path):
+    # What a plain `uv run mypy` does first: django-stubs' plugin sets Django up from config.settings.
+    code = "from mypy_django_plugin.django.context import initialize_django; initialize_django('config.settings')"
+    result = _start({}, tmp_path, ("-c", code))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("-m", "pactboard.cli", "runserver", "127.0.0.1:0", "--noreload"),
+        ("-m", "pactboard.cli", "demo", "--port", "0"),
+        ("-c", "import config.wsgi"),  # what gunicorn and any WSGI server import
+    ],
+    ids=["runserver", "demo-without-debug", "wsgi"],
+)
+def test_serving_without_debug_and_without_a_key_still_refuses(demo_key, tmp_path, command):
+    # A server must never sign sessions with a key generated for local use, even where one lies in the data dir.
+    result = _start({"PACTBOARD_DEBUG": "false"}, tmp_path, command)
+    assert result.returncode != 0
+    assert "PACTBOARD_SECRET_KEY: required when PACTBOARD_DEBUG is off" in result.stderr, result.stderr
+
+
+def test_without_a_demo_key_commands_still_refuse(tmp_path):
+    # No key set and none generated yet: nothing is generated behind the user's back with debug off.
+    result = _start({}, tmp_path, ("-m", "pactboard.cli", "engagement", "schema"))
+    assert result.returncode != 0
+    assert "PACTBOARD_SECRET_KEY" in result.stderr
+    assert not (tmp_path / "data" / "secret_key").exists()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from django.db.models import QuerySet
 
-from pactboard.accounts.models import Invitation, Membership, User
+from pactboard.accounts.models import ApiToken, Invitation, Membership, User
 from pactboard.core.errors import not_found
 
 
@@ -37,6 +37,11 @@ def organisation_pending_invitations(*, membership: Membership) -> QuerySet[Invi
     return Invitation.objects.filter(organisation_id=membership.organisation_id, accepted_at__isnull=True).order_by(
         "-created_at"
     )
+
+
+def api_tokens_of_membership(*, membership: Membership) -> QuerySet[ApiToken]:
+    """The membership's tokens that still work, newest first."""
+    return ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).order_by("-created_at")
 
 
 def membership_by_email(*, email: str, organisation_names: Sequence[str]) -> Membership:

@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from pactboard.accounts.models import ApiToken, Invitation, Membership, Organisation, Role, User
 from pactboard.audit.services import audit_record, model_snapshot
-from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid, not_found
 
 
 def _token_hash(raw: str) -> str:
@@ -73,36 +73,6 @@ def membership_create(*, user: User, organisation: Organisation, role: str, acto
                 after={"user": user.email, "role": role},
             )
     return membership
-
-
-def membership_set_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
-    """Change a member's role; only the organisation's admins may, and one admin must remain."""
-    if not actor.is_admin or actor.organisation_id != membership.organisation_id:
-        raise forbidden("Only an administrator of this organisation can change roles.")
-    if role not in Role.values:
-        raise invalid(f"Unknown role {role!r}.", location="role")
-    with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
-        if (
-            locked.role == Role.ADMIN
-            and role != Role.ADMIN
-            and not Membership.objects.filter(organisation_id=locked.organisation_id, role=Role.ADMIN)
-            .exclude(pk=locked.pk)
-            .exists()
-        ):
-            raise invalid("The organisation needs at least one administrator: make someone else admin first.")
-        before = locked.role
-        locked.role = role
-        locked.save(update_fields=["role", "updated_at"])
-        audit_record(
-            actor=actor.user,
-            organisation=actor.organisation,
-            action="membership.role",
-            obj=locked,
-            before={"role": before},
-            after={"role": role},
-        )
-    return locked
 
 
 def invitation_create(
@@ -224,6 +194,26 @@ def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, st
             after={"name": token.name, "prefix": token.prefix},
         )
     return token, raw
+
+
+def api_token_revoke(*, actor: Membership, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own API tokens; from then on it authenticates nothing. Twice is no error."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id, membership=actor).first()
+        if token is None:
+            # Someone else's token looks the same as no token at all.
+            raise not_found("No such API token.")
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at", "updated_at"])
+            audit_record(
+                actor=actor.user,
+                organisation=actor.organisation,
+                action="api_token.revoke",
+                obj=token,
+                after={"name": token.name, "prefix": token.prefix},
+            )
+    return token
 
 
 def api_token_authenticate(*, raw: str) -> Membership | None:

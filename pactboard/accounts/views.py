@@ -16,7 +16,6 @@ from pactboard.accounts import selectors, services
 from pactboard.accounts.forms import ApiTokenForm, EmailAuthenticationForm, InvitationAcceptForm, InvitationForm
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.middleware import SESSION_KEY
-from pactboard.accounts.models import ApiToken
 from pactboard.core.errors import PactboardError
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.views import membership_required
@@ -145,5 +144,14 @@ def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
             form_add_domain_error(form, exc)
         else:
             form = ApiTokenForm()
-    tokens = ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).order_by("-created_at")
+    tokens = selectors.api_tokens_of_membership(membership=membership)
     return render(request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token})
+
+
+@membership_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Revoke one of the user's tokens for the acting organisation (another's is a 404)."""
+    token = services.api_token_revoke(actor=request.membership, token_id=token_id)  # type: ignore[attr-defined]
+    messages.success(request, f"Token {token.name} ({token.prefix}…) is revoked: it no longer works.")
+    return redirect("accounts:api_tokens")

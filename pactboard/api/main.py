@@ -1,12 +1,21 @@
-"""The one NinjaAPI object: auth, error mapping, and each app's router."""
+"""The one NinjaAPI object: auth, error mapping, and each app's router.
+
+Every API error has one body, ``{"message", "kind", "details": [{"message", "location", "code"}]}``
+(``pactboard.core.errors.error_body``): domain errors, ninja's validation and HTTP errors, 404s
+here and, through ``pactboard.api.middleware``, Django's own 404/405/500 under /api/.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from pactboard.api.auth import TokenAuth
-from pactboard.core.errors import HTTP_STATUS, PactboardError
+from pactboard.core.errors import HTTP_STATUS, ErrorDetail, PactboardError, error_body
 from pactboard.engagements.api import router as engagements_router
 from pactboard.measurements.api import router as measurements_router
 
@@ -18,10 +27,73 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
+# The kind of an HTTP status that no PactboardError raised (ninja's and Django's own errors).
+KIND_OF_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid",
+    429: "throttled",
+}
+# Where ninja says a parameter came from: the first part of a validation error's location.
+_SOURCES = {"path", "query", "header", "cookie", "body", "form", "file"}
+UNAUTHORIZED = "Send a valid API token: Authorization: Bearer <token> (create one under Account → API tokens)."
+
+
+def error_response(
+    request: HttpRequest, *, status: int, message: str, details: Iterable[ErrorDetail] = ()
+) -> HttpResponse:
+    return api.create_response(
+        request,
+        error_body(message=message, kind=KIND_OF_STATUS.get(status, "error"), details=list(details)),
+        status=status,
+    )
+
+
+def _location(loc: Iterable[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _SOURCES:
+        # ["body", "payload", "statement"]: the payload's parameter name says nothing to the client.
+        parts = parts[2:] if parts[0] == "body" and len(parts) > 2 else parts[1:]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
 
 @api.exception_handler(PactboardError)
 def pactboard_error(request: HttpRequest, exc: PactboardError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=HTTP_STATUS.get(exc.kind, 400))
+    return api.create_response(request, exc.as_body(), status=HTTP_STATUS.get(exc.kind, 400))
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # Only the message, location and type of each error: pydantic's "input" and "ctx" would echo what was sent.
+    details = [
+        ErrorDetail(str(e.get("msg", "invalid")), _location(e.get("loc", ())), e.get("type")) for e in exc.errors
+    ]
+    problems = f"{len(details)} problem" + ("" if len(details) == 1 else "s")
+    return error_response(
+        request, status=422, message=f"The request was refused ({problems}); nothing was changed.", details=details
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, status=exc.status_code, message=UNAUTHORIZED)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, status=exc.status_code, message=exc.message)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, status=404, message="Not found.")
 
 
 api.add_router("/engagements", engagements_router)

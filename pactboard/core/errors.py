@@ -6,8 +6,18 @@ into form errors, and the CLI prints it and exits non-zero.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+# What an error body may echo: input can be a 309-digit number or a megabyte of text, and an error
+# body that repeats it is a way to amplify requests and leak what was sent. Shown: MAX_DETAILS
+# problems, each unbroken run of characters (a number, a token) cut after EXCERPT characters.
+MAX_DETAILS = 100  # as many as a file import lists (docs/data-in.md, max_errors)
+EXCERPT = 20
+MAX_TEXT = 300
+_LONG_RUN = re.compile(rf"\S{{{EXCERPT + 2},}}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,10 @@ class PactboardError(Exception):
     def as_dict(self) -> dict[str, Any]:
         return {"message": self.message, "kind": self.kind, "details": [d.as_dict() for d in self.details]}
 
+    def as_body(self) -> dict[str, Any]:
+        """The error as the API sends it: the one body of every API error, capped (``error_body``)."""
+        return error_body(message=self.message, kind=self.kind, details=self.details)
+
 
 HTTP_STATUS = {
     "invalid": 422,
@@ -73,3 +87,25 @@ def invalid(message: str, *, location: str | None = None, details: list[ErrorDet
     if details is None:
         details = [ErrorDetail(message=message, location=location)] if location else []
     return PactboardError(message=message, details=details, kind="invalid")
+
+
+def text_excerpt(text: str) -> str:
+    """``text`` with each unbroken run past EXCERPT characters cut to an excerpt, and at most MAX_TEXT long."""
+    # A run one or two longer than EXCERPT is left: cutting it would save nothing.
+    cut = _LONG_RUN.sub(lambda m: m.group(0)[:EXCERPT] + "…", text)
+    return cut if len(cut) <= MAX_TEXT else cut[: MAX_TEXT - 1] + "…"
+
+
+def error_body(*, message: str, kind: str, details: Sequence[ErrorDetail] = ()) -> dict[str, Any]:
+    """The one body of every API error: message, kind, and at most MAX_DETAILS located details, as excerpts."""
+    shown = [
+        {
+            "message": text_excerpt(d.message),
+            "location": text_excerpt(d.location) if d.location else d.location,
+            "code": d.code,
+        }
+        for d in details[:MAX_DETAILS]
+    ]
+    if len(details) > MAX_DETAILS:
+        shown.append({"message": f"and {len(details) - MAX_DETAILS} more problems", "location": None, "code": "more"})
+    return {"message": text_excerpt(message), "kind": kind, "details": shown}

@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
-from pactboard.accounts.models import Membership, Organisation
+from pactboard.accounts.models import Organisation
 from pactboard.core.forms import NumberField
 from pactboard.engagements.models import Cadence, Engagement, Objective
 
@@ -88,7 +88,3 @@ class ProviderProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line."
     )
     limitations = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line.")
-
-
-def membership_choices(memberships: list[Membership]) -> list[tuple[int, str]]:
-    return [(m.pk, f"{m.organisation.name} ({m.get_role_display()})") for m in memberships]

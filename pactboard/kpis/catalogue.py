@@ -173,10 +173,10 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
             "arriving in the queue: answered within the threshold / all offered (answered + abandoned) x 100."
         ),
         variant=(
-            f"Threshold {SERVICE_LEVEL_SECONDS} s (the '80/20' convention's 20). Short abandons (callers who "
-            "hang up before the threshold) are NOT excluded: every abandoned contact stays in the denominator. "
-            "The contacts dataset records no abandon time, so the variant that excludes short abandons needs an "
-            "abandoned_at column (see docs/kpi-catalogue.md). Phone only (row filter); change the filter for chat."
+            f"Threshold {SERVICE_LEVEL_SECONDS} s (the '80/20' convention's 20). All offered: no abandon leaves the "
+            "denominator, however soon the caller hung up. The contacts dataset records no abandon time, so the "
+            f"variant in which abandons under {SERVICE_LEVEL_SECONDS} s leave the denominator needs an abandoned_at "
+            "column (see docs/kpi-catalogue.md). Phone only (row filter); change the filter for chat."
         ),
         default_period="month",
         dataset="contacts",

@@ -223,10 +223,6 @@ def measurement_history(*, measurement: Measurement) -> QuerySet[Revision]:
     ).order_by("-number")
 
 
-def measurements_for_kpi(*, engagement: Engagement, kpi_code: str) -> QuerySet[Measurement]:
-    return Measurement.objects.filter(engagement=engagement, kpi_code=kpi_code).order_by("period_start")
-
-
 def measurements_with_history(*, engagement: Engagement, kpi_code: str | None = None) -> QuerySet[Measurement]:
     """Values with their revisions (and the dataset versions behind them) in three queries."""
     qs = Measurement.objects.filter(engagement=engagement)

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from pactboard.accounts.middleware import SESSION_KEY
 from pactboard.accounts.models import Invitation, Membership, Role, User
-from pactboard.accounts.services import invitation_create
+from pactboard.accounts.services import api_token_create, invitation_create
+from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
 from tests.conftest import PASSWORD, World, client_for, make_member
 
@@ -150,3 +151,36 @@ def test_api_token_is_shown_once_and_stored_hashed(world: World):
     token = world.provider_manager.api_tokens.get()
     assert token.token_hash != raw
     assert raw not in c.get(reverse("accounts:api_tokens")).text
+
+
+def test_api_token_is_revoked_from_the_tokens_page_and_audited(world: World):
+    token, raw = api_token_create(membership=world.provider_manager, name="WFM export")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert api.get("/api/engagements/").status_code == 200
+    c = client_for(world.provider_manager)
+    page = c.get(reverse("accounts:api_tokens")).text
+    assert reverse("accounts:api_token_revoke", args=[token.pk]) in page
+    response = c.post(reverse("accounts:api_token_revoke", args=[token.pk]))
+    assert response.status_code == 302
+    assert api.get("/api/engagements/").status_code == 401
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    page = c.get(reverse("accounts:api_tokens")).text
+    assert "Token WFM export" in page  # the notice
+    assert reverse("accounts:api_token_revoke", args=[token.pk]) not in page  # and no longer listed
+    event = AuditEvent.objects.get(action="api_token.revoke")
+    assert event.actor_id == world.provider_manager.user_id
+    assert event.after == {"name": "WFM export", "prefix": token.prefix}
+    # Twice is no error, and no second event.
+    assert c.post(reverse("accounts:api_token_revoke", args=[token.pk])).status_code == 302
+    assert AuditEvent.objects.filter(action="api_token.revoke").count() == 1
+
+
+def test_another_members_token_cannot_be_revoked(world: World):
+    token, raw = api_token_create(membership=world.client_manager, name="BI")
+    # Someone of another tenant, and a colleague of the same organisation: neither sees the token.
+    for other in (world.outsider, world.client_viewer):
+        response = client_for(other).post(reverse("accounts:api_token_revoke", args=[token.pk]))
+        assert response.status_code == 404
+    assert Client(headers={"Authorization": f"Bearer {raw}"}).get("/api/engagements/").status_code == 200
+    assert client_for(world.client_viewer).get(reverse("accounts:api_token_revoke", args=[token.pk])).status_code == 405

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -67,3 +69,17 @@ def test_openapi_document_is_published(world: World):
     response = Client().get("/api/openapi.json")
     assert response.status_code == 200
     assert "/api/engagements/" in response.json()["paths"]
+
+
+def test_the_interactive_docs_load_everything_from_the_app(world: World):
+    # Offline machines: every script, stylesheet and icon of /api/docs must come from this app, not a CDN.
+    page = Client().get("/api/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"', page.text)
+    assert any(a.endswith(".js") for a in assets), assets
+    assert any(a.endswith(".css") for a in assets), assets
+    for url in assets:
+        assert url.startswith("/"), f"{url} is not served by the app"
+        assert not url.startswith("//"), f"{url} is not served by the app"
+        response = Client().get(url)
+        assert response.status_code == 200, url

@@ -947,3 +947,20 @@ def test_the_example_in_the_docs_is_a_valid_document() -> None:
     document = document_load(example)
     assert [kpi_fields(k)["code"] for k in document.kpis] == ["fcr", "first_time_fix"]
     assert document_load(document_dump(document)) == document
+
+
+def test_a_catalogue_kpi_without_a_source_is_a_warning_that_it_is_entered_by_hand() -> None:
+    # Without source.kind the model's default "manual" applies, although the catalogue KPI has a
+    # formula over a dataset: the document must say so rather than let it happen silently.
+    text = MINIMAL.replace("    source:\n      kind: dataset\n", "")
+    document = document_load(text)
+    assert kpi_fields(document.kpis[1])["source"] == "manual"
+    assert [str(w) for w in document_warnings(document)] == [
+        "kpis[1].source.kind: not given, so this catalogue KPI's values are entered by hand (manual); write "
+        "kind: dataset to compute them from the contacts dataset by the catalogue's formula, or kind: manual "
+        "to keep entering them"
+    ]
+    # Saying it, either way, is no reason for a warning.
+    explicit = text.replace("    target: 75\n", "    target: 75\n    source: {kind: manual}\n")
+    assert document_warnings(document_load(explicit)) == []
+    assert document_warnings(document_load(MINIMAL)) == []

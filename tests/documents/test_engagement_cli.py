@@ -551,3 +551,13 @@ def test_stored_data_the_format_cannot_hold_is_named_not_crashed_on(world: World
         engagement_document_export(engagement=world.engagement)
     assert caught.value.message.startswith("Acme\x07support cannot be written as a document")
     assert [d.location for d in caught.value.details] == ["engagement.name"]
+
+
+def test_validate_warns_of_a_catalogue_kpi_without_a_source(tmp_path: Path) -> None:
+    out, err = run("validate", write(tmp_path, ACME.replace("    source:\n      kind: dataset\n", "")))
+    assert "valid" in out
+    assert err.strip() == (
+        "warning: kpis[1].source.kind: not given, so this catalogue KPI's values are entered by hand (manual); "
+        "write kind: dataset to compute them from the contacts dataset by the catalogue's formula, or kind: manual "
+        "to keep entering them"
+    )

@@ -1,6 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium against pytest-django's live server.
 
-Skipped with a clear reason where Chromium is absent; .ci/run installs it so they run there.
+Skipped with a clear reason where Chromium is absent, but failed when the environment variable CI
+is set: there a missing browser must not pass as green. .ci/run installs it so they run there.
 Screenshots go to test-artifacts/screenshots/ (git-ignored).
 """
 
@@ -19,13 +20,24 @@ CHROMIUM = os.environ.get("PACTBOARD_CHROMIUM") or shutil.which("chromium") or "
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
+CHROMIUM_MISSING = f"Chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run)"
+
+
 def pytest_collection_modifyitems(config, items):
-    if Path(CHROMIUM).exists():
+    if Path(CHROMIUM).exists() or os.environ.get("CI"):
         return
-    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run)")
+    skip = pytest.mark.skip(reason=CHROMIUM_MISSING)
     for item in items:
         if "e2e" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Under CI a missing browser must not pass as green: each browser test fails, before Playwright
+    # tries to launch it, with the reason.
+    if "e2e" in item.keywords and os.environ.get("CI") and not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM_MISSING}; CI is set, so browser tests fail instead of skipping", pytrace=False)
 
 
 @pytest.fixture(scope="session")

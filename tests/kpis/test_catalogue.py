@@ -7,6 +7,7 @@ periods are plain calendar months.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -189,38 +190,54 @@ def test_service_level(contacts: Path) -> None:
     assert _kpi(contacts, "service_level")[OCT] == Decimal("42.857143")
 
 
+def _documented_service_level_variants() -> dict[str, str]:
+    """The service-level variants docs/kpi-catalogue.md names, each with the formula it gives."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "kpi-catalogue.md").read_text(encoding="utf-8")
+    section = page.split("### `service_level`", 1)[1].split("\n### ", 1)[0]
+    # "  - **name** (what it does) ..." and, on a line of its own indented four spaces, `formula`.
+    found = re.findall(r"^  - \*\*([^*]+)\*\*(?:.*\n)*?    `([^`]+)`$", section, flags=re.MULTILINE)
+    return dict(found)
+
+
 def test_service_level_variants_differ_on_abandons(tmp_path: Path, contacts: Path) -> None:
-    # Answered-only denominator: phone answered c1..c5 = 5 -> 3 / 5 x 100 = 60.
-    answered_only = _compute(
-        contacts,
-        formula="100.0 * count(*) filter (where epoch(answered_at - opened_at) <= 20) / count(answered_at)",
-        row_filter="channel = 'phone'",
-    )
+    # The names and formulas are read from the docs, so that each name is tested against what its
+    # formula computes (an earlier page called the third one "short abandons excluded", while it drops
+    # every abandon under the 20 s threshold, and also abandons with no recorded time).
+    variants = _documented_service_level_variants()
+    assert list(variants) == [
+        "all offered",
+        "answered only",
+        "abandons under 20 s leave the denominator",
+    ]
+    assert variants["all offered"] == catalogue_get("service_level").formula
+    # All offered (the catalogue's): phone c1..c7 = 7 offered, c1..c3 within 20 s -> 3 / 7 x 100.
+    assert _kpi(contacts, "service_level")[OCT] == Decimal("42.857143")
+    # Answered only: phone answered c1..c5 = 5, both abandons leave -> 3 / 5 x 100 = 60.
+    answered_only = _compute(contacts, formula=variants["answered only"], row_filter="channel = 'phone'")
     assert answered_only[OCT] == Decimal(60)
-    # Short abandons excluded (ICMI's alternative; needs the abandon time, which CONTACTS lacks, so a
-    # dataset with an abandoned_at column): c6 gave up after 5 s < 20 s and leaves the denominator,
-    # c7 (40 s) stays as a miss -> 3 / 6 x 100 = 50.
+    # Needs the abandon time, which CONTACTS lacks, so a dataset with an abandoned_at column: c6 gave up
+    # after 5 s < 20 s and leaves the denominator, c7 (40 s) stays as a miss -> 3 / 6 x 100 = 50.
     extended = DatasetSchema(
         name="contacts_with_abandon_time",
         time_column="opened_at",
         columns=(*CONTACTS.columns, Column("abandoned_at", "timestamp")),
     )
-    rows = [
-        row | ({"abandoned_at": row["opened_at"] + timedelta(seconds=ABANDON_SECONDS[row["contact_id"]])}
-               if row["contact_id"] in ABANDON_SECONDS else {})
-        for row in CONTACT_ROWS
-    ]  # fmt: skip
-    path = _write(tmp_path, extended, rows)
-    without_short = _compute(
-        path,
-        formula=(
-            "100.0 * count(*) filter (where epoch(answered_at - opened_at) <= 20) "
-            "/ count(*) filter (where not (abandoned and epoch(abandoned_at - opened_at) < 20))"
-        ),
-        row_filter="channel = 'phone'",
-        schema=extended,
-    )
-    assert without_short[OCT] == Decimal(50)
+
+    def with_abandon_times(seconds: dict[str, int]) -> list[dict[str, Any]]:
+        return [
+            row | ({"abandoned_at": row["opened_at"] + timedelta(seconds=seconds[row["contact_id"]])}
+                   if row["contact_id"] in seconds else {})
+            for row in CONTACT_ROWS
+        ]  # fmt: skip
+
+    formula = variants["abandons under 20 s leave the denominator"]
+    path = _write(tmp_path, extended, with_abandon_times(ABANDON_SECONDS))
+    assert _compute(path, formula=formula, row_filter="channel = 'phone'", schema=extended)[OCT] == Decimal(50)
+    # An abandon with no recorded time leaves the denominator too (the condition is unknown, and a
+    # FILTER keeps only true rows): c7 without its time -> 3 / 5 x 100 = 60, as the docs say.
+    (tmp_path / "unknown").mkdir()
+    path = _write(tmp_path / "unknown", extended, with_abandon_times({"c6": 5}))
+    assert _compute(path, formula=formula, row_filter="channel = 'phone'", schema=extended)[OCT] == Decimal(60)
 
 
 def test_abandonment_rate(contacts: Path) -> None:

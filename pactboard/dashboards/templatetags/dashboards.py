@@ -20,8 +20,3 @@ def status_label(status: str) -> str:
 @register.filter
 def status_icon(status: str) -> str:
     return STATUS_ICONS.get(status, "")
-
-
-@register.filter
-def get_item(mapping: dict[str, object], key: str) -> object:
-    return mapping.get(key)

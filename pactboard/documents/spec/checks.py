@@ -220,14 +220,30 @@ def document_check(document: Document) -> list[ErrorDetail]:
 
 def document_warnings(document: Document) -> list[ErrorDetail]:
     """What deserves a look but is no reason to refuse the document."""
+    warnings: list[ErrorDetail] = []
+    for i, kpi in enumerate(document.kpis):
+        standard = _BY_CODE.get(kpi.catalogue or "")
+        # source.kind defaults to manual: a catalogue KPI written without it would quietly be typed in by
+        # hand although the catalogue computes it, which a reader of the document would not expect.
+        if standard is not None and "kind" not in kpi.source.model_fields_set:
+            dataset = kpi.source.dataset or standard.dataset
+            warnings.append(
+                ErrorDetail(
+                    "not given, so this catalogue KPI's values are entered by hand (manual); write kind: dataset "
+                    f"to compute them from the {dataset} dataset by the catalogue's formula, or kind: manual to "
+                    "keep entering them",
+                    f"kpis[{i}].source.kind",
+                    "source_not_given",
+                )
+            )
     active = sum(1 for k in document.kpis if k.active)
     limit = document.engagement.max_active_kpis
     if active > limit:
-        return [
+        warnings.append(
             ErrorDetail(
                 f"{active} active KPIs: more than the {limit} this engagement aims for; too many KPIs dilute attention",
                 "kpis",
                 "too_many_kpis",
             )
-        ]
-    return []
+        )
+    return warnings

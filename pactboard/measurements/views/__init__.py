@@ -15,7 +15,6 @@ from pactboard.measurements.views.common import (
     _is_htmx,
     _people,
     _reraise_access,
-    _short,
     _upload_too_large,
 )
 from pactboard.measurements.views.datasets import _dataset, _datasets_context, dataset_upload, datasets
@@ -50,7 +49,6 @@ __all__ = [
     "_people",
     "_progress_text",
     "_reraise_access",
-    "_short",
     "_upload_too_large",
     "_value_rows",
     "data",

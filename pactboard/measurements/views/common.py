@@ -52,10 +52,6 @@ def _people(engagement: Engagement) -> dict[int, str]:
     }
 
 
-def _short(sha: str) -> str:
-    return sha[:12]
-
-
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
