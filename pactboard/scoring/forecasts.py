@@ -134,7 +134,7 @@ def _ets(y: np.ndarray, steps: list[int], season_length: int | None) -> tuple[st
                 # poor AICc and loses, and one that cannot be fitted at all is skipped below.
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", RuntimeWarning)
-                fit = ETSModel(endog, error="add", **spec).fit(disp=False)  # type: ignore[arg-type]
+                fit = ETSModel(endog, error="add", **spec).fit(disp=False)
         except (ValueError, np.linalg.LinAlgError):
             continue
         aicc = float(fit.aicc)

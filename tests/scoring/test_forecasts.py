@@ -77,7 +77,7 @@ def test_ets_with_two_seasons_matches_statsmodels_intervals() -> None:
     assert "season 12" in result.model  # the seasonal model wins on a clean season: AICc
     # Refit the chosen model directly and read statsmodels' own 80 % interval (summary_frame).
     trend = {"trend": "add", "damped_trend": True} if "Ad" in result.model else {"trend": None}
-    fit = ETSModel(pd.Series(values), error="add", seasonal="add", seasonal_periods=12, **trend).fit(disp=False)  # type: ignore[arg-type]
+    fit = ETSModel(pd.Series(values), error="add", seasonal="add", seasonal_periods=12, **trend).fit(disp=False)
     frame = fit.get_prediction(start=36, end=41).summary_frame(alpha=0.2)
     for predictive, row in zip(result.predictions, (0, 5), strict=True):
         assert predictive.mean == pytest.approx(frame["mean"].iloc[row])
