@@ -10,10 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pactboard.core.errors import PactboardError
 from pactboard.scoring.spc import (
     D2,
+    DIP_RULES,
     ControlLimits,
     Rule,
     control_limits_estimate,
@@ -231,3 +234,35 @@ def test_dips_need_a_history_of_eight() -> None:
     assert dips.signals == ()
     assert dips.limits is None
     assert "needs at least 8" in dips.reason
+
+
+# --- properties: the rules see both halves of the chart alike -------------------------------
+
+# Values on a half-sigma grid around the centre, so points on lines and equal neighbours are common.
+grid_values = st.lists(
+    st.none() | st.integers(min_value=-8, max_value=8).map(lambda k: Decimal(10) + Decimal(k) / 2),
+    min_size=1,
+    max_size=40,
+)
+SWAP = {"above": "below", "below": "above", "increasing": "decreasing", "decreasing": "increasing", None: None}
+
+
+@given(grid_values)
+def test_mirrored_series_gives_mirrored_signals(values: list[Decimal | None]) -> None:
+    # Reflecting every value about the centre line (x -> 20 - x) swaps the halves of the chart and
+    # turns rises into falls; the wording treats both halves alike, so the signals must mirror.
+    points = [(i, v) for i, v in enumerate(values)]
+    mirrored = [(i, None if v is None else Decimal(20) - v) for i, v in enumerate(values)]
+    signals = control_signals(points=points, limits=LIMITS)
+    reflected = control_signals(points=mirrored, limits=LIMITS)
+    assert [(s.rule, s.index, SWAP[s.side], s.points) for s in signals] == [
+        (s.rule, s.index, s.side, s.points) for s in reflected
+    ]
+
+
+@given(grid_values, st.sampled_from(("higher", "lower")))
+def test_dips_are_the_unfavourable_rule_1_to_4_signals(values: list[Decimal | None], direction: str) -> None:
+    points = [(i, v) for i, v in enumerate(values)]
+    bad = "below" if direction == "higher" else "above"
+    expected = [s for s in control_signals(points=points, limits=LIMITS, rules=DIP_RULES) if s.side == bad]
+    assert list(dips_find(points=points, direction=direction, limits=LIMITS).signals) == expected  # type: ignore[arg-type]
