@@ -11,8 +11,9 @@ Methods, named in the result so the page can say which one it used:
   (statsmodels ``ETSModel``, Hyndman et al., *Forecasting with Exponential Smoothing*, 2008):
   ETS(A,N,N) and ETS(A,Ad,N); with two full seasons of history (24 months, 8 quarters) also
   ETS(A,N,A) and ETS(A,Ad,A). The lowest AICc wins. With additive errors the forecast
-  distribution is normal with statsmodels' analytic variance; intervals and probabilities come
-  from it. Parameter uncertainty is not in that variance, which is one reason to backtest.
+  distribution is normal with statsmodels' analytic variance, its residual variance taken over
+  n minus the parameters estimated rather than n; intervals and probabilities come from it.
+  Parameter uncertainty is not in that variance, which is one reason to backtest.
 - **mean** (3 to 9 values): the mean of the values with the classical prediction interval for a
   new observation, mean +/- t(n-1) * s * sqrt(1 + 1/n) (e.g. Hahn & Meeker, *Statistical
   Intervals*, 4.4). It assumes no trend and no season: the page says so.
@@ -146,7 +147,14 @@ def _ets(y: np.ndarray, steps: list[int], season_length: int | None) -> tuple[st
     last = max(steps)
     prediction = fit.get_prediction(start=len(y), end=len(y) + last - 1)  # type: ignore[attr-defined]
     means = np.asarray(prediction.predicted_mean, dtype=float)
-    variances = np.asarray(prediction.var_pred_mean, dtype=float)  # the forecast variance, despite the name
+    # The forecast variance (despite the name) is statsmodels' residual variance SSE / n times a
+    # factor of the smoothing parameters. SSE / n is the maximum-likelihood estimate, too small on
+    # short series; like R's forecast::ets we divide by n minus the parameters estimated (smoothing
+    # parameters, initial states and the variance: statsmodels' df_model) instead.
+    free = len(y) - int(fit.df_model)  # type: ignore[attr-defined]
+    if free < 1:
+        return None
+    variances = np.asarray(prediction.var_pred_mean, dtype=float) * (len(y) / free)
     out = []
     for h in steps:
         variance = float(variances[h - 1])

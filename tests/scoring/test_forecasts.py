@@ -75,13 +75,18 @@ def test_ets_with_two_seasons_matches_statsmodels_intervals() -> None:
     result = series_forecast(values=values, horizons=[1, 6], season_length=12)
     assert result.method == "ets"
     assert "season 12" in result.model  # the seasonal model wins on a clean season: AICc
-    # Refit the chosen model directly and read statsmodels' own 80 % interval (summary_frame).
+    # Refit the chosen model directly and read statsmodels' own 80 % interval (summary_frame). Its
+    # residual variance is SSE / n; ours is SSE / (n - k), k = df_model parameters, so our
+    # interval is statsmodels' widened about the mean by sqrt(n / (n - k)).
     trend = {"trend": "add", "damped_trend": True} if "Ad" in result.model else {"trend": None}
     fit = ETSModel(pd.Series(values), error="add", seasonal="add", seasonal_periods=12, **trend).fit(disp=False)
     frame = fit.get_prediction(start=36, end=41).summary_frame(alpha=0.2)
+    widen = math.sqrt(36 / (36 - fit.df_model))
     for predictive, row in zip(result.predictions, (0, 5), strict=True):
-        assert predictive.mean == pytest.approx(frame["mean"].iloc[row])
-        assert predictive.interval(0.8) == pytest.approx((frame["pi_lower"].iloc[row], frame["pi_upper"].iloc[row]))
+        mean = frame["mean"].iloc[row]
+        assert predictive.mean == pytest.approx(mean)
+        half = (frame["pi_upper"].iloc[row] - frame["pi_lower"].iloc[row]) / 2
+        assert predictive.interval(0.8) == pytest.approx((mean - half * widen, mean + half * widen))
     # The next month is month 36: 10 * sin(2 pi * 36 / 12) = 0; six on is month 41:
     # 10 * sin(2 pi * 41 / 12) = 10 * sin(5 pi / 6) = +5. The noise sd is 0.5.
     assert result.predictions[0].mean == pytest.approx(100, abs=2)
