@@ -149,8 +149,9 @@ def _ets(y: np.ndarray, steps: list[int], season_length: int | None) -> tuple[st
     means = np.asarray(prediction.predicted_mean, dtype=float)
     # The forecast variance (despite the name) is statsmodels' residual variance SSE / n times a
     # factor of the smoothing parameters. SSE / n is the maximum-likelihood estimate, too small on
-    # short series; like R's forecast::ets we divide by n minus the parameters estimated (smoothing
-    # parameters, initial states and the variance: statsmodels' df_model) instead.
+    # short series; we divide by n minus statsmodels' df_model (smoothing parameters and initial
+    # states estimated, plus one for the variance). R's forecast::ets divides by n minus the
+    # parameters and initial states (ets.R: sigma2 <- sum(residuals^2) / (ny - np)), one fewer.
     free = len(y) - int(fit.df_model)  # type: ignore[attr-defined]
     if free < 1:
         return None
