@@ -9,7 +9,7 @@ Quality Control*, 6.4; Wheeler & Chambers, *Understanding Statistical Process Co
 range measures point-to-point variation, so a shift or a trend in the level (the very things rules
 2-4 look for) does not widen the limits the way the overall standard deviation would.
 
-Wording (Western Electric, *Statistical Quality Control Handbook*, 1956, section I-B; each rule
+Wording (Western Electric, *Statistical Quality Control Handbook*, 1956, "Tests for unnatural patterns"; each rule
 is applied to one half of the chart at a time):
 
 - rule 1: "A single point falls outside the 3-sigma limit."
