@@ -1,6 +1,9 @@
-"""Scoring: attainment, status, targets in force, weighted scores and trend arrows (pure functions).
+"""Scoring: attainment, status, targets in force, weighted scores, trend arrows and control charts (pure).
 
-docs/scoring.md defines every rule implemented here.
+docs/scoring.md and docs/trends.md define every rule implemented here. The trend test
+(``pactboard.scoring.trends``) and the forecasts (``pactboard.scoring.forecasts``) are imported by
+their module path, not from here: they load scipy, pymannkendall and statsmodels (several seconds
+on a busy machine), which every user of the attainment rules would otherwise pay for.
 """
 
 from pactboard.scoring.attainment import (
@@ -34,25 +37,45 @@ from pactboard.scoring.scorecard import (
     trend_direction,
     trend_is_better,
 )
+from pactboard.scoring.spc import (
+    DIP_RULES,
+    RULES,
+    ControlLimits,
+    ControlSignal,
+    Dips,
+    Rule,
+    control_limits_estimate,
+    control_signals,
+    dips_find,
+)
 
 __all__ = [
     "ATTAINMENT_QUANTUM",
     "COVERAGE_QUANTUM",
     "DEFAULT_CAP",
+    "DIP_RULES",
     "DIRECTIONS",
+    "RULES",
     "SCORE_QUANTUM",
     "STATUSES",
     "STATUS_POINTS",
     "TREND_TOLERANCE",
     "TREND_WINDOW",
+    "ControlLimits",
+    "ControlSignal",
+    "Dips",
     "Direction",
     "KpiResult",
     "KpiTerms",
     "Milestone",
+    "Rule",
     "Scorecard",
     "Status",
     "TargetInForce",
     "Trend",
+    "control_limits_estimate",
+    "control_signals",
+    "dips_find",
     "is_at_or_beyond",
     "kpi_attainment",
     "kpi_result",
