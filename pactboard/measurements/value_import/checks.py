@@ -1,278 +1,39 @@
-"""Parse a file of KPI values (CSV or XLSX) and check every row before anything is recorded.
-
-Pure: no ORM. The caller passes the engagement's KPIs as ``KpiRule`` values and its first and
-last day; ``value_file_parse`` returns the parsed rows or raises one ``PactboardError`` with a
-detail per problem, located as ``row N, column NAME`` (the header is row 1, as in a
-spreadsheet). Recording the values is the caller's job, in one transaction, so a bad file
-changes nothing. The rules are in ``docs/data-in.md``.
-"""
+"""Each row against the engagement's KPI rules: header, KPI, period, number, range, duplicates."""
 
 from __future__ import annotations
 
-import csv
 import difflib
 import math
 import re
-import zipfile
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import BinaryIO, Literal, NoReturn
-from xml.etree.ElementTree import ParseError
-
-from defusedxml import DefusedXmlException
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.workbook.workbook import Workbook
 
 from pactboard.core.errors import ErrorDetail, PactboardError
-from pactboard.core.periods import Period, PeriodKind
+from pactboard.core.periods import Period
 from pactboard.measurements import limits
-from pactboard.measurements.ingest import csv_header_parse, file_sha256, text_file_utf8_check
-from pactboard.measurements.ingest.files import errors_capped, field_too_long, line_too_long
-
-__all__ = [
-    "VALUE_FILE_COLUMNS",
-    "KpiRule",
-    "ParsedValue",
-    "ParsedValues",
-    "ValueFileFormat",
-    "value_file_parse",
-    "value_file_values_by_line",
-]
-
-ValueFileFormat = Literal["csv", "xlsx"]
-REQUIRED_COLUMNS: tuple[str, ...] = ("kpi", "period", "value")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("note",)
-VALUE_FILE_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
-_GROUPED = re.compile(r"[+-]?\d{1,3}([, '\u00a0\u202f]\d{3})+(\.\d+)?")
-_MAX_NOTE = 2000
-
-
-@dataclass(frozen=True)
-class KpiRule:
-    """What a KPI of the engagement accepts: its period kind and value range."""
-
-    code: str
-    period_kind: PeriodKind
-    min_value: Decimal | None = None
-    max_value: Decimal | None = None
-    integer: bool = False  # a count: whole numbers only, never negative unless min_value allows it
-
-
-@dataclass(frozen=True)
-class ParsedValue:
-    line: int  # the row in the file (header = row 1)
-    kpi_code: str
-    period_label: str  # normalised: 2026-10, 2026-Q4, 2026-W05
-    period_start: date
-    value: Decimal
-    note: str | None
-
-
-@dataclass(frozen=True)
-class ParsedValues:
-    rows: list[ParsedValue]
-    sha256: str  # of the file as received
-
-
-Cell = str | int | float | Decimal | bool | date | datetime | None
-
-
-def value_file_parse(
-    *,
-    source: Path,
-    fmt: ValueFileFormat | None = None,
-    kpis: Mapping[str, KpiRule],
-    first_period_day: date,
-    last_period_day: date,
-    max_errors: int = 100,
-) -> ParsedValues:
-    """Every row of a value file, checked against the engagement's KPIs and dates; all or nothing."""
-    source = Path(source)
-    kind = _format_of(source, fmt)
-    if not source.is_file():
-        _refuse(f"The file '{source.name}' does not exist or is not a file.", None, "file_not_found")
-    rows = _csv_rows(source) if kind == "csv" else _xlsx_rows(source)
-    checker = _Checker(kpis=kpis, first_day=first_period_day, last_day=last_period_day, max_errors=max_errors)
-    header = _header(rows)
-    for line, cells in rows:
-        if line > limits.MAX_VALUE_ROWS + 1:
-            _too_many_rows(line)
-        record = {name: cells[i] if i < len(cells) else None for name, i in header.items()}
-        extra = [c for c in cells[len(header) :] if not _blank(c)] if len(cells) > len(header) else []
-        if extra:
-            checker.error(line, None, f"the row has {len(cells)} values but the header names {len(header)} columns")
-            continue
-        checker.row(line, record)
-    if not checker.parsed and not checker.total:
-        _refuse(
-            "The file has no values: add one row per KPI and period under the header kpi, period, value.",
-            None,
-            "empty_file",
-        )
-    if checker.total:
-        total = checker.total
-        details = errors_capped(checker.errors, total, max_errors)
-        raise PactboardError(
-            f"The file has {total} problem(s); nothing was imported. Fix them and upload the whole file again.",
-            details=details,
-        )
-    return ParsedValues(rows=checker.parsed, sha256=file_sha256(source))
-
-
-def value_file_values_by_line(*, source: Path, fmt: ValueFileFormat | None = None) -> dict[int, Decimal | None]:
-    """Each data row's value as the file states it, by row number (header = 1); None where it is not a number.
-
-    For re-checking recorded values against a stored file (no KPI rules applied).
-    """
-    source = Path(source)
-    kind = _format_of(source, fmt)
-    rows = _csv_rows(source) if kind == "csv" else _xlsx_rows(source)
-    column = _header(rows)["value"]
-    found: dict[int, Decimal | None] = {}
-    for line, cells in rows:
-        if all(_blank(c) for c in cells):
-            continue
-        number = _parse_number(cells[column] if column < len(cells) else None)
-        found[line] = number if isinstance(number, Decimal) else None
-    return found
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-def _refuse(message: str, location: str | None, code: str) -> NoReturn:
-    raise PactboardError(message, details=[ErrorDetail(message, location, code)])
-
-
-def _too_many_rows(line: int) -> NoReturn:
-    most = limits.MAX_VALUE_ROWS
-    _refuse(
-        f"The file has more than {most:,} values (row {line:,} is one past them): a value file holds one row per "
-        f"KPI and period. Check that this is the file you meant, or split it into files of at most {most:,} rows "
-        "and import them one after another.",
-        f"row {line}",
-        "too_many_rows",
-    )
-
-
-def _format_of(source: Path, fmt: str | None) -> ValueFileFormat:
-    if fmt is None:
-        fmt = {".csv": "csv", ".xlsx": "xlsx"}.get(source.suffix.lower())
-        if fmt is None:
-            _refuse(
-                f"Cannot tell the format of '{source.name}' from its name: upload a .csv or .xlsx file.",
-                "format",
-                "unknown_format",
-            )
-    if fmt not in ("csv", "xlsx"):
-        _refuse(f"Unknown file format {fmt!r}: use csv or xlsx.", "format", "unknown_format")
-    return fmt  # type: ignore[return-value]
-
-
-_Rows = Iterator[tuple[int, Sequence[Cell]]]
-
-
-def _csv_rows(path: Path) -> _Rows:
-    text_file_utf8_check(path)
-    with path.open("rb") as fh:
-        first = next(_bounded_lines(fh), "")
-    csv_header_parse(first.rstrip("\r\n"), expected=REQUIRED_COLUMNS)
-    return _csv_iter(path)
-
-
-def _bounded_lines(fh: BinaryIO) -> Iterator[str]:
-    """The file's lines as text, refusing one past the line limit without reading it whole."""
-    number = 0
-    while True:
-        raw = fh.readline(limits.MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw.rstrip(b"\r\n")) > limits.MAX_LINE_BYTES:
-            raise line_too_long(number)
-        text = raw.decode("utf-8")  # checked as UTF-8 before; a line break never splits a character
-        yield text.removeprefix("\ufeff") if number == 1 else text
-
-
-def _csv_iter(path: Path) -> _Rows:
-    number = 0
-    with path.open("rb") as fh:
-        try:
-            # Row N counts records and blank lines, header = 1: the line number unless a quoted
-            # value spans lines.
-            for number, cells in enumerate(csv.reader(_bounded_lines(fh), strict=True), start=1):
-                yield number, cells
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                raise field_too_long(number + 1) from None
-            _refuse(
-                f"The file is not well-formed CSV near row {number + 1}: {exc}. Put values that contain commas or "
-                'quotes in double quotes, and double any quote inside them ("").',
-                f"row {number + 1}",
-                "malformed_row",
-            )
-
-
-# What a workbook that is not one raises from openpyxl: broken zip or XML, or XML that declares
-# entities (defusedxml refuses them; expat's own limit stops an expansion that slips through).
-_XLSX_ERRORS = (
-    InvalidFileException,
-    zipfile.BadZipFile,
-    KeyError,
-    OSError,
-    ValueError,
-    ParseError,
-    DefusedXmlException,
+from pactboard.measurements.ingest.files import errors_capped
+from pactboard.measurements.value_import.readers import _Rows
+from pactboard.measurements.value_import.rows import (
+    REQUIRED_COLUMNS,
+    VALUE_FILE_COLUMNS,
+    Cell,
+    KpiRule,
+    ParsedValue,
+    _blank,
+    _refuse,
 )
 
-
-def _xlsx_refuse(exc: BaseException) -> NoReturn:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, DefusedXmlException) or "amplification" in str(cause):
-            _refuse(
-                "The workbook's XML declares entities, which a spreadsheet saved by Excel or LibreOffice never does, "
-                "so it was not read (such entities can expand to gigabytes). Open the file in a spreadsheet program, "
-                "save it as 'Excel Workbook (.xlsx)', or export it as CSV, and upload it again.",
-                None,
-                "xml_entities",
-            )
-        cause = cause.__cause__ or cause.__context__
-    _refuse(
-        "The file is not a readable XLSX workbook: save it from Excel as 'Excel Workbook (.xlsx)', or upload CSV.",
-        None,
-        "invalid_xlsx",
-    )
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
-def _xlsx_rows(path: Path) -> _Rows:
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except _XLSX_ERRORS as exc:
-        _xlsx_refuse(exc)
-    return _xlsx_iter(book)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 
 
-def _xlsx_iter(book: Workbook) -> _Rows:
-    try:
-        sheet = book.worksheets[0]
-        # Streaming (read-only): one row at a time; row numbers are the sheet's own.
-        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-    except _XLSX_ERRORS as exc:
-        _xlsx_refuse(exc)
-    finally:
-        book.close()
+_GROUPED = re.compile(r"[+-]?\d{1,3}([, '\u00a0\u202f]\d{3})+(\.\d+)?")
 
 
-def _blank(cell: Cell) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
+_MAX_NOTE = 2000
 
 
 def _header(rows: _Rows) -> dict[str, int]:
@@ -322,9 +83,6 @@ def _header(rows: _Rows) -> dict[str, int]:
         "row 1",
         "missing_header",
     )
-
-
-# --- checking ------------------------------------------------------------------------------
 
 
 class _Checker:
