@@ -14,7 +14,7 @@ from pactboard.engagements.models import Engagement, Objective
 from pactboard.kpis.catalogue import CatalogueKpi
 from pactboard.kpis.models import Category, CustomKpi, DataSource, Direction, PeriodKind, VersionKpi
 from pactboard.kpis.services import KPI_EDITABLE_FIELDS, MilestoneSpec
-from pactboard.kpis.spec import MAX_LENGTHS
+from pactboard.kpis.spec import MAX_LENGTHS, catalogue_defaults
 
 
 def _decimal(**kwargs: Any) -> forms.DecimalField:
@@ -136,20 +136,9 @@ class KpiForm(forms.Form):
 
 def kpi_initial_from_catalogue(entry: CatalogueKpi) -> dict[str, Any]:
     return {
+        **catalogue_defaults(entry),
         "catalogue_code": entry.code,
-        "code": entry.code,
-        "name": entry.name,
-        "category": entry.category,
-        "unit": entry.unit,
-        "direction": entry.direction,
-        "definition": entry.definition,
-        "period": entry.default_period,
         "source": DataSource.DATASET if entry.formula else DataSource.MANUAL,
-        "dataset": entry.dataset,
-        "formula": entry.formula,
-        "row_filter": entry.row_filter or "",
-        "min_value": entry.min_value,
-        "max_value": entry.max_value,
     }
 
 

@@ -110,12 +110,9 @@ def catalogue_entry(code: str) -> CatalogueKpi | None:
     return next((k for k in CATALOGUE if k.code == code), None)
 
 
-def kpi_spec_with_catalogue(spec: KpiSpec) -> KpiSpec:
-    """The spec with what it leaves out taken from its catalogue entry (the one place defaults are filled)."""
-    entry = catalogue_entry(spec.catalogue_code) if spec.catalogue_code else None
-    if entry is None:
-        return spec
-    defaults: dict[str, Any] = {
+def catalogue_defaults(entry: CatalogueKpi) -> dict[str, Any]:
+    """The fields a standard KPI fills (stored-field names): the one catalogue-to-fields mapping."""
+    return {
         "code": entry.code,
         "name": entry.name,
         "category": entry.category,
@@ -129,6 +126,14 @@ def kpi_spec_with_catalogue(spec: KpiSpec) -> KpiSpec:
         "min_value": entry.min_value,
         "max_value": entry.max_value,
     }
+
+
+def kpi_spec_with_catalogue(spec: KpiSpec) -> KpiSpec:
+    """The spec with what it leaves out taken from its catalogue entry (the one place defaults are filled)."""
+    entry = catalogue_entry(spec.catalogue_code) if spec.catalogue_code else None
+    if entry is None:
+        return spec
+    defaults = catalogue_defaults(entry)
     return replace(spec, **{k: v for k, v in defaults.items() if getattr(spec, k) in (None, "")})
 
 

@@ -22,6 +22,7 @@ from pactboard.documents.spec.models import (
 )
 from pactboard.formulas.schema import STANDARD_SCHEMAS, Column, DatasetSchema
 from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
+from pactboard.kpis.spec import catalogue_defaults
 
 _BY_CODE: dict[str, CatalogueKpi] = {k.code: k for k in CATALOGUE}
 
@@ -30,24 +31,35 @@ _BY_CODE: dict[str, CatalogueKpi] = {k.code: k for k in CATALOGUE}
 
 
 def kpi_fields(kpi: KpiSpec) -> dict[str, Any]:
-    """The KPI's stored fields (``VersionKpi`` names), with the catalogue's defaults filled in."""
+    """The KPI's stored fields (``VersionKpi`` names), with the catalogue's defaults filled in.
+
+    Required fields the document leaves out and the catalogue cannot fill stay ``None``, so the
+    checks can say they are required; optional text fields become "".
+    """
     standard = _BY_CODE.get(kpi.catalogue or "")
+    defaults = catalogue_defaults(standard) if standard else {}
     thresholds = kpi.thresholds or ThresholdsSpec()
     baseline = kpi.baseline or BaselineSpec()
-
-    def pick(value: Any, default: Any) -> Any:
-        return default if value in (None, "") else value
-
-    s = standard
+    given: dict[str, Any] = {
+        "code": kpi.code,
+        "name": kpi.name,
+        "category": kpi.category,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "definition": kpi.definition,
+        "period": kpi.period,
+        "dataset": kpi.source.dataset,
+        "formula": kpi.source.formula,
+        "row_filter": kpi.source.filter,
+        "min_value": kpi.min_value,
+        "max_value": kpi.max_value,
+    }
+    filled = {k: defaults.get(k) if v in (None, "") else v for k, v in given.items()}
+    for optional_text in ("definition", "dataset", "formula", "row_filter"):
+        filled[optional_text] = filled[optional_text] or ""
     return {
-        "code": pick(kpi.code, s.code if s else None),
-        "name": pick(kpi.name, s.name if s else None),
+        **filled,
         "catalogue_code": kpi.catalogue or "",
-        "category": pick(kpi.category, s.category if s else None),
-        "unit": pick(kpi.unit, s.unit if s else None),
-        "direction": pick(kpi.direction, s.direction if s else None),
-        "definition": pick(kpi.definition, s.definition if s else "") or "",
-        "period": pick(kpi.period, s.default_period if s else None),
         "target": kpi.target,
         "amber": thresholds.amber,
         "stretch": thresholds.stretch,
@@ -56,11 +68,6 @@ def kpi_fields(kpi: KpiSpec) -> dict[str, Any]:
         "baseline_period": baseline.period or "",
         "baseline_source": baseline.source or "",
         "source": kpi.source.kind,
-        "dataset": pick(kpi.source.dataset, s.dataset if s else "") or "",
-        "formula": pick(kpi.source.formula, s.formula if s else "") or "",
-        "row_filter": pick(kpi.source.filter, s.row_filter if s else "") or "",
-        "min_value": pick(kpi.min_value, s.min_value if s else None),
-        "max_value": pick(kpi.max_value, s.max_value if s else None),
         "active": kpi.active,
     }
 
