@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from pactboard.core.formatting import number_text
 from pactboard.core.periods import periods_between
 from pactboard.dashboards import charts, selectors
-from pactboard.dashboards.charts import number_text, sparkline, value_text
+from pactboard.dashboards.charts import sparkline, value_text
 from pactboard.engagements import services as engagement_services
 from tests.conftest import World, make_engagement
 from tests.dashboards.conftest import FIRST_MONTH, agree_kpis, push_values
