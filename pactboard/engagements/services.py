@@ -16,9 +16,10 @@ from django.utils.text import slugify
 from pactboard.accounts.models import Membership, Organisation, Role
 from pactboard.accounts.services import invitation_create, organisation_create
 from pactboard.audit.services import audit_record, model_snapshot
-from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.core.errors import ErrorDetail, PactboardError, invalid
 from pactboard.core.formatting import date_text
-from pactboard.engagements import ports
+from pactboard.core.policy import verdict_require
+from pactboard.engagements import policy, ports
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
 
 ENGAGEMENT_FIELDS = (
@@ -57,11 +58,10 @@ def _full_clean(obj: Any, message: str, exclude: list[str] | None = None) -> Non
 
 
 def _require_client_manager(actor: Membership, engagement: Engagement | None = None) -> None:
-    org = actor.organisation
-    if not org.is_client or not actor.is_manager:
-        raise forbidden("Only administrators and managers of the client organisation can do this.")
-    if engagement is not None and engagement.client_id != org.pk:
-        raise forbidden("Only the engagement's client can do this.")
+    if engagement is None:
+        verdict_require(policy.engagement_create_may(actor=actor))
+    else:
+        policy.engagement_require(actor=actor, engagement=engagement, action="edit")
 
 
 def engagement_create(
@@ -184,8 +184,7 @@ def engagement_update(*, actor: Membership, engagement: Engagement, **changes: A
 
 def _require_objective_editor(actor: Membership, engagement: Engagement) -> None:
     # The client sets objectives (PRODUCT.md, "who uses it"); the provider reads and discusses them.
-    if engagement.client_id != actor.organisation_id or not actor.is_manager:
-        raise forbidden("Only administrators and managers of the client organisation can change objectives.")
+    policy.engagement_require(actor=actor, engagement=engagement, action="edit_objectives")
 
 
 def _check_owner(engagement: Engagement, owner: Any) -> None:
@@ -265,8 +264,7 @@ def objective_update(*, actor: Membership, objective: Objective, **changes: Any)
 
 def provider_profile_update(*, actor: Membership, **fields: Any) -> ProviderProfile:
     """Create or change the actor's provider organisation's capability profile."""
-    if not actor.organisation.is_provider or not actor.is_manager:
-        raise forbidden("Only administrators and managers of the provider edit its capability profile.")
+    verdict_require(policy.provider_profile_edit_may(actor=actor))
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise invalid(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
@@ -315,10 +313,7 @@ def business_change_record(
     kpi_codes: list[str] | None = None,
 ) -> BusinessChange:
     """Log a market shift, launch, economic or organisational event; charts show it at its date."""
-    if engagement.party_role(actor.organisation_id) is None:
-        raise PactboardError("No such engagement.", kind="not_found")
-    if not actor.can_contribute:
-        raise forbidden("Viewers cannot log business changes: ask a contributor or manager.")
+    policy.engagement_require(actor=actor, engagement=engagement, action="log_change")
     earliest = business_change_earliest(engagement=engagement)
     if date < earliest:
         # Refused rather than warned: a change decades early is a typo (1926 for 2026) that would put a

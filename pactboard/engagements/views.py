@@ -16,7 +16,7 @@ from pactboard.core.errors import PactboardError
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.views import membership_required
-from pactboard.engagements import selectors, services
+from pactboard.engagements import policy, selectors, services
 from pactboard.engagements.forms import EngagementForm, ObjectiveForm, ProviderProfileForm
 from pactboard.engagements.models import Engagement
 
@@ -39,8 +39,9 @@ def engagement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def engagement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = request.membership
-    if not (membership.organisation.is_client and membership.is_manager):
-        raise PermissionDenied("Only administrators and managers of a client organisation create engagements.")
+    verdict = policy.engagement_create_may(actor=membership)
+    if not verdict.allowed:
+        raise PermissionDenied(verdict.reason)
     providers = selectors.provider_organisations(membership=membership)
     form = EngagementForm(request.POST or None, providers=providers)
     if request.method == "POST" and form.is_valid():
@@ -85,7 +86,7 @@ def _detail_context(request: AuthenticatedHttpRequest, engagement: Engagement) -
     return {
         "engagement": engagement,
         "side": engagement.party_role(membership.organisation_id),
-        "can_edit": engagement.client_id == membership.organisation_id and membership.is_manager,
+        **policy.engagement_permissions(actor=membership, engagement=engagement),
         "objective_rows": selectors.objectives_with_smart_check(engagement=engagement),
         "profile": selectors.provider_profile_for(membership=membership, organisation=engagement.provider),
         "client_people": [m for m in people if m.organisation_id == engagement.client_id],
@@ -160,8 +161,9 @@ def engagement_audit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def provider_profile_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = request.membership
-    if not (membership.organisation.is_provider and membership.is_manager):
-        raise PermissionDenied("Only administrators and managers of a provider edit its capability profile.")
+    verdict = policy.provider_profile_edit_may(actor=membership)
+    if not verdict.allowed:
+        raise PermissionDenied(verdict.reason)
     profile = selectors.provider_profile_for(membership=membership, organisation=membership.organisation)
     initial = {f: getattr(profile, f) for f in services.PROFILE_FIELDS} if profile else {}
     form = ProviderProfileForm(request.POST or None, initial=initial)

@@ -8,11 +8,11 @@ which buttons to show, so a button is shown exactly when the service would accep
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Literal
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError
+from pactboard.core.policy import ALLOWED, NOT_A_PARTY, Verdict, verdict_require
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.models import AgreementVersion
 
@@ -21,16 +21,6 @@ Action = Literal["edit", "propose", "sign", "counter", "withdraw", "comment"]
 ACTIONS: tuple[Action, ...] = ("edit", "propose", "sign", "counter", "withdraw", "comment")
 
 MANAGERS_ONLY = "Only administrators and managers of either party draft, propose and sign KPI agreements."
-
-
-@dataclass(frozen=True)
-class Verdict:
-    allowed: bool
-    reason: str = ""
-    kind: str = "forbidden"
-
-
-ALLOWED = Verdict(True)
 
 
 def draft_start_require(*, actor: Membership, engagement: Engagement) -> None:
@@ -42,9 +32,7 @@ def draft_start_require(*, actor: Membership, engagement: Engagement) -> None:
 
 
 def _party(actor: Membership, version: AgreementVersion) -> Verdict:
-    if version.engagement.party_role(actor.organisation_id) is None:
-        return Verdict(False, "No such engagement.", "not_found")
-    return ALLOWED
+    return ALLOWED if version.engagement.party_role(actor.organisation_id) is not None else NOT_A_PARTY
 
 
 def _manager(actor: Membership, version: AgreementVersion) -> Verdict:
@@ -119,9 +107,7 @@ def version_require(
     *, actor: Membership, version: AgreementVersion, action: Action, signed_orgs: Collection[int] = ()
 ) -> None:
     """Raise the refusal ``version_may`` gives, as the domain error services raise."""
-    verdict = version_may(actor=actor, version=version, action=action, signed_orgs=signed_orgs)
-    if not verdict.allowed:
-        raise PactboardError(verdict.reason, kind=verdict.kind)
+    verdict_require(version_may(actor=actor, version=version, action=action, signed_orgs=signed_orgs))
 
 
 def version_permissions(

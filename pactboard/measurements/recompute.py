@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from pactboard.accounts.models import Membership, Organisation, User
 from pactboard.audit.services import audit_record
-from pactboard.core.errors import ErrorDetail, PactboardError, forbidden
+from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
+from pactboard.measurements import policy
 from pactboard.measurements.models import ImportBatch
 from pactboard.measurements.selectors import dataset_versions_in_force, kpi_rules
 from pactboard.measurements.services import ApplyResult, _batch_fail, dataset_kpis_compute
@@ -78,10 +79,7 @@ def recompute_start(
     *, actor: Membership, engagement: Engagement, kpi_code: str = "", period_from: str = ""
 ) -> ImportBatch:
     """Register a recomputation from the datasets in force (managers); run it with ``recompute_run``."""
-    if engagement.party_role(actor.organisation_id) is None:
-        raise PactboardError("No such engagement.", kind="not_found")
-    if not actor.is_manager:
-        raise forbidden("Only administrators and managers recompute values.")
+    policy.measurements_require(actor=actor, engagement=engagement, action="recompute")
     options = _scope_check(engagement=engagement, kpi_code=kpi_code, period_from=period_from)
     with transaction.atomic():
         return _batch_create(engagement=engagement, user=actor.user, organisation=actor.organisation, options=options)

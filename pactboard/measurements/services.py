@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
-from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.core.errors import ErrorDetail, PactboardError, invalid
 from pactboard.core.files import upload_save
 from pactboard.core.periods import Period, local_date
 from pactboard.core.uploads import upload_received_check, upload_size_check
@@ -30,7 +30,7 @@ from pactboard.engagements.models import Engagement
 from pactboard.formulas import CompiledFormula
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.kpis.content import plain_decimal
-from pactboard.measurements import batches, ingest
+from pactboard.measurements import batches, ingest, policy
 from pactboard.measurements.models import (
     Dataset,
     DatasetVersion,
@@ -82,10 +82,7 @@ class ApplyResult:
 
 
 def _require_contributor(actor: Membership, engagement: Engagement) -> None:
-    if engagement.party_role(actor.organisation_id) is None:
-        raise PactboardError("No such engagement.", kind="not_found")
-    if not actor.can_contribute:
-        raise forbidden("Viewers cannot record values: ask a contributor or manager.")
+    policy.measurements_require(actor=actor, engagement=engagement, action="contribute")
 
 
 def value_rows_not_started(
@@ -553,10 +550,7 @@ def dataset_declare(
     description: str = "",
 ) -> Dataset:
     """Declare a dataset of raw records: a standard schema (e.g. contacts) or columns of one's own."""
-    if engagement.party_role(actor.organisation_id) is None:
-        raise PactboardError("No such engagement.", kind="not_found")
-    if not actor.is_manager:
-        raise forbidden("Only administrators and managers declare datasets.")
+    policy.measurements_require(actor=actor, engagement=engagement, action="declare")
     if standard:
         schema = STANDARD_SCHEMAS.get(standard)
         if schema is None:

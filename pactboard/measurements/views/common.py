@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
@@ -13,6 +14,7 @@ from pactboard.core.errors import PactboardError
 from pactboard.core.uploads import upload_received_check
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get, engagement_people
+from pactboard.measurements import policy
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     # status: (text, symbol) -- the symbol repeats the text for sighted readers, never replaces it.
@@ -66,3 +68,10 @@ def _upload_too_large(request: HttpRequest, form: Any) -> bool:
             form.errors["file"] = form.error_class([exc.message])
             return True
     return False
+
+
+def _require(actor: Membership, engagement: Engagement, action: policy.Action) -> None:
+    """The measurements policy's refusal as the page's 403 (an outsider never gets this far: 404 first)."""
+    verdict = policy.measurements_may(actor=actor, engagement=engagement, action=action)
+    if not verdict.allowed:
+        raise PermissionDenied(verdict.reason)

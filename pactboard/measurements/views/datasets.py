@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -17,13 +16,20 @@ from pactboard.core.errors import PactboardError, not_found
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
-from pactboard.measurements import selectors, services, tasks
+from pactboard.measurements import policy, selectors, services, tasks
 from pactboard.measurements.forms import (
     DatasetDeclareForm,
     DatasetUploadForm,
 )
 from pactboard.measurements.models import Dataset, ImportBatch
-from pactboard.measurements.views.common import _actor, _engagement, _people, _reraise_access, _upload_too_large
+from pactboard.measurements.views.common import (
+    _actor,
+    _engagement,
+    _people,
+    _require,
+    _reraise_access,
+    _upload_too_large,
+)
 
 
 def _datasets_context(request: AuthenticatedHttpRequest, engagement: Engagement, **forms: Any) -> dict[str, Any]:
@@ -46,8 +52,7 @@ def _datasets_context(request: AuthenticatedHttpRequest, engagement: Engagement,
         "engagement": engagement,
         "datasets": datasets,
         "declare_form": forms.get("declare_form") or DatasetDeclareForm(),
-        "can_declare": actor.is_manager,
-        "can_contribute": actor.can_contribute,
+        **policy.measurements_permissions(actor=actor, engagement=engagement),
     }
 
 
@@ -60,8 +65,7 @@ def datasets(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = DatasetDeclareForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if not actor.is_manager:
-            raise PermissionDenied("Only administrators and managers declare datasets.")
+        _require(actor, engagement, "declare")
         status = 422
         if form.is_valid():
             try:
@@ -93,8 +97,7 @@ def dataset_upload(request: AuthenticatedHttpRequest, pk: int, dataset_id: int) 
     form = DatasetUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
-        if not actor.can_contribute:
-            raise PermissionDenied("Viewers cannot upload records: ask a contributor or manager.")
+        _require(actor, engagement, "contribute")
         status = 422
         if _upload_too_large(request, form):
             status = 413

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,6 +30,7 @@ from pactboard.measurements.views.common import (
     _engagement,
     _is_htmx,
     _people,
+    _require,
     _reraise_access,
     _upload_too_large,
 )
@@ -61,8 +61,7 @@ def import_values(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = ValueImportForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
-        if not actor.can_contribute:
-            raise PermissionDenied("Viewers cannot import values: ask a contributor or manager.")
+        _require(actor, engagement, "contribute")
         status = 422
         if _upload_too_large(request, form):
             status = 413
@@ -168,8 +167,7 @@ def recompute(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Recompute every agreed dataset KPI from the datasets in force (managers); follow it on the job's page."""
     actor = _actor(request)
     engagement = _engagement(request, pk)
-    if not actor.is_manager:
-        raise PermissionDenied("Only administrators and managers recompute values.")
+    _require(actor, engagement, "recompute")
     try:
         batch = recompute_start(actor=actor, engagement=engagement)
     except PactboardError as exc:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pyarrow.csv as pa_csv
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,13 +21,21 @@ from pactboard.core.periods import Period
 from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
-from pactboard.measurements import selectors, services
+from pactboard.measurements import policy, selectors, services
 from pactboard.measurements.forms import (
     ValueEntryForm,
     ValueImportForm,
 )
 from pactboard.measurements.models import Measurement, Revision, Source
-from pactboard.measurements.views.common import UNDEFINED, _actor, _engagement, _is_htmx, _people, _reraise_access
+from pactboard.measurements.views.common import (
+    UNDEFINED,
+    _actor,
+    _engagement,
+    _is_htmx,
+    _people,
+    _require,
+    _reraise_access,
+)
 from pactboard.measurements.views.imports import _import_example
 
 
@@ -46,7 +53,7 @@ def data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "rules": rules,
             "import_form": ValueImportForm(),
             "import_example": _import_example(engagement, by_code),
-            "can_contribute": _actor(request).can_contribute,
+            **policy.measurements_permissions(actor=_actor(request), engagement=engagement),
             "last_month": Period.containing("month", timezone.now(), engagement.time_zone).previous(),
         },
     )
@@ -125,8 +132,7 @@ def kpi_values(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
     status = 200
     notice = ""
     if request.method == "POST":
-        if not actor.can_contribute:
-            raise PermissionDenied("Viewers cannot record values: ask a contributor or manager.")
+        _require(actor, engagement, "contribute")
         status = 422
         if form.is_valid():
             period: Period = form.cleaned_data["period"]
@@ -162,7 +168,7 @@ def kpi_values(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
         "rule": rule,
         "form": form,
         "rows": _value_rows(engagement, code),
-        "can_contribute": actor.can_contribute,
+        **policy.measurements_permissions(actor=actor, engagement=engagement),
         "notice": notice,
     }
     response = render_page(

@@ -1,0 +1,60 @@
+"""One policy per room: each actor's allowed actions, from the roles in PRODUCT.md ("Who uses it").
+
+The client sets up engagements and objectives; either party's contributors bring data in and log
+business changes; managers declare datasets and recompute; viewers read. An outsider is refused
+as "not_found" (a 404), never "forbidden", so a refusal never confirms that an engagement exists.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pactboard.accounts.models import Role
+from pactboard.engagements.policy import engagement_may
+from pactboard.measurements.policy import measurements_may
+from tests.conftest import World, make_member
+
+pytestmark = pytest.mark.django_db
+
+# actor -> {action: expected} ; "not_found" marks the outsider's refusal kind.
+ENGAGEMENT = {
+    "client_manager": {"edit": True, "edit_objectives": True, "log_change": True},
+    "client_viewer": {"edit": False, "edit_objectives": False, "log_change": False},
+    "provider_manager": {"edit": False, "edit_objectives": False, "log_change": True},
+    "outsider": {"edit": "not_found", "edit_objectives": "not_found", "log_change": "not_found"},
+}
+MEASUREMENTS = {
+    "client_manager": {"contribute": True, "declare": True, "recompute": True},
+    "client_viewer": {"contribute": False, "declare": False, "recompute": False},
+    "provider_manager": {"contribute": True, "declare": True, "recompute": True},
+    "provider_contributor": {"contribute": True, "declare": False, "recompute": False},
+    "outsider": {"contribute": "not_found", "declare": "not_found", "recompute": "not_found"},
+}
+
+
+def _actor(world: World, name: str):
+    if name == "provider_contributor":
+        return make_member("tina@helpline.example", world.provider_org, Role.CONTRIBUTOR)
+    return getattr(world, name)
+
+
+def _check(verdict, expected) -> None:
+    if expected == "not_found":
+        assert (verdict.allowed, verdict.kind) == (False, "not_found")
+    else:
+        assert verdict.allowed is expected, verdict.reason
+        if not expected:
+            assert verdict.kind == "forbidden"
+            assert verdict.reason  # a refusal says why
+
+
+@pytest.mark.parametrize(("actor", "action"), [(a, x) for a, acts in ENGAGEMENT.items() for x in acts])
+def test_engagement_policy(world: World, actor: str, action: str):
+    verdict = engagement_may(actor=_actor(world, actor), engagement=world.engagement, action=action)  # type: ignore[arg-type]
+    _check(verdict, ENGAGEMENT[actor][action])
+
+
+@pytest.mark.parametrize(("actor", "action"), [(a, x) for a, acts in MEASUREMENTS.items() for x in acts])
+def test_measurements_policy(world: World, actor: str, action: str):
+    verdict = measurements_may(actor=_actor(world, actor), engagement=world.engagement, action=action)  # type: ignore[arg-type]
+    _check(verdict, MEASUREMENTS[actor][action])
