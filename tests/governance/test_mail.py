@@ -31,7 +31,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         return "250 OK"
 
@@ -79,13 +79,15 @@ def test_mail_has_text_and_html_parts_and_list_unsubscribe(gov: World, smtp: Sin
     text = received.get_body(("plain",)).get_content()
     html = received.get_body(("html",)).get_content()
     header = received["List-Unsubscribe"]
-    assert header.startswith("<https://pactboard.example/unsubscribe/") and header.endswith("/>")
+    assert header.startswith("<https://pactboard.example/unsubscribe/")
+    assert header.endswith("/>")
     link = header[1:-1]
     assert link in text
     assert f'href="{link}"' in html
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     cause = f"https://pactboard.example/engagements/{gov.engagement.pk}/actions/{note.cause_key.split(':')[1]}/"
-    assert cause in text and cause in html
+    assert cause in text
+    assert cause in html
     note.refresh_from_db()
     assert note.emailed_at == NOW
     # Sent once: a second run finds nothing pending.

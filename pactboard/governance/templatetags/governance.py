@@ -28,9 +28,10 @@ def feedback_for_kpi(context: dict[str, Any], engagement: Engagement, kpi_code: 
     """The KPI's feedback threads (open first) and the form to start one: two queries."""
     membership = getattr(context.get("request"), "membership", None)
     threads = list(selectors.thread_list(engagement=engagement, kpi_code=kpi_code))
-    can_write = membership is not None and policy.engagement_may(
-        actor=membership, engagement=engagement, action="record"
-    ).allowed
+    can_write = (
+        membership is not None
+        and policy.engagement_may(actor=membership, engagement=engagement, action="record").allowed
+    )
     form = (
         ThreadForm(kpi_names=engagement_kpi_names(engagement=engagement), initial={"kpi_code": kpi_code})
         if can_write
