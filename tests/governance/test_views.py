@@ -1,4 +1,4 @@
-"""Governance pages: both parties see the same meeting, an outsider gets 404 everywhere, lists keep their query count."""
+"""Governance pages: both parties see one meeting, an outsider gets 404 everywhere, lists keep their query count."""
 
 from __future__ import annotations
 
