@@ -26,6 +26,7 @@ from pactboard.dashboards.forms import BusinessChangeForm
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.engagements import services as engagement_services
 from pactboard.engagements.models import BusinessChange, Engagement
+from pactboard.governance.selectors import feedback_open_periods
 from pactboard.kpis import selectors as kpi_selectors
 
 # Answer to a poll when nothing changed: htmx leaves the page as it is.
@@ -171,7 +172,9 @@ def kpi_detail(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
             "series": series,
             "kpi": series.kpi,
             "unit": _unit_arg(series.kpi.unit, engagement.currency),
-            "chart": charts.kpi_chart(series),
+            "chart": charts.kpi_chart(
+                series, feedback=feedback_open_periods(engagement=engagement).get(series.kpi.code, set())
+            ),
             "summary": charts.kpi_chart_summary(series),
             "values_url": values_url,
             "changes": sorted(series.changes, key=lambda c: (c.date, c.pk)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 
@@ -96,6 +97,9 @@ def test_feedback_section_and_tile_marker(gov: World):
     c = client_for(gov.provider_manager)
     kpi_page = c.get(reverse("dashboards:kpi", args=[gov.engagement.pk, "kpi_01"]))
     assert "Why did kpi_01 jump?" in kpi_page.text
+    spec = json.loads(re.search(r'id="kpi-chart-spec"[^>]*>(.*?)</script>', kpi_page.text, flags=re.S).group(1))
+    # The marker rings the October value (30) on the chart.
+    assert [(f["period"], f["y"]) for f in spec["datasets"]["feedback"]] == [("2026-10", 30.0)]
     dashboard = c.get(reverse("dashboards:engagement", args=[gov.engagement.pk]) + "?period=2026-10")
     tile = re.search(r'data-kpi="kpi_01".*?</li>', dashboard.text, flags=re.S)
     assert tile is not None
