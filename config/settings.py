@@ -147,7 +147,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pactboard.accounts.context_processors.memberships",
-                "pactboard.governance.context_processors.notifications",
             ],
         },
     },

@@ -123,6 +123,50 @@ def meetings_schedule(
     return created
 
 
+def meeting_create(
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int = REVIEW_MINUTES,
+    location: str = "",
+    attendee_ids: list[int] | None = None,
+    slot: date | None = None,
+) -> Meeting:
+    """Schedule one review by hand (an extra one, or one held before Pactboard); attendees default to the managers.
+
+    ``slot`` ties it to a cadence occurrence, so the schedule service does not create that one again.
+    """
+    if starts_at.tzinfo is None:
+        raise invalid("Give the start with its time zone.", location="starts_at")
+    if not title.strip():
+        raise invalid("Give the meeting a title.", location="title")
+    people = engagement_people(engagement=engagement)
+    attendees = (
+        list(people.filter(pk__in=attendee_ids))
+        if attendee_ids is not None
+        else list(people.filter(role__in=[Role.ADMIN, Role.MANAGER]))
+    )
+    with transaction.atomic():
+        policy.engagement_require(actor=actor, engagement=engagement, action="schedule")
+        if slot is not None and Meeting.objects.filter(engagement=engagement, slot=slot).exists():
+            raise PactboardError(f"A review for the slot of {slot:%-d %b %Y} already exists.", kind="conflict")
+        meeting = Meeting.objects.create(
+            engagement=engagement,
+            slot=slot,
+            title=title.strip(),
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            location=location,
+        )
+        MeetingAttendee.objects.bulk_create([MeetingAttendee(meeting=meeting, membership=m) for m in attendees])
+        _audit(
+            actor, "meeting.create", meeting, engagement.pk, starts_at=starts_at, attendees=[m.pk for m in attendees]
+        )
+    return meeting
+
+
 # --- agenda ---------------------------------------------------------------------------------------
 
 

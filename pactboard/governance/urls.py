@@ -25,6 +25,7 @@ urlpatterns = [
     path(f"{_E}feedback/<int:thread_id>/resolve/", views.thread_resolve, name="thread_resolve"),
     path("actions/", views.actions, name="actions"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/badge/", views.notifications_badge, name="notifications_badge"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:notification_id>/", views.notification_open, name="notification"),
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),

@@ -353,6 +353,13 @@ def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @membership_required
+def notifications_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The header's unread count, loaded after the page (and polled) so no page pays a query for it."""
+    count = selectors.notification_unread_count(membership=request.membership)
+    return render(request, "governance/partials/_unread_badge.html", {"count": count})
+
+
+@membership_required
 def notification_open(request: AuthenticatedHttpRequest, notification_id: int) -> HttpResponse:
     """Follow a notification to its cause, marking it read on the way."""
     notification = selectors.notification_get(membership=request.membership, notification_id=notification_id)

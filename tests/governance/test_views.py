@@ -67,7 +67,8 @@ def test_recording_an_action_notifies_the_owner(gov: World, meeting: Meeting):
     assert "Share the routing plan" in actions.text
     centre = provider.get(reverse("governance:notifications"))
     assert "Action for you: Share the routing plan" in centre.text
-    assert re.search(r'data-testid="unread-count"[^>]*>1<', centre.text)
+    badge = provider.get(reverse("governance:notifications_badge"))
+    assert re.search(r'data-testid="unread-count"[^>]*>1<', badge.text)
     note = Notification.objects.for_recipient(gov.provider_manager).get()
     opened = provider.get(reverse("governance:notification", args=[note.pk]))
     assert opened["Location"] == reverse("governance:action", args=[gov.engagement.pk, note.cause_key.split(":")[1]])

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django import template
+from django import forms, template
 
 from pactboard.engagements.models import Engagement
 from pactboard.governance import policy, selectors
 from pactboard.governance.forms import ThreadForm
 from pactboard.governance.models import FeedbackThread
-from pactboard.kpis.selectors import engagement_kpi_names
 
 register = template.Library()
 
@@ -24,19 +23,18 @@ class KpiFeedback:
 
 
 @register.simple_tag(takes_context=True)
-def feedback_for_kpi(context: dict[str, Any], engagement: Engagement, kpi_code: str) -> KpiFeedback:
-    """The KPI's feedback threads (open first) and the form to start one: two queries."""
+def feedback_for_kpi(
+    context: dict[str, Any], engagement: Engagement, kpi_code: str, threads: list[FeedbackThread]
+) -> KpiFeedback:
+    """The KPI's feedback threads (read by the page's view) and the form to start one on this KPI: no query."""
     membership = getattr(context.get("request"), "membership", None)
-    threads = list(selectors.thread_list(engagement=engagement, kpi_code=kpi_code))
     can_write = (
         membership is not None
         and policy.engagement_may(actor=membership, engagement=engagement, action="record").allowed
     )
-    form = (
-        ThreadForm(kpi_names=engagement_kpi_names(engagement=engagement), initial={"kpi_code": kpi_code})
-        if can_write
-        else None
-    )
+    form = ThreadForm(kpi_names={kpi_code: kpi_code}, initial={"kpi_code": kpi_code}) if can_write else None
+    if form is not None:
+        form.fields["kpi_code"].widget = forms.HiddenInput()
     return KpiFeedback(threads=threads, can_write=can_write, form=form)
 
 
