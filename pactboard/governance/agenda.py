@@ -22,6 +22,7 @@ from django.urls import reverse
 from pactboard.core.periods import Period, PeriodKind, zone
 from pactboard.engagements.models import BusinessChange, Engagement
 from pactboard.governance.models import ActionItem, FeedbackThread, Meeting
+from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, Milestone, VersionKpi
 from pactboard.kpis.selectors import version_in_force
 from pactboard.measurements.selectors import scorecard_for_period
@@ -161,8 +162,7 @@ def kpis_attention(ctx: AgendaContext) -> list[AgendaItem]:
             items.append(
                 AgendaItem(
                     text=f"{name}: {STATUS_WORDS[result.status]} in {period.label}",
-                    detail=f"value {result.value.normalize() if result.value is not None else '—'}{unit}, "
-                    f"target {result.target.normalize()}{unit}",
+                    detail=f"value {plain_decimal(result.value) or '—'}{unit}, target {plain_decimal(result.target)}{unit}",
                     url=_kpi_url(ctx.engagement, result.code),
                     flag=result.status,
                     evidence=_kpi_evidence(ctx.engagement, result.code),
@@ -183,7 +183,7 @@ def milestones_due(ctx: AgendaContext) -> list[AgendaItem]:
     )
     return [
         AgendaItem(
-            text=f"{m.version_kpi.name}: milestone target {m.target.normalize()} {m.version_kpi.unit}"
+            text=f"{m.version_kpi.name}: milestone target {plain_decimal(m.target)} {m.version_kpi.unit}"
             f" by {m.date:%-d %b %Y}",
             detail=m.note,
             url=_kpi_url(ctx.engagement, m.version_kpi.code),

@@ -91,6 +91,7 @@ def test_agenda_is_generated_from_the_data(gov: World):
     assert _texts(agenda, "kpis") == ["KPI 00: at risk in 2026-10", "KPI 01: missed in 2026-10"]
     kpi_item = agenda.section("kpis").items[0]
     assert kpi_item.url == f"/engagements/{gov.engagement.pk}/kpis/kpi_00/"
+    assert kpi_item.detail == "value 77 %, target 80 %"
     assert [e.label for e in kpi_item.evidence] == ["KPI page", "Values and sources"]
     actions = agenda.section("actions").items
     assert [(a.flag, a.url) for a in actions] == [
