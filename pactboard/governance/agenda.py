@@ -162,7 +162,8 @@ def kpis_attention(ctx: AgendaContext) -> list[AgendaItem]:
             items.append(
                 AgendaItem(
                     text=f"{name}: {STATUS_WORDS[result.status]} in {period.label}",
-                    detail=f"value {plain_decimal(result.value) or '—'}{unit}, target {plain_decimal(result.target)}{unit}",
+                    detail=f"value {plain_decimal(result.value) or '—'}{unit}, "
+                    f"target {plain_decimal(result.target)}{unit}",
                     url=_kpi_url(ctx.engagement, result.code),
                     flag=result.status,
                     evidence=_kpi_evidence(ctx.engagement, result.code),

@@ -1,9 +1,10 @@
 """An engagement with two agreed KPIs and October 2026 values: one at risk, one missed.
 
 Acme support (tests.conftest.World) starts 2026-01-01, Europe/Berlin, monthly reviews.
-kpi_00 is higher-is-better, target 80, amber 75; kpi_01 lower-is-better, target 20, amber 25
-(tests.dashboards.conftest.agree_kpis). By docs/scoring.md's status table, kpi_00 = 77 for
-2026-10 is at risk (75 ≤ 77 < 80) and kpi_01 = 30 is missed (30 > amber 25).
+kpi_00 is higher-is-better, target 80, amber 75, with a milestone of 78 on 15 Dec 2026 (its amber
+moves with it to 73); kpi_01 lower-is-better, target 20, amber 25 (tests.dashboards.conftest.agree_kpis).
+By docs/scoring.md, kpi_00 = 77 for 2026-10 is at risk against the milestone in force (73 ≤ 77 < 78;
+also against 80/75 without it) and kpi_01 = 30 is missed (30 > amber 25).
 """
 
 from __future__ import annotations
