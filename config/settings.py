@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "pactboard.engagements",
     "pactboard.kpis",
     "pactboard.measurements",
+    "pactboard.governance",
     "pactboard.documents",
     "pactboard.dashboards",
     "pactboard.api",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("pactboard.measurements.urls")),
     path("schemas/", include("pactboard.documents.urls")),
     path("", include("pactboard.dashboards.urls")),
+    path("", include("pactboard.governance.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,14 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.tenancy import TenantQuerySet
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
+from pactboard.governance.models import (
+    ActionItem,
+    Decision,
+    FeedbackComment,
+    FeedbackThread,
+    Meeting,
+    MeetingAttendee,
+)
 from pactboard.kpis.models import (
     AgreementVersion,
     Comment,
@@ -88,7 +96,31 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
         source="manual",
         updated_at=now,
     )
+    meeting = Meeting.objects.create(engagement=engagement, title="Review", starts_at=now)
+    thread = FeedbackThread.objects.create(
+        engagement=engagement,
+        kpi_code="fcr",
+        period_kind="month",
+        period_start=date(2026, 1, 1),
+        title="January",
+        created_by=user,
+        created_by_org=org,
+    )
     rows: list[models.Model] = [
+        meeting,
+        thread,
+        MeetingAttendee.objects.create(meeting=meeting, membership=member),
+        Decision.objects.create(meeting=meeting, text="Go", recorded_by=user, recorded_by_org=org),
+        ActionItem.objects.create(
+            engagement=engagement,
+            meeting=meeting,
+            title="Do it",
+            owner=member,
+            due_date=date(2026, 2, 1),
+            created_by=user,
+            created_by_org=org,
+        ),
+        FeedbackComment.objects.create(thread=thread, author=user, organisation=org, body="Why?"),
         engagement,
         objective,
         version,

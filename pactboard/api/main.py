@@ -99,3 +99,4 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 api.add_router("/engagements", engagements_router)
 api.add_router("", "pactboard.kpis.api.router")
 api.add_router("/engagements", measurements_router)
+api.add_router("", "pactboard.governance.api.router")

@@ -27,6 +27,7 @@ from pactboard.dashboards.forms import BusinessChangeForm
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.engagements import services as engagement_services
 from pactboard.engagements.models import BusinessChange, Engagement
+from pactboard.governance.selectors import thread_list
 from pactboard.kpis import selectors as kpi_selectors
 
 # Answer to a poll when nothing changed: htmx leaves the page as it is.
@@ -158,6 +159,7 @@ def kpi_detail(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
     if _unchanged(request, stamp):
         return HttpResponse(status=NOT_CHANGED)
     series = selectors.kpi_series(membership=request.membership, engagement=engagement, kpi_code=code)
+    feedback = list(thread_list(engagement=engagement, kpi_code=series.kpi.code))
     charts.vega_bundle_ready()
     try:
         values_url: str | None = reverse("measurements:kpi_values", args=[engagement.pk, code])
@@ -172,7 +174,8 @@ def kpi_detail(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
             "series": series,
             "kpi": series.kpi,
             "unit": _unit_arg(series.kpi.unit, engagement.currency),
-            "chart": charts.kpi_chart(series),
+            "chart": charts.kpi_chart(series, feedback={t.period_start for t in feedback if t.is_open}),
+            "feedback_threads": feedback,
             "summary": charts.kpi_chart_summary(series),
             "values_url": values_url,
             "changes": sorted(series.changes, key=lambda c: (c.date, c.pk)),

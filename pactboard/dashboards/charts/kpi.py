@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 import altair as alt
@@ -26,11 +28,12 @@ from pactboard.dashboards.charts.common import (
 )
 
 
-def kpi_chart(series: Any, *, validate: bool = False) -> dict[str, Any]:
+def kpi_chart(series: Any, *, validate: bool = False, feedback: Collection[date] = ()) -> dict[str, Any]:
     """The KPI over time: values coloured and shaped by status, the target in force (it steps at milestones
     and new versions), the amber and stretch bands, the baseline, milestones and business changes.
 
-    ``series`` is a ``dashboards.selectors.KpiSeries``.
+    ``series`` is a ``dashboards.selectors.KpiSeries``; ``feedback``: period starts with an open feedback
+    thread, ringed on the chart.
     """
     kpi = series.kpi
     unit, currency = kpi.unit, series.engagement.currency
@@ -99,6 +102,13 @@ def kpi_chart(series: Any, *, validate: bool = False) -> dict[str, Any]:
         datasets["milestones"] = milestones
     if changes:
         datasets["changes"] = changes
+    open_feedback = [
+        {"start": row["start"], "y": row["value"] if row["value"] is not None else hi, "period": row["period"]}
+        for row, p in zip(rows, series.points, strict=True)
+        if p.period.start in feedback
+    ]
+    if open_feedback:
+        datasets["feedback"] = open_feedback
     y_title = f"{kpi.name} ({currency if unit == 'currency' else unit})" if unit not in {"count", "score"} else kpi.name
     layout = _kpi_chart_layout(
         y_title=y_title,
@@ -237,6 +247,16 @@ def _kpi_chart_layout(*, y_title: str, kind: str, parts: tuple[str, ...], valida
                 x=alt.X("date:T", scale=x_scale), y=alt.Y("top:Q", scale=y_scale), text="n:N", tooltip=change_tooltip
             ),
         ]
+    if "feedback" in parts:
+        layers.append(
+            alt.Chart(alt.Data(name="feedback"))
+            .mark_point(shape="circle", size=320, filled=False, strokeWidth=2, color=CHANGE_COLOUR)
+            .encode(
+                x=alt.X("start:T", scale=x_scale),
+                y=alt.Y("y:Q", scale=y_scale),
+                tooltip=[alt.Tooltip("period:N", title="Open feedback on")],
+            )
+        )
     chart = (
         alt.layer(*layers)
         .properties(

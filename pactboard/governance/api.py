@@ -1,0 +1,257 @@
+"""REST endpoints for reviews, actions, feedback threads and notifications (the same services as the pages)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.periods import Period, PeriodKind
+from pactboard.engagements.selectors import engagement_get
+from pactboard.governance import selectors, services
+from pactboard.governance.models import ActionItem, FeedbackThread, Meeting, Notification
+
+router = Router(tags=["governance"])
+
+
+class MeetingOut(Schema):
+    id: int
+    title: str
+    starts_at: datetime
+    duration_minutes: int
+    location: str
+    minutes: str
+    minutes_closed_at: datetime | None
+    agenda_frozen: bool
+
+
+class MeetingDetailOut(MeetingOut):
+    agenda: dict[str, Any]
+    attendees: list[str]
+
+
+class ActionOut(Schema):
+    id: int
+    engagement_id: int
+    meeting_id: int | None
+    title: str
+    owner_email: str
+    owner_organisation: str
+    due_date: date
+    status: str
+    kpi_code: str
+
+
+class ActionIn(Schema):
+    title: str
+    owner_membership_id: int
+    due_date: date
+    kpi_code: str = ""
+
+
+class ActionStatusIn(Schema):
+    status: str
+
+
+class ThreadOut(Schema):
+    id: int
+    kpi_code: str
+    period: str
+    title: str
+    open: bool
+
+
+class ThreadIn(Schema):
+    kpi_code: str
+    period: str
+    title: str = ""
+    body: str
+
+
+class CommentIn(Schema):
+    body: str
+
+
+class CommentOut(Schema):
+    id: int
+    author_email: str
+    organisation: str
+    body: str
+    created_at: datetime
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    cause_key: str
+    title: str
+    url: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+def _meeting_out(m: Meeting) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "title": m.title,
+        "starts_at": m.starts_at,
+        "duration_minutes": m.duration_minutes,
+        "location": m.location,
+        "minutes": m.minutes,
+        "minutes_closed_at": m.minutes_closed_at,
+        "agenda_frozen": m.agenda is not None,
+    }
+
+
+def _action_out(a: ActionItem) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "engagement_id": a.engagement_id,
+        "meeting_id": a.meeting_id,
+        "title": a.title,
+        "owner_email": a.owner.user.email,
+        "owner_organisation": a.owner.organisation.name,
+        "due_date": a.due_date,
+        "status": a.status,
+        "kpi_code": a.kpi_code,
+    }
+
+
+def _thread_out(t: FeedbackThread) -> dict[str, Any]:
+    return {
+        "id": t.pk,
+        "kpi_code": t.kpi_code,
+        "period": Period(cast(PeriodKind, t.period_kind), t.period_start).label,
+        "title": t.title,
+        "open": t.is_open,
+    }
+
+
+@router.get("/engagements/{engagement_id}/meetings", response=list[MeetingOut])
+def list_meetings(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    return [_meeting_out(m) for m in selectors.meeting_list(engagement=engagement)]
+
+
+@router.post("/engagements/{engagement_id}/meetings/schedule", response={200: list[MeetingOut]})
+def schedule_meetings(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+    """Create the next reviews from the cadence (idempotent); returns the ones created now."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    created = services.meetings_schedule(engagement=engagement, actor=request.membership, now=timezone.now())
+    return [_meeting_out(m) for m in created]
+
+
+@router.get("/engagements/{engagement_id}/meetings/{meeting_id}", response=MeetingDetailOut)
+def get_meeting(request: AuthenticatedHttpRequest, engagement_id: int, meeting_id: int) -> dict[str, Any]:
+    """The meeting with its agenda: generated until it starts, then the frozen snapshot."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    meeting = selectors.meeting_get(membership=request.membership, engagement=engagement, meeting_id=meeting_id)
+    agenda = services.meeting_agenda(meeting=meeting, now=timezone.now())
+    return {
+        **_meeting_out(meeting),
+        "agenda": {**agenda.as_dict(), "frozen": agenda.frozen},
+        "attendees": [m.user.email for m in selectors.meeting_attendees(meeting=meeting)],
+    }
+
+
+@router.post("/engagements/{engagement_id}/meetings/{meeting_id}/actions", response={201: ActionOut})
+def create_meeting_action(
+    request: AuthenticatedHttpRequest, engagement_id: int, meeting_id: int, payload: ActionIn
+) -> Status:
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    meeting = selectors.meeting_get(membership=request.membership, engagement=engagement, meeting_id=meeting_id)
+    action = services.action_create(
+        actor=request.membership,
+        engagement=engagement,
+        meeting=meeting,
+        title=payload.title,
+        owner_id=payload.owner_membership_id,
+        due_date=payload.due_date,
+        kpi_code=payload.kpi_code,
+        now=timezone.now(),
+    )
+    return Status(201, _action_out(action))
+
+
+@router.patch("/engagements/{engagement_id}/actions/{action_id}", response=ActionOut)
+def update_action(
+    request: AuthenticatedHttpRequest, engagement_id: int, action_id: int, payload: ActionStatusIn
+) -> dict[str, Any]:
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    action = selectors.action_get(membership=request.membership, engagement=engagement, action_id=action_id)
+    services.action_status_set(actor=request.membership, action=action, status=payload.status, now=timezone.now())
+    return _action_out(selectors.action_get(membership=request.membership, engagement=engagement, action_id=action_id))
+
+
+@router.get("/actions", response=list[ActionOut])
+def list_my_actions(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
+    """Every open action owned by the token's organisation, across engagements."""
+    return [_action_out(a) for a in selectors.actions_open_for_organisation(membership=request.membership)]
+
+
+@router.get("/engagements/{engagement_id}/feedback", response=list[ThreadOut])
+def list_threads(
+    request: AuthenticatedHttpRequest, engagement_id: int, kpi_code: str | None = None
+) -> list[dict[str, Any]]:
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    return [_thread_out(t) for t in selectors.thread_list(engagement=engagement, kpi_code=kpi_code)]
+
+
+@router.post("/engagements/{engagement_id}/feedback", response={201: ThreadOut})
+def start_thread(request: AuthenticatedHttpRequest, engagement_id: int, payload: ThreadIn) -> Status:
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    thread = services.feedback_thread_start(
+        actor=request.membership,
+        engagement=engagement,
+        kpi_code=payload.kpi_code,
+        period=Period.parse(payload.period),
+        title=payload.title,
+        body=payload.body,
+        now=timezone.now(),
+    )
+    return Status(201, _thread_out(thread))
+
+
+@router.post("/engagements/{engagement_id}/feedback/{thread_id}/comments", response={201: CommentOut})
+def add_comment(request: AuthenticatedHttpRequest, engagement_id: int, thread_id: int, payload: CommentIn) -> Status:
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    thread = selectors.thread_get(membership=request.membership, engagement=engagement, thread_id=thread_id)
+    c = services.feedback_comment_add(actor=request.membership, thread=thread, body=payload.body, now=timezone.now())
+    return Status(
+        201,
+        {
+            "id": c.pk,
+            "author_email": c.author.email,
+            "organisation": c.organisation.name,
+            "body": c.body,
+            "created_at": c.created_at,
+        },
+    )
+
+
+def _note_out(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "kind": n.kind,
+        "cause_key": n.cause_key,
+        "title": n.title,
+        "url": n.url,
+        "created_at": n.created_at,
+        "read_at": n.read_at,
+    }
+
+
+@router.get("/notifications", response=list[NotificationOut])
+def list_notifications(request: AuthenticatedHttpRequest, unread: bool = False) -> list[dict[str, Any]]:
+    rows = selectors.notification_list(membership=request.membership, unread_only=unread)[:200]
+    return [_note_out(n) for n in rows]
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut)
+def read_notification(request: AuthenticatedHttpRequest, notification_id: int) -> dict[str, Any]:
+    note = selectors.notification_get(membership=request.membership, notification_id=notification_id)
+    return _note_out(services.notification_mark_read(actor=request.membership, notification=note, now=timezone.now()))

@@ -1,0 +1,76 @@
+"""Forms of the governance pages: minutes, decisions, actions, feedback threads and comments."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+
+from pactboard.accounts.models import Membership
+from pactboard.core.errors import PactboardError
+from pactboard.core.periods import Period
+
+
+def _kpi_choices(kpi_names: dict[str, str], *, blank: str | None) -> list[tuple[str, str]]:
+    choices = [(code, f"{name} ({code})") for code, name in sorted(kpi_names.items(), key=lambda kv: kv[1])]
+    return [("", blank), *choices] if blank is not None else choices
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}), required=False, help_text="Notes of the discussion."
+    )
+
+
+class DecisionForm(forms.Form):
+    text = forms.CharField(label="Decision", widget=forms.Textarea(attrs={"rows": 2}))
+    kpi_code = forms.ChoiceField(label="Linked KPI", required=False)
+
+    def __init__(self, *args: Any, kpi_names: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kpi_code"]).choices = _kpi_choices(kpi_names, blank="None")
+
+
+class ActionForm(forms.Form):
+    title = forms.CharField(label="Action", max_length=300)
+    owner = forms.TypedChoiceField(label="Owner", coerce=int, help_text="A member of either party.")
+    due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+    kpi_code = forms.ChoiceField(label="Linked KPI", required=False)
+
+    def __init__(self, *args: Any, people: list[Membership], kpi_names: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "Choose…")] + [
+            (m.pk, f"{m.user.display_name} ({m.organisation.name})") for m in people
+        ]
+        cast(forms.ChoiceField, self.fields["kpi_code"]).choices = _kpi_choices(kpi_names, blank="None")
+
+
+class ThreadForm(forms.Form):
+    kpi_code = forms.ChoiceField(label="KPI")
+    period = forms.CharField(
+        label="Period", max_length=16, help_text="The value's period: 2026-10, 2026-Q3 or 2026-W05."
+    )
+    title = forms.CharField(label="Subject", max_length=200, required=False)
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Mention a member of either party with @ and their e-mail address.",
+    )
+
+    def __init__(self, *args: Any, kpi_names: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kpi_code"]).choices = _kpi_choices(kpi_names, blank=None)
+
+    def clean_period(self) -> Period:
+        try:
+            return Period.parse(self.cleaned_data["period"].strip(), location=None)
+        except PactboardError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Mention a member of either party with @ and their e-mail address.",
+    )

@@ -1,0 +1,171 @@
+"""Notifications: in-app rows, and e-mail over SMTP with a plain-text and an HTML part.
+
+Every e-mail carries an unsubscribe link and a ``List-Unsubscribe`` header (with
+``List-Unsubscribe-Post`` for one-click unsubscribe, RFC 8058). The link holds a signed token
+naming the recipient's membership and the kind; opting out stops e-mail of that kind, never the
+in-app notice. Mail is sent after the service's transaction commits, so nothing is mailed about
+a change that was rolled back; a notification whose e-mail could not be sent keeps
+``emailed_at`` empty (later channels and retries read the same rows).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from pactboard.accounts.models import Membership
+from pactboard.core.errors import invalid
+from pactboard.governance.models import EmailOptOut, Notification
+
+logger = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "pactboard.governance.unsubscribe"
+KIND_LABELS = {
+    "action.assigned": "actions assigned to you",
+    "feedback.mention": "mentions in feedback threads",
+    "meeting.invitation": "review invitations",
+    "meeting.minutes": "review minutes",
+}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+def unsubscribe_token(*, membership_id: int, kind: str) -> str:
+    return signing.dumps({"m": membership_id, "k": kind}, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token_read(token: str) -> tuple[int, str]:
+    """The membership id and kind a token names; a bad token is a clear error, never a guess."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        raise invalid("This unsubscribe link is not valid: use the link of a recent e-mail.") from None
+    return int(data["m"]), str(data["k"])
+
+
+def unsubscribe_url(*, membership_id: int, kind: str) -> str:
+    token = unsubscribe_token(membership_id=membership_id, kind=kind)
+    return settings.SITE_URL + reverse("governance:unsubscribe", args=[token])
+
+
+def email_build(
+    *,
+    recipient: Membership,
+    kind: str,
+    subject: str,
+    text: str,
+    url: str,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMultiAlternatives:
+    """One e-mail: plain text and HTML from the same words, the unsubscribe link in both and in the headers."""
+    link = settings.SITE_URL + url if url.startswith("/") else url
+    unsubscribe = unsubscribe_url(membership_id=recipient.pk, kind=kind)
+    context = {
+        "recipient": recipient,
+        "subject": subject,
+        "text": text,
+        "link": link,
+        "unsubscribe": unsubscribe,
+        "kind_label": KIND_LABELS.get(kind, kind),
+    }
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("governance/email/message.txt", context),
+        to=[recipient.user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    message.attach_alternative(render_to_string("governance/email/message.html", context), "text/html")
+    for a in attachments:
+        message.attach(a.filename, a.content, a.mimetype)
+    return message
+
+
+def _opted_out(recipient_ids: Iterable[int]) -> set[tuple[int, str]]:
+    return set(EmailOptOut.objects.filter(membership_id__in=list(recipient_ids)).values_list("membership_id", "kind"))
+
+
+def notifications_email(
+    *, notification_ids: Sequence[int], now: datetime, attachments: Sequence[Attachment] = ()
+) -> int:
+    """Send the e-mail of each notification not sent yet (unless its recipient opted out); return how many went."""
+    rows = list(
+        Notification.objects.filter(pk__in=list(notification_ids), emailed_at__isnull=True).select_related(
+            "recipient__user"
+        )
+    )
+    opted = _opted_out(n.recipient_id for n in rows)
+    sent = 0
+    # One open connection for the batch (Django's MAILERS "default").
+    with mailers["default"] as connection:
+        for n in rows:
+            if (n.recipient_id, "") in opted or (n.recipient_id, n.kind) in opted:
+                continue
+            message = email_build(
+                recipient=n.recipient, kind=n.kind, subject=n.title, text=n.body, url=n.url, attachments=attachments
+            )
+            try:
+                connection.send_messages([message])
+            except OSError:
+                # The in-app notice stands; emailed_at stays empty so a later run can retry.
+                logger.exception("cannot e-mail notification %s", n.pk)
+                continue
+            Notification.objects.filter(pk=n.pk).update(emailed_at=now)
+            sent += 1
+    return sent
+
+
+def notify(
+    *,
+    recipients: Iterable[Membership],
+    kind: str,
+    cause_key: str,
+    title: str,
+    body: str,
+    url: str,
+    engagement_id: int | None,
+    now: datetime,
+    attachments: Sequence[Attachment] = (),
+    skip: Membership | None = None,
+) -> list[Notification]:
+    """Record one notification per recipient (once per cause) and e-mail them after the transaction commits."""
+    unique = {m.pk: m for m in recipients if skip is None or m.pk != skip.pk}
+    existing = set(
+        Notification.objects.filter(recipient_id__in=list(unique), kind=kind, cause_key=cause_key).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    rows = [
+        Notification.objects.create(
+            recipient=m,
+            kind=kind,
+            cause_key=cause_key,
+            title=title[:300],
+            body=body,
+            url=url,
+            engagement_id=engagement_id,
+            created_at=now,
+        )
+        for pk, m in unique.items()
+        if pk not in existing
+    ]
+    ids = [n.pk for n in rows]
+    if ids:
+        transaction.on_commit(lambda: notifications_email(notification_ids=ids, now=now, attachments=attachments))
+    return rows

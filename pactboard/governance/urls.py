@@ -1,0 +1,33 @@
+"""Governance pages: an engagement's reviews, actions and feedback below it; the actor's actions and notifications."""
+
+from django.urls import path
+
+from pactboard.governance import views
+
+app_name = "governance"
+
+_E = "engagements/<int:pk>/"
+_M = f"{_E}reviews/<int:meeting_id>/"
+
+urlpatterns = [
+    path(f"{_E}reviews/", views.reviews, name="reviews"),
+    path(f"{_E}reviews/schedule/", views.reviews_schedule, name="schedule"),
+    path(_M, views.meeting_detail, name="meeting"),
+    path(f"{_M}minutes/", views.meeting_minutes, name="minutes"),
+    path(f"{_M}decisions/", views.meeting_decision, name="decision"),
+    path(f"{_M}actions/", views.meeting_action, name="meeting_action"),
+    path(f"{_M}invite/", views.meeting_invite, name="invite"),
+    path(f"{_M}close/", views.meeting_close, name="close"),
+    path(f"{_M}invitation.ics", views.meeting_ics_download, name="ics"),
+    path(f"{_E}actions/<int:action_id>/", views.action_detail, name="action"),
+    path(f"{_E}feedback/", views.thread_create, name="thread_create"),
+    path(f"{_E}feedback/<int:thread_id>/", views.thread_detail, name="thread"),
+    path(f"{_E}feedback/<int:thread_id>/resolve/", views.thread_resolve, name="thread_resolve"),
+    path("actions/", views.actions, name="actions"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/badge/", views.notifications_badge, name="notifications_badge"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:notification_id>/", views.notification_open, name="notification"),
+    path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
