@@ -15,11 +15,14 @@ SERVING_COMMANDS = frozenset({"runserver", "testserver", "demo"})
 # it complete.
 OWN_COMMANDS = {
     "demo": "migrate, load the demo and serve it on http://127.0.0.1:8000 (--port N, --no-serve)",
-    "audit": "audit verify: recompute the audit chain; exit 1 naming the first broken event",
+    "audit": "audit verify|export: check every engagement's chain (exit 1 naming the first broken event); export one",
     "engagement": "engagement validate|import|export|schema: the engagement as one YAML document",
     "measurements": "measurements import|verify: values from a CSV/XLSX file; recompute values from their sources",
     "scorecard": "scorecard ENGAGEMENT --period 2026-10: value, target, status, attainment, weighted score",
-    "db_worker": "run background tasks (imports, dataset uploads)",
+    "reviews": "reviews schedule: create the next review meetings each engagement's cadence calls for",
+    "backup": "backup FILE: the database and every stored upload and dataset in one checked archive",
+    "restore": "restore FILE: a backup into an empty database and data dir",
+    "db_worker": "run background tasks (imports, dataset uploads, recomputations)",
     "vega_bundle": "write the chart library (static/vendor/vega-embed.js) from vl-convert",
 }
 HELP_REQUESTS: tuple[list[str], ...] = ([], ["help"], ["--help"], ["-h"])

@@ -171,9 +171,13 @@ def _number_problems(spec: KpiSpec) -> list[ErrorDetail]:
             continue
         limit = WEIGHT_LIMIT if where == "weight" else NUMBER_LIMIT
         if not value.is_finite() or abs(value) >= limit:
+            # The value leads the message (error bodies cut it to an excerpt), so the user sees which one it was.
+            shown = format(value, "f") if value.is_finite() else str(value)
             problems.append(
                 ErrorDetail(
-                    f"must be a finite number below {plain_decimal(limit)} in size", where, "number_out_of_range"
+                    f"{shown} is out of range: a number here must be finite and below {plain_decimal(limit)} in size",
+                    where,
+                    "number_out_of_range",
                 )
             )
     return problems

@@ -43,7 +43,7 @@ def _mid_november(monkeypatch):
     # The pages show the latest closed month: with values to 2026-10, "now" is mid-November 2026 for
     # the dashboards' selectors only (sessions and cookies keep the real clock the browser uses).
     clock = SimpleNamespace(now=lambda: datetime(2026, 11, 15, 12, tzinfo=UTC))
-    for module in (dashboard_selectors.common, dashboard_selectors.engagement, dashboard_selectors.portfolio):
+    for module in (dashboard_selectors.common, dashboard_selectors.engagement, dashboard_selectors.portfolios):
         monkeypatch.setattr(module, "timezone", clock)
 
 

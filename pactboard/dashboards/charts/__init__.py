@@ -34,7 +34,7 @@ from pactboard.dashboards.charts.common import (
 )
 from pactboard.dashboards.charts.kpi import _kpi_chart_layout, kpi_chart, kpi_chart_summary
 from pactboard.dashboards.charts.portfolio import _portfolio_chart_layout, portfolio_chart
-from pactboard.dashboards.charts.sparkline import Sparkline, sparkline
+from pactboard.dashboards.charts.sparklines import Sparkline, sparkline
 
 __all__ = [
     "CHANGE_COLOUR",

@@ -29,7 +29,7 @@ from pactboard.dashboards.selectors.common import (
 )
 from pactboard.dashboards.selectors.engagement import EngagementDashboard, KindScore, KpiTile, engagement_dashboard
 from pactboard.dashboards.selectors.kpi import KpiPoint, KpiSeries, kpi_series
-from pactboard.dashboards.selectors.portfolio import (
+from pactboard.dashboards.selectors.portfolios import (
     SORT_KEYS,
     Portfolio,
     PortfolioRow,

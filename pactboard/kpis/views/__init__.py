@@ -4,7 +4,7 @@ Views are thin: reads through ``selectors``, writes through ``services``, what a
 from ``policy``. One module per page family; ``urls.py`` reads them from here.
 """
 
-from pactboard.kpis.views.catalogue import catalogue, custom_kpi_create
+from pactboard.kpis.views.catalogue_pages import catalogue, custom_kpi_create
 from pactboard.kpis.views.common import (
     _FIELD_LABELS,
     _NUMBERS,

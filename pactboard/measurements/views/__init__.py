@@ -17,7 +17,7 @@ from pactboard.measurements.views.common import (
     _reraise_access,
     _upload_too_large,
 )
-from pactboard.measurements.views.datasets import _dataset, _datasets_context, dataset_upload, datasets
+from pactboard.measurements.views.dataset_pages import _dataset, _datasets_context, dataset_upload, datasets
 from pactboard.measurements.views.imports import (
     _batch,
     _error_rows,
@@ -28,7 +28,7 @@ from pactboard.measurements.views.imports import (
     import_values,
     recompute,
 )
-from pactboard.measurements.views.scorecard import _default_period, scorecard
+from pactboard.measurements.views.scorecard_page import _default_period, scorecard
 from pactboard.measurements.views.values import RevisionRow, ValueRow, _value_rows, data, kpi_values, records
 
 __all__ = [
