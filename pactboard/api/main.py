@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from pactboard.api.auth import TokenAuth
 from pactboard.core.errors import HTTP_STATUS, PactboardError
+from pactboard.dashboards.api import router as audit_router
 from pactboard.engagements.api import router as engagements_router
 from pactboard.measurements.api import router as measurements_router
 
@@ -27,3 +28,4 @@ def pactboard_error(request: HttpRequest, exc: PactboardError) -> HttpResponse:
 api.add_router("/engagements", engagements_router)
 api.add_router("", "pactboard.kpis.api.router")
 api.add_router("/engagements", measurements_router)
+api.add_router("/engagements", audit_router)

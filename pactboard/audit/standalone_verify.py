@@ -131,19 +131,22 @@ def _problem(
         return ChainProblem(
             seq, "inserted or reordered", f"event #{seq}: its sequence number repeats or goes backwards"
         )
+    if chain is not None:
+        belongs = chain_key(
+            engagement_id=event.content.get("engagement_id"), organisation_id=event.content.get("organisation_id")
+        )
+        if belongs != chain:
+            return ChainProblem(
+                seq, "moved", f"event #{seq} belongs to chain {belongs}, not to {chain} (moved or its ids edited)"
+            )
+    # The link is checked before the event's own hash: an event renumbered to make room for an
+    # inserted one no longer matches its hash either, but the link tells what happened.
     if event.prev_hash != expected_prev:
         return _link_problem(event, seen)
     if event_hash(prev_hash=event.prev_hash, content=event.content) != event.hash:
         return ChainProblem(
             seq, "edited", f"event #{seq}: its content does not match its hash (it was edited after it was written)"
         )
-    if chain is None:
-        return None
-    belongs = chain_key(
-        engagement_id=event.content.get("engagement_id"), organisation_id=event.content.get("organisation_id")
-    )
-    if belongs != chain:
-        return ChainProblem(seq, "moved", f"event #{seq} belongs to chain {belongs}, not to {chain}")
     return None
 
 
