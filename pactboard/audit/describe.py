@@ -49,7 +49,7 @@ class Change:
 class EventWords:
     who: str  # "carla@acme.example (Acme Retail)" or "system"
     what: str  # "created objective"
-    object_name: str  # "“Cut AHT”" or "objective 12"
+    object_name: str  # "“Cut AHT”", or "#12" / "import batch #12" where no name was recorded
     changes: list[Change]
 
     @property
@@ -117,9 +117,12 @@ def event_describe(
     who = actor_email or "system"
     if organisation_name:
         who = f"{who} ({organisation_name})"
+    what = action_words(action)
     if object_repr:
         name = f"“{object_repr}”"
     else:
+        # No name was recorded: the type (unless the action already says it) and the id.
         kind = _words(object_type.rpartition(".")[2]) or "object"
-        name = f"{kind} {object_id}".strip()
-    return EventWords(who=who, what=action_words(action), object_name=name, changes=changes_between(before, after))
+        number = f"#{object_id}" if object_id else ""
+        name = number if kind in what.split() else f"{kind} {number}".strip()
+    return EventWords(who=who, what=what, object_name=name, changes=changes_between(before, after))
