@@ -7,7 +7,7 @@ the actor first (an outsider gets 404); the audit selectors then read that engag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -39,9 +39,13 @@ class AuditFilterForm(forms.Form):
     def __init__(self, data: Any, *, options: AuditFilterOptions) -> None:
         super().__init__(data)
         # Only what occurs in this chain can be chosen: an unknown value is an error, not an empty page.
-        self.fields["actor"].choices = [("", "Anyone"), *((a, a) for a in options.actors)]
-        self.fields["action"].choices = [("", "Any action"), *((a, a) for a in options.actions)]
-        self.fields["object_type"].choices = [("", "Any object"), *((t, t) for t in options.object_types)]
+        choices = {
+            "actor": [("", "Anyone"), *((a, a) for a in options.actors)],
+            "action": [("", "Any action"), *((a, a) for a in options.actions)],
+            "object_type": [("", "Any object"), *((t, t) for t in options.object_types)],
+        }
+        for name, values in choices.items():
+            cast(forms.ChoiceField, self.fields[name]).choices = values
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

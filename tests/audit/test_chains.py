@@ -189,7 +189,8 @@ def test_an_inserted_event_is_named_even_when_its_own_hash_is_right(world: World
     forged = event_hash(prev_hash=second.hash, content=event_content(**fields))
     _tamper(
         "INSERT INTO audit_auditevent (chain, seq, occurred_at, actor_id, actor_email, organisation_id, "
-        "organisation_name, engagement_id, action, object_type, object_id, object_repr, before, after, prev_hash, hash) "
+        "organisation_name, engagement_id, action, object_type, object_id, object_repr, before, after, "
+        "prev_hash, hash) "
         "VALUES (%s, 3, %s, NULL, %s, %s, %s, %s, %s, %s, %s, '', NULL, %s, %s, %s)",
         [
             chain,
@@ -222,7 +223,10 @@ def test_reordered_events_are_named(world: World, tmp_path):
 def test_an_event_moved_to_another_chain_is_named(world: World):
     a, b = _two_engagements(world)
     # Relabel A's newest event as B's #4: its content still says engagement A.
-    _tamper("UPDATE audit_auditevent SET chain = %s, seq = 4 WHERE chain = %s AND seq = 5", [f"engagement:{b}", f"engagement:{a}"])
+    _tamper(
+        "UPDATE audit_auditevent SET chain = %s, seq = 4 WHERE chain = %s AND seq = 5",
+        [f"engagement:{b}", f"engagement:{a}"],
+    )
     result = audit_engagement_verify(engagement_id=b)
     assert result.problem is not None
     assert (result.problem.seq, result.problem.kind) == (4, "moved")

@@ -16,7 +16,7 @@ from pactboard.core.csvsafe import csv_cell, csv_text
     ("text", "expected"),
     [
         # The six starts OWASP lists, each gets an apostrophe in front.
-        ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
         ("+1+1", "'+1+1"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),

@@ -112,13 +112,13 @@ def test_query_count_does_not_grow_with_events(world: World, django_assert_max_n
 
 
 def test_csv_export_neutralises_formula_cells(world: World):
-    objective_create(actor=world.client_manager, engagement=world.engagement, statement="=HYPERLINK(\"http://x\")")
+    objective_create(actor=world.client_manager, engagement=world.engagement, statement='=HYPERLINK("http://x")')
     response = client_for(world.provider_manager).get(_url("audit_csv", world))
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
     created = [r for r in rows if r["action"] == "objective.create"]
     assert len(created) == 1
-    assert created[0]["object"] == "'=HYPERLINK(\"http://x\")"
+    assert created[0]["object"] == '\'=HYPERLINK("http://x")'
     assert created[0]["what"] == "created objective"
     assert created[0]["chain"] == f"engagement:{world.engagement.pk}"
 

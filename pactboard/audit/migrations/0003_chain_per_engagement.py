@@ -93,7 +93,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(lift, reinstall),
         migrations.AddField(
-            model_name="auditevent", name="chain", field=models.CharField(default="", max_length=40), preserve_default=False
+            model_name="auditevent",
+            name="chain",
+            field=models.CharField(default="", max_length=40),
+            preserve_default=False,
         ),
         migrations.AlterField(model_name="auditevent", name="seq", field=models.PositiveBigIntegerField()),
         migrations.RunPython(forward, backward),

@@ -62,7 +62,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(broken)} of {len(report.chains)} audit chains are broken: "
                 + "; ".join(f"{r.chain} at event #{r.problem.seq}" for r in broken if r.problem)
-                + ". " + _broken_line(broken[0])
+                + ". "
+                + _broken_line(broken[0])
             )
         self.stdout.write(
             self.style.SUCCESS(f"Audit trail intact: {report.count} events in {len(report.chains)} chains.")
