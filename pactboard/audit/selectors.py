@@ -167,3 +167,8 @@ def audit_filter_options(*, engagement_id: int) -> AuditFilterOptions:
 
     actors = [a or SYSTEM_ACTOR for a in distinct("actor_email")]
     return AuditFilterOptions(actors=actors, actions=distinct("action"), object_types=distinct("object_type"))
+
+
+def audit_events_for_engagement(*, engagement_id: int, limit: int = 200) -> AuditEventQuerySet:
+    """The newest events of one engagement's chain (the caller has already checked visibility)."""
+    return audit_event_list(engagement_id=engagement_id)[:limit]
