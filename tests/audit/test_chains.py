@@ -270,3 +270,15 @@ def test_standalone_verifier_refuses_a_file_that_is_not_a_chain(tmp_path):
     done = _standalone(bad)
     assert done.returncode == 2
     assert "line 1: not an audit event" in done.stderr
+
+
+def test_verify_names_the_first_broken_event_of_each_chain(world: World):
+    a, b = _two_engagements(world)
+    _tamper("UPDATE audit_auditevent SET object_repr = 'x' WHERE chain = %s AND seq = 2", [f"engagement:{a}"])
+    _tamper("DELETE FROM audit_auditevent WHERE chain = %s AND seq = 1", [f"engagement:{b}"])
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"2 of 2 audit chains are broken") as raised:
+        call_command("audit", "verify", stderr=err)
+    assert f"engagement:{a} at event #2" in str(raised.value)
+    assert f"engagement:{b} at event #2" in str(raised.value)  # B's #1 is gone: the walk meets #2 first
+    assert f"Audit trail of engagement:{b} is broken at event #2 (deleted)" in err.getvalue()
