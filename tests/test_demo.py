@@ -48,10 +48,16 @@ def test_audit_verify_passes_on_the_demo_and_names_a_row_altered_by_hand():
     out = io.StringIO()
     call_command("audit", "verify", stdout=out)
     assert "Audit trail intact" in out.getvalue()
-    # By hand, as someone with database access would: lift the guard, change a fee in event #12, restore it.
+    # By hand, as someone with database access would: lift the guard, change who acted in one event of
+    # an engagement's chain, restore the guard. The verifier names that chain and event.
+    from pactboard.audit.models import AuditEvent
+
+    target = AuditEvent.objects.filter(chain__startswith="engagement:").order_by("id")[11]
     guard_remove(connection)
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET actor_email = %s WHERE seq = 12", ["someone.else@example.com"])
+        cursor.execute(
+            "UPDATE audit_auditevent SET actor_email = %s WHERE id = %s", ["someone.else@example.com", target.pk]
+        )
     guard_install(connection)
-    with pytest.raises(CommandError, match=r"broken at event #12 \(edited\)"):
+    with pytest.raises(CommandError, match=rf"{target.chain} at event #{target.seq}\b.*\(edited\)"):
         call_command("audit", "verify")

@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from pactboard.api.auth import TokenAuth
 from pactboard.core.errors import HTTP_STATUS, ErrorDetail, PactboardError, error_body
+from pactboard.dashboards.api import router as audit_router
 from pactboard.engagements.api import router as engagements_router
 from pactboard.measurements.api import router as measurements_router
 
@@ -100,3 +101,4 @@ api.add_router("/engagements", engagements_router)
 api.add_router("", "pactboard.kpis.api.router")
 api.add_router("/engagements", measurements_router)
 api.add_router("", "pactboard.governance.api.router")
+api.add_router("/engagements", audit_router)

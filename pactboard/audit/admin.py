@@ -10,9 +10,18 @@ from pactboard.audit.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the trail is append-only, staff included."""
 
-    list_display = ["seq", "occurred_at", "actor_email", "organisation_name", "action", "object_type", "object_id"]
+    list_display = [
+        "chain",
+        "seq",
+        "occurred_at",
+        "actor_email",
+        "organisation_name",
+        "action",
+        "object_type",
+        "object_id",
+    ]
     list_filter = ["action", "object_type"]
-    search_fields = ["actor_email", "object_repr", "action"]
+    search_fields = ["chain", "actor_email", "object_repr", "action"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

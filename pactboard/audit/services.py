@@ -9,11 +9,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from pactboard.audit.chain import GENESIS_HASH, event_content, event_hash
+from pactboard.audit.chain import GENESIS_HASH, chain_key, event_content, event_hash
 from pactboard.audit.models import AuditEvent
-
-# Any constant works; it names the PostgreSQL advisory lock that serialises appends.
-_PG_LOCK_KEY = 7_340_113
 
 
 def _plain(value: Any) -> Any:
@@ -35,14 +32,21 @@ def audit_record(
     after: dict[str, Any] | None = None,
     engagement_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event, chained to the previous one; call inside the service's transaction."""
+    """Append one event to its chain (the engagement's, else the organisation's, else the system's).
+
+    Call inside the service's transaction.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the service's transaction.atomic block")
+    organisation_id = getattr(organisation, "pk", None)
+    chain = chain_key(engagement_id=engagement_id, organisation_id=organisation_id)
     if connection.vendor == "postgresql":
+        # One lock per chain: appends to one chain queue up, different engagements do not wait
+        # for each other. A hash collision of two keys only makes them share a lock.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ["pactboard-audit:" + chain])
     # On SQLite the IMMEDIATE transaction mode already serialises writers.
-    last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    last = AuditEvent.objects.filter(chain=chain).order_by("-seq").values("seq", "hash").first()
     seq = (last["seq"] + 1) if last else 1
     prev_hash = last["hash"] if last else GENESIS_HASH
     fields = {
@@ -50,7 +54,7 @@ def audit_record(
         "occurred_at": timezone.now(),
         "actor_id": getattr(actor, "pk", None),
         "actor_email": getattr(actor, "email", "") or "",
-        "organisation_id": getattr(organisation, "pk", None),
+        "organisation_id": organisation_id,
         "organisation_name": str(organisation) if organisation is not None else "",
         "engagement_id": engagement_id,
         "action": action,
@@ -61,7 +65,7 @@ def audit_record(
         "after": _plain(after),
     }
     digest = event_hash(prev_hash=prev_hash, content=event_content(**fields))
-    event = AuditEvent(prev_hash=prev_hash, hash=digest, **fields)
+    event = AuditEvent(chain=chain, prev_hash=prev_hash, hash=digest, **fields)
     event.save()
     return event
 

@@ -9,7 +9,6 @@ urlpatterns = [
     path("new/", views.engagement_create, name="create"),
     path("<int:pk>/", views.engagement_detail, name="detail"),
     path("<int:pk>/edit/", views.engagement_edit, name="edit"),
-    path("<int:pk>/audit/", views.engagement_audit, name="audit"),
     path("<int:pk>/objectives/new/", views.objective_create, name="objective_create"),
     path("<int:pk>/objectives/<int:objective_id>/edit/", views.objective_edit, name="objective_edit"),
     path("profile/", views.provider_profile_edit, name="profile_edit"),

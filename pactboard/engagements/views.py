@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
-from pactboard.audit.selectors import audit_events_for_engagement
 from pactboard.core.errors import PactboardError
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
@@ -148,13 +147,6 @@ def objective_edit(request: AuthenticatedHttpRequest, pk: int, objective_id: int
         {"form": form, "engagement": engagement, "objective": objective},
         status=status,
     )
-
-
-@membership_required
-def engagement_audit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    engagement = selectors.engagement_get(membership=request.membership, engagement_id=pk)
-    events = audit_events_for_engagement(engagement_id=engagement.pk)
-    return render(request, "engagements/audit.html", {"engagement": engagement, "events": events})
 
 
 @membership_required

@@ -108,16 +108,16 @@ def test_verify_passes_on_an_intact_trail():
     assert result.count == 5
     out = io.StringIO()
     call_command("audit", "verify", stdout=out)
-    assert "Audit trail intact: 5 events" in out.getvalue()
+    assert "Audit trail intact: 5 events in 1 chains" in out.getvalue()
 
 
 def test_verify_names_an_edited_event():
     events = _append(5)
     _tamper("UPDATE audit_auditevent SET after = %s WHERE seq = 3", ['{"i": 999, "amount": "12.50"}'])
-    result = audit_verify()
+    result = audit_verify().chains[0]
     assert result.problem is not None
     assert (result.problem.seq, result.problem.kind) == (3, "edited")
-    with pytest.raises(CommandError, match=r"broken at event #3 \(edited\)"):
+    with pytest.raises(CommandError, match=r"system is broken at event #3 \(edited\)"):
         call_command("audit", "verify")
     assert events[3].prev_hash == events[2].hash  # the untouched successor still points to the real hash
 
@@ -143,7 +143,7 @@ def test_verify_names_an_edit_that_also_rewrote_the_hash():
     _tamper(
         "UPDATE audit_auditevent SET after = %s, hash = %s WHERE seq = 2", ['{"i": 1, "amount": "0.00"}', forged_hash]
     )
-    result = audit_verify()
+    result = audit_verify().chains[0]
     # Event 2 is self-consistent now, so the break shows at event 3, whose link no longer matches.
     assert result.problem is not None
     assert result.problem.seq == 3
@@ -152,7 +152,7 @@ def test_verify_names_an_edit_that_also_rewrote_the_hash():
 def test_verify_names_a_deleted_event():
     _append(5)
     _tamper("DELETE FROM audit_auditevent WHERE seq = 2", [])
-    result = audit_verify()
+    result = audit_verify().chains[0]
     assert result.problem is not None
     assert (result.problem.seq, result.problem.kind) == (3, "deleted")
     assert "event #2 is missing" in result.problem.message
@@ -164,7 +164,7 @@ def test_verify_names_reordered_events():
     _tamper("UPDATE audit_auditevent SET seq = 1000 WHERE seq = 2", [])
     _tamper("UPDATE audit_auditevent SET seq = 2 WHERE seq = 3", [])
     _tamper("UPDATE audit_auditevent SET seq = 3 WHERE seq = 1000", [])
-    result = audit_verify()
+    result = audit_verify().chains[0]
     assert result.problem is not None
     assert result.problem.seq == 2
 

@@ -81,7 +81,7 @@ def test_detail_query_count_does_not_grow_with_objectives(world: World, django_a
 OUTSIDER_URLS = [
     ("engagements:detail", lambda w: [w.engagement.pk]),
     ("engagements:edit", lambda w: [w.engagement.pk]),
-    ("engagements:audit", lambda w: [w.engagement.pk]),
+    ("dashboards:audit", lambda w: [w.engagement.pk]),
     ("engagements:objective_create", lambda w: [w.engagement.pk]),
     ("engagements:objective_edit", lambda w: [w.engagement.pk, w.objective.pk]),
 ]
@@ -269,5 +269,5 @@ def test_detail_and_audit_show_money_and_times_by_the_one_rule(world: World):
     business_change_record(
         actor=world.client_manager, engagement=world.engagement, date=date(2026, 2, 1), kind="launch", title="Portal"
     )
-    audit = c.get(reverse("engagements:audit", args=[world.engagement.pk])).text
+    audit = c.get(reverse("dashboards:audit", args=[world.engagement.pk])).text
     assert re.search(r"<td>\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d CES?T</td>", audit)
