@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "pactboard.engagements",
     "pactboard.kpis",
     "pactboard.measurements",
+    "pactboard.incentives",
     "pactboard.documents",
     "pactboard.dashboards",
     "pactboard.api",
