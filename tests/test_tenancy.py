@@ -123,9 +123,19 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
         ),
         Revision.objects.create(measurement=measurement, number=1, value=Decimal(70), source="manual", recorded_at=now),
         Settlement.objects.create(
-            engagement=engagement, period="2026-01", version=version, currency="EUR", inputs={}, statement={},
-            content_hash="4" * 64, credits_due=0, bonuses=0, net=0, adjustments=0, payable=0,
-        ),  # fmt: skip
+            engagement=engagement,
+            period="2026-01",
+            version=version,
+            currency="EUR",
+            inputs={},
+            statement={},
+            content_hash="4" * 64,
+            credits_due=0,
+            bonuses=0,
+            net=0,
+            adjustments=0,
+            payable=0,
+        ),
     ]
     return {type(r): r for r in rows}
 

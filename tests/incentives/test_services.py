@@ -144,7 +144,9 @@ def test_a_correction_after_final_becomes_exactly_one_adjustment_line(
     # March settled at QA 88: net −5,000.00. Corrected QA gives a new March net: 84 → −10,000.00;
     # 91 → 0.00; 97 → bonus 1,000.00. The adjustment is new net − settled net.
     record(world, "2026-03", "88")
-    finalise(world, services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-03"))
+    finalise(
+        world, services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-03")
+    )
     record(world, "2026-04", "90")
     record(world, "2026-03", corrected, reason="late recount")
     april = services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-04")
@@ -161,7 +163,9 @@ def test_a_correction_after_final_becomes_exactly_one_adjustment_line(
 
 def test_services_write_audit_events(world: World, schemed: AgreementVersion) -> None:
     record(world, "2026-03", "88")
-    finalise(world, services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-03"))
+    finalise(
+        world, services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-03")
+    )
     actions = list(
         AuditEvent.objects.filter(engagement_id=world.engagement.pk, action__startswith="settlement.").values_list(
             "action", flat=True
@@ -174,5 +178,3 @@ def test_no_scheme_in_force_is_a_clear_refusal(world: World) -> None:
     agree(world, draft_with_qa(world))
     with pytest.raises(PactboardError, match="no incentive scheme"):
         services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-03")
-
-

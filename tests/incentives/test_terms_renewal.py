@@ -80,7 +80,9 @@ def test_a_chronic_kpi_turns_renew_into_conditions() -> None:
     assert (result.outcome, result.chronic) == ("renew_with_conditions", ("fcr",))
 
 
-@pytest.mark.parametrize(("met", "outcome"), [(9, "renew_with_conditions"), (8, "renew_with_conditions"), (7, "review")])
+@pytest.mark.parametrize(
+    ("met", "outcome"), [(9, "renew_with_conditions"), (8, "renew_with_conditions"), (7, "review")]
+)
 def test_below_the_rule(met: int, outcome: str) -> None:
     # Conditions from two fewer than required (8); below that, review.
     scores = ["90"] * met + ["70"] * (12 - met)
