@@ -27,3 +27,4 @@ def pactboard_error(request: HttpRequest, exc: PactboardError) -> HttpResponse:
 api.add_router("/engagements", engagements_router)
 api.add_router("", "pactboard.kpis.api.router")
 api.add_router("/engagements", measurements_router)
+api.add_router("/engagements", "pactboard.incentives.api.router")

@@ -7,10 +7,12 @@ import io
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from pactboard.accounts.services import api_token_create
 from pactboard.incentives import services
 from pactboard.incentives.models import Settlement
 from pactboard.kpis import services as kpi_services
@@ -123,3 +125,21 @@ def test_scheme_page_saves_a_draft_scheme_and_backtests(world: World, schemed: A
     bad = client_for(world.client_manager).post(url, {"scheme": "{"})
     assert bad.status_code == 422
     assert "not valid JSON" in bad.content.decode()
+
+
+def _api(membership) -> Client:
+    _, raw = api_token_create(membership=membership, name="test")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def test_api_settlements(world: World, march: Settlement) -> None:
+    base = f"/api/engagements/{world.engagement.pk}/settlements"
+    for method, url in (("get", base), ("get", f"{base}/2026-03"), ("post", f"{base}/2026-03/approve")):
+        assert getattr(_api(world.outsider), method)(url).status_code == 404, url
+    assert _api(world.outsider).post(base, {"period": "2026-03"}, content_type="application/json").status_code == 404
+    got = _api(world.client_viewer).get(f"{base}/2026-03").json()
+    assert (got["currency"], got["credits"], got["net"], got["status"]) == ("EUR", "5000.00", "-5000.00", "draft")
+    assert got["lines"][0]["kpi"] == "qa_score"
+    assert _api(world.client_manager).post(f"{base}/2026-03/approve").status_code == 200
+    final = _api(world.provider_manager).post(f"{base}/2026-03/approve").json()
+    assert final["status"] == "final"
