@@ -29,9 +29,6 @@ class SettlementQuerySet(TenantQuerySet["Settlement"]):
     engagement_path = "engagement"
 
 
-MONEY = {"max_digits": 20, "decimal_places": 4}
-
-
 class Settlement(TimeStampedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft, awaiting approvals"
@@ -45,11 +42,11 @@ class Settlement(TimeStampedModel):
     inputs = models.JSONField(help_text="Values, fee amounts, neighbouring periods and corrections computed from.")
     statement = models.JSONField(help_text="The statement: totals and one line per rule, amounts as decimal text.")
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the inputs and statement approved.")
-    credits_due = models.DecimalField(**MONEY)
-    bonuses = models.DecimalField(**MONEY)
-    net = models.DecimalField(**MONEY)
-    adjustments = models.DecimalField(**MONEY)
-    payable = models.DecimalField(**MONEY)
+    credits_due = models.DecimalField(max_digits=20, decimal_places=4)
+    bonuses = models.DecimalField(max_digits=20, decimal_places=4)
+    net = models.DecimalField(max_digits=20, decimal_places=4)
+    adjustments = models.DecimalField(max_digits=20, decimal_places=4)
+    payable = models.DecimalField(max_digits=20, decimal_places=4)
     client_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -158,12 +158,10 @@ def corrections_for(*, engagement: Engagement, period: Period, exclude_id: int |
     The settled net of a period is its final net plus the adjustments later final settlements
     already made for it, so a correction is adjusted exactly once.
     """
-    finals = list(
-        Settlement.objects.filter(engagement=engagement, status=Settlement.Status.FINAL, period__lt=period.label)
-        .exclude(pk=exclude_id)
-        .select_related("version")
-        .order_by("period")
-    )
+    query = Settlement.objects.filter(engagement=engagement, status=Settlement.Status.FINAL, period__lt=period.label)
+    if exclude_id is not None:
+        query = query.exclude(pk=exclude_id)
+    finals = list(query.select_related("version").order_by("period"))
     if not finals:
         return []
     settled: dict[str, Decimal] = {s.period: s.net for s in finals}

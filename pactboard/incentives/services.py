@@ -18,7 +18,7 @@ from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.engagements.models import Engagement
 from pactboard.incentives import policy
-from pactboard.incentives.calc import scheme_from_json, scheme_to_json
+from pactboard.incentives.calc import BonusRule, CreditRule, scheme_from_json, scheme_to_json
 from pactboard.incentives.models import Settlement
 from pactboard.incentives.selectors import month_parse, settlement_inputs, settlement_recompute
 from pactboard.incentives.statements import inputs_to_json, settlement_hash, statement_to_json
@@ -42,7 +42,7 @@ def version_scheme_set(
                     ErrorDetail(f"must be the engagement's currency, {locked.engagement.currency}", "currency")
                 )
             codes = set(locked.kpis.values_list("code", flat=True))
-            rules = [("credit_rules", r) for r in terms.scheme.credit_rules]
+            rules: list[tuple[str, CreditRule | BonusRule]] = [("credit_rules", r) for r in terms.scheme.credit_rules]
             rules += [("bonus_rules", r) for r in terms.scheme.bonus_rules]
             index: dict[str, int] = {}
             for kind, rule in rules:
