@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 def test_demo_has_a_signed_scheme_settled_months_and_a_renewal_recommendation():
     call_command("demo", "--no-serve", stdout=io.StringIO())
     keystone = engagement_lookup(ref=history.DATA_ENTRY)
-    signed = AgreementVersion.objects.get(engagement=keystone, number=2)
+    signed = AgreementVersion.objects.get(engagement=keystone, number=1)
     assert signed.status == AgreementVersion.Status.AGREED
-    assert signed.incentive_scheme is not None
+    assert signed.incentive_scheme is not None  # from the engagement document, signed with the KPIs
     months = {s.period: s for s in Settlement.objects.filter(engagement=keystone)}
     april, august, october = months["2026-04"], months["2026-08"], months["2026-10"]
     # April: accuracy 98.8 < 99.0 → 5 % × 96,000 = 4,800.00 credit, due (chronic run).

@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from pactboard.accounts.models import Membership
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
+from pactboard.documents.services import engagement_document_export, engagement_document_import
 from pactboard.incentives import services
 from pactboard.incentives.models import FinalSettlementError, Settlement
 from pactboard.kpis import services as kpi_services
@@ -178,3 +179,21 @@ def test_no_scheme_in_force_is_a_clear_refusal(world: World) -> None:
     agree(world, draft_with_qa(world))
     with pytest.raises(PactboardError, match="no incentive scheme"):
         services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-03")
+
+
+def test_the_engagement_document_carries_the_scheme_and_round_trips(world: World, schemed: AgreementVersion) -> None:
+    first = engagement_document_export(engagement=world.engagement)
+    assert "incentives:" in first
+    assert "qa-credit" in first
+    # A broken scheme in the document is refused at its place in the document, and nothing is written.
+    broken = first.replace("fixed: '1000'", "fixed: lots")
+    assert broken != first
+    with pytest.raises(PactboardError) as caught:
+        engagement_document_import(text=broken, actor=world.client_manager)
+    assert [d.location for d in caught.value.details] == ["incentives.bonus_rules[0].bands[1].amount.fixed"]
+    assert not AgreementVersion.objects.filter(engagement=world.engagement, status="draft").exists()
+    # Export → import → export gives the same bytes, and the draft carries the same scheme.
+    engagement_document_import(text=first, actor=world.client_manager)
+    draft = AgreementVersion.objects.get(engagement=world.engagement, status=AgreementVersion.Status.DRAFT)
+    assert draft.incentive_scheme == schemed.incentive_scheme
+    assert engagement_document_export(engagement=world.engagement) == first

@@ -66,8 +66,9 @@ class _Reader:
             if required:
                 self.fail(f"{where}.{key}" if where else key, "is required", "required")
             return None
-        # Strings or whole numbers only: a float has already lost the written amount.
-        if isinstance(raw, bool) or not isinstance(raw, str | int):
+        # Text, whole numbers or Decimals (the YAML document's loader) only: a float has already lost
+        # the written amount.
+        if isinstance(raw, bool) or not isinstance(raw, str | int | Decimal):
             self.fail(f"{where}.{key}" if where else key, 'must be a number written as text, e.g. "12.5"')
             return None
         try:
