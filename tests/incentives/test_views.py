@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -143,3 +145,28 @@ def test_api_settlements(world: World, march: Settlement) -> None:
     assert _api(world.client_manager).post(f"{base}/2026-03/approve").status_code == 200
     final = _api(world.provider_manager).post(f"{base}/2026-03/approve").json()
     assert final["status"] == "final"
+
+
+def test_settle_command(world: World, schemed: AgreementVersion) -> None:
+    record(world, "2026-03", "88")
+    out = io.StringIO()
+    # Not drafted yet: computed from the values, nothing stored.
+    call_command("settle", str(world.engagement.pk), "--period", "2026-03", "--format", "json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert {k: data[k] for k in ("engagement", "period", "currency", "credits", "bonuses", "net", "status")} == {
+        "engagement": "Acme support",
+        "period": "2026-03",
+        "currency": "EUR",
+        "credits": "5000.00",
+        "bonuses": "0.00",
+        "net": "-5000.00",
+        "status": "not drafted",
+    }
+    assert data["lines"][0]["rule"] == "qa-credit"
+    assert data["lines"][0]["value"] == "88"
+    assert not Settlement.objects.exists()
+    table = io.StringIO()
+    call_command("settle", "Acme support", "--period", "2026-03", stdout=table)
+    assert "€5,000.00" in table.getvalue()
+    with pytest.raises(CommandError, match="monthly"):
+        call_command("settle", "Acme support", "--period", "2026-Q1", stdout=io.StringIO())
