@@ -73,9 +73,9 @@ def settlements(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 actor=request.membership, engagement=engagement, period=request.POST.get("period", "").strip()
             )
         except PactboardError as exc:
-            error, status = str(exc), HTTP_STATUS.get(exc.kind, 422)
-            if exc.kind in ("forbidden", "not_found"):
+            if exc.kind == "not_found":
                 raise Http404(exc.message) from None
+            error, status = str(exc), HTTP_STATUS.get(exc.kind, 422)
         else:
             return redirect("incentives:settlement", engagement.pk, settlement.pk)
     rows = list(selectors.settlement_list(engagement=engagement))
@@ -232,7 +232,7 @@ def scheme(request: AuthenticatedHttpRequest, pk: int, version_id: int) -> HttpR
             try:
                 services.version_scheme_set(actor=request.membership, version=version, scheme=data)
             except PactboardError as exc:
-                if exc.kind in ("forbidden", "not_found"):
+                if exc.kind == "not_found":
                     raise Http404(exc.message) from None
                 errors.extend([str(d) for d in exc.details] or [exc.message])
                 status = HTTP_STATUS.get(exc.kind, 422)

@@ -170,3 +170,13 @@ def test_settle_command(world: World, schemed: AgreementVersion) -> None:
     assert "€5,000.00" in table.getvalue()
     with pytest.raises(CommandError, match="monthly"):
         call_command("settle", "Acme support", "--period", "2026-Q1", stdout=io.StringIO())
+
+
+def test_a_viewer_sees_but_may_not_draft(world: World, schemed: AgreementVersion) -> None:
+    url = reverse("incentives:settlements", args=[world.engagement.pk])
+    viewer = client_for(world.client_viewer)
+    assert viewer.get(url).status_code == 200
+    refused = viewer.post(url, {"period": "2026-03"})
+    assert refused.status_code == 403
+    assert "administrators and managers" in refused.content.decode()
+    assert not Settlement.objects.exists()
