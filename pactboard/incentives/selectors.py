@@ -153,10 +153,12 @@ def settlement_inputs(*, engagement: Engagement, period: Period, exclude_id: int
 
 
 def corrections_for(*, engagement: Engagement, period: Period, exclude_id: int | None = None) -> list[Correction]:
-    """Earlier final settlements whose period's values changed since: each as one correction.
+    """Earlier final settlements whose net changed since: each as one correction.
 
-    The settled net of a period is its final net plus the adjustments later final settlements
-    already made for it, so a correction is adjusted exactly once.
+    A final month is recomputed with its own values as they stand now and the later months known
+    now (so a credit pending earn-back becomes due or waived), with the neighbouring months before
+    it and the fee amounts it was settled with. The settled net of a month is its final net plus
+    the adjustments later final settlements already made for it, so each change is adjusted once.
     """
     query = Settlement.objects.filter(engagement=engagement, status=Settlement.Status.FINAL, period__lt=period.label)
     if exclude_id is not None:
@@ -176,34 +178,50 @@ def corrections_for(*, engagement: Engagement, period: Period, exclude_id: int |
         assert terms is not None  # a settlement is made only under a scheme
         terms_of[s.pk] = terms
         codes.update(terms.scheme.kpis())
-    current = values_by_period(
-        engagement=engagement, codes=sorted(codes), periods=[month_parse(s.period) for s in finals]
-    )
+    last_known = _last_known_month(engagement, sorted(codes))
+    after_of: dict[int, list[Period]] = {}
+    needed: set[Period] = set()
+    for s in finals:
+        month = month_parse(s.period)
+        earn_back = terms_of[s.pk].scheme.earn_back
+        wanted = [month.shift(i) for i in range(1, (earn_back.periods if earn_back else 0) + 1)]
+        after_of[s.pk] = [p for p in wanted if last_known is not None and p.start <= last_known.start]
+        needed.update([month, *after_of[s.pk]])
+    current = values_by_period(engagement=engagement, codes=sorted(codes), periods=sorted(needed))
     out = []
     for s in finals:
-        stored = values_from_json(s.inputs["values"])
-        now = {code: current[s.period].get(code) for code in stored}
-        if now == stored:
-            continue
         inputs = s.inputs
+        stored = values_from_json(inputs["values"])
+        now = {code: current[s.period].get(code) for code in stored}
+        stored_after = [values_from_json(v) for v in inputs["after"]]
+        now_after = [{code: current[p.label].get(code) for code in stored} for p in after_of[s.pk]]
+        if now == stored and now_after == stored_after:
+            continue
         recomputed = settlement_compute(
             scheme=terms_of[s.pk].scheme,
             figures=PeriodFigures(
                 period=s.period, values=now, fee_bases={k: Decimal(v) for k, v in inputs["fee_bases"].items()}
             ),
             before=[values_from_json(v) for v in inputs["before"]],
-            after=[values_from_json(v) for v in inputs["after"]],
+            after=now_after,
         )
-        if recomputed.net != settled[s.period]:
-            changed = ", ".join(f"{c} {stored[c]} → {now[c]}" for c in stored if stored[c] != now[c])
-            out.append(
-                Correction(
-                    period=s.period,
-                    final_net=settled[s.period],
-                    corrected_net=recomputed.net,
-                    reason=f"values corrected: {changed}",
-                )
+        if recomputed.net == settled[s.period]:
+            continue
+        why = [f"{c} {stored[c]} → {now[c]}" for c in stored if stored[c] != now[c]]
+        was = {x["rule"]: x["earn_back"] for x in s.statement["lines"]}
+        why += [
+            f"{x.rule} earn-back {was[x.rule]} → {x.earn_back}"
+            for x in recomputed.lines
+            if x.rule in was and was[x.rule] != x.earn_back
+        ]
+        out.append(
+            Correction(
+                period=s.period,
+                final_net=settled[s.period],
+                corrected_net=recomputed.net,
+                reason="; ".join(why) or "recomputed",
             )
+        )
     return out
 
 

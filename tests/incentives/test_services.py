@@ -197,3 +197,37 @@ def test_the_engagement_document_carries_the_scheme_and_round_trips(world: World
     draft = AgreementVersion.objects.get(engagement=world.engagement, status=AgreementVersion.Status.DRAFT)
     assert draft.incentive_scheme == schemed.incentive_scheme
     assert engagement_document_export(engagement=world.engagement) == first
+
+
+def _earn_back_scheme() -> dict:
+    # The conftest scheme with earn-back: a credit is waived when QA meets 90 in each of the next 2 months.
+    scheme = qa_scheme(earn_back={"periods": 2})
+    scheme["credit_rules"][0]["earn_back"] = True
+    return scheme
+
+
+@pytest.mark.parametrize(("may", "adjustment"), [("84", "-5000.00"), ("92", None)])
+def test_a_credit_pending_at_final_is_settled_once_earn_back_resolves(
+    world: World, may: str, adjustment: str | None
+) -> None:
+    # March QA 88: 5,000.00 pending (no later month yet), net 0.00; final. April QA 95 meets 90: March
+    # still pending (1 of 2). May: 84 misses → March's credit becomes due: adjustment −5,000.00 in May;
+    # 92 meets → waived: nothing to adjust.
+    draft = draft_with_qa(world)
+    services.version_scheme_set(actor=world.client_manager, version=draft, scheme=_earn_back_scheme())
+    agree(world, draft)
+    record(world, "2026-03", "88")
+    march = finalise(
+        world, services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-03")
+    )
+    assert (march.statement["credits_pending"], march.statement["net"]) == ("5000.00", "0.00")
+    record(world, "2026-04", "95")
+    april = services.settlement_draft(actor=world.client_manager, engagement=world.engagement, period="2026-04")
+    assert [x for x in april.statement["lines"] if x["kind"] == "adjustment"] == []
+    finalise(world, april)
+    record(world, "2026-05", may)
+    may_settlement = services.settlement_draft(
+        actor=world.client_manager, engagement=world.engagement, period="2026-05"
+    )
+    lines = [(x["rule"], x["amount"]) for x in may_settlement.statement["lines"] if x["kind"] == "adjustment"]
+    assert lines == ([("adjustment:2026-03", adjustment)] if adjustment else [])
