@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "pactboard.kpis",
     "pactboard.measurements",
     "pactboard.governance",
+    "pactboard.incentives",
     "pactboard.documents",
     "pactboard.dashboards",
     "pactboard.api",

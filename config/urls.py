@@ -20,6 +20,7 @@ urlpatterns = [
     path("engagements/", include("pactboard.engagements.urls")),
     path("", include("pactboard.kpis.urls")),
     path("", include("pactboard.measurements.urls")),
+    path("", include("pactboard.incentives.urls")),
     path("schemas/", include("pactboard.documents.urls")),
     path("", include("pactboard.dashboards.urls")),
     path("", include("pactboard.governance.urls")),

@@ -30,6 +30,7 @@ from pactboard.governance.models import (
     Meeting,
     MeetingAttendee,
 )
+from pactboard.incentives.models import Settlement
 from pactboard.kpis.models import (
     AgreementVersion,
     Comment,
@@ -153,6 +154,20 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
             created_by_org=org,
         ),
         Revision.objects.create(measurement=measurement, number=1, value=Decimal(70), source="manual", recorded_at=now),
+        Settlement.objects.create(
+            engagement=engagement,
+            period="2026-01",
+            version=version,
+            currency="EUR",
+            inputs={},
+            statement={},
+            content_hash="4" * 64,
+            credits_due=0,
+            bonuses=0,
+            net=0,
+            adjustments=0,
+            payable=0,
+        ),
     ]
     return {type(r): r for r in rows}
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period, periods_between
+from pactboard.demo.incentives import demo_incentives_load
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.engagements.services import business_change_record
@@ -142,6 +143,7 @@ def demo_history_load(*, today: date | None = None) -> bool:
         _data_entry_history(data_entry, months, work)
     _sales_history(sales, months)
     _business_changes(support, data_entry, sales)
+    demo_incentives_load(engagement=data_entry)
     return True
 
 

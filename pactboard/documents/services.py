@@ -37,6 +37,7 @@ from pactboard.documents.spec import (
 from pactboard.engagements.models import Engagement, Objective
 from pactboard.engagements.selectors import engagement_list
 from pactboard.engagements.services import engagement_create, engagement_update, objective_create, objective_update
+from pactboard.incentives.services import version_scheme_set
 from pactboard.kpis.content import content_hash
 from pactboard.kpis.models import AgreementVersion
 from pactboard.kpis.selectors import version_content, version_current
@@ -156,6 +157,7 @@ def engagement_document(*, engagement: Engagement, version: AgreementVersion | N
         objectives=objective_specs,
         kpis=kpi_specs,
         agreement=agreement,
+        incentives=content.get("incentive_scheme"),
     )
 
 
@@ -492,4 +494,9 @@ def _version_create(
             )
         except PactboardError as exc:
             raise _prefixed(exc, f"kpis[{i}]", KPI_FIELD_PATHS) from None
+    if document.incentives is not None:
+        try:
+            version = version_scheme_set(actor=actor, version=version, scheme=document.incentives)
+        except PactboardError as exc:
+            raise _prefixed(exc, "incentives") from None
     return version

@@ -1,1 +1,0 @@
-"""Incentives: service credits, bonuses, earn-back and settlements (docs/incentives.md)."""

@@ -100,6 +100,18 @@ class VersionDiff:
         return not (self.added or self.removed or self.changed or self.settings)
 
 
+def _scheme_changes(before: Any, after: Any) -> tuple[FieldChange, ...]:
+    """The incentive scheme's terms that differ, each named by its place (``incentive_scheme.credit_rules``)."""
+    if before == after:
+        return ()
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return (FieldChange("incentive_scheme", before, after),)
+    keys = sorted(before.keys() | after.keys())
+    return tuple(
+        FieldChange(f"incentive_scheme.{k}", before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)
+    )
+
+
 def content_diff(before: dict[str, Any], after: dict[str, Any]) -> VersionDiff:
     """KPIs added, removed, and changed field by field between two versions' contents."""
     a, b = content_canonical(before), content_canonical(after)
@@ -113,7 +125,7 @@ def content_diff(before: dict[str, Any], after: dict[str, Any]) -> VersionDiff:
             changed.append(KpiChange(code=code, name=new.get("name", code), changes=diffs))
     settings = tuple(
         FieldChange(f, a.get(f), b.get(f)) for f in ("effective_from", "max_active_kpis") if a.get(f) != b.get(f)
-    )
+    ) + _scheme_changes(a.get("incentive_scheme"), b.get("incentive_scheme"))
     return VersionDiff(
         added=tuple(sorted(b_kpis.keys() - a_kpis.keys())),
         removed=tuple(sorted(a_kpis.keys() - b_kpis.keys())),

@@ -119,3 +119,34 @@ KPIS_GUARD = guard_register(
         remove={"sqlite": SQLITE_REMOVE, "postgresql": POSTGRESQL_REMOVE},
     )
 )
+
+# The incentive scheme is signed with the KPI set: once proposed it changes no more than the KPIs.
+# (A guard of its own, installed by the migration that adds the column.)
+_SCHEME_SQLITE_INSTALL = [
+    f"""CREATE TRIGGER IF NOT EXISTS kpis_version_scheme_frozen BEFORE UPDATE OF incentive_scheme
+        ON kpis_agreementversion
+        WHEN OLD.status != 'draft' AND NEW.incentive_scheme IS NOT OLD.incentive_scheme
+        BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END;""",
+]
+_SCHEME_POSTGRESQL_INSTALL = [
+    f"""CREATE OR REPLACE FUNCTION kpis_version_scheme_frozen() RETURNS trigger AS $$
+        BEGIN
+          IF OLD.status <> 'draft' AND NEW.incentive_scheme::text IS DISTINCT FROM OLD.incentive_scheme::text THEN
+            RAISE EXCEPTION '{_MESSAGE}';
+          END IF;
+          RETURN NEW;
+        END; $$ LANGUAGE plpgsql;""",
+    """CREATE OR REPLACE TRIGGER kpis_version_scheme_frozen BEFORE UPDATE ON kpis_agreementversion
+        FOR EACH ROW EXECUTE FUNCTION kpis_version_scheme_frozen();""",
+]
+
+KPIS_SCHEME_GUARD = guard_register(
+    Guard(
+        name="kpis_scheme",
+        install={"sqlite": _SCHEME_SQLITE_INSTALL, "postgresql": _SCHEME_POSTGRESQL_INSTALL},
+        remove={
+            "sqlite": ["DROP TRIGGER IF EXISTS kpis_version_scheme_frozen;"],
+            "postgresql": ["DROP TRIGGER IF EXISTS kpis_version_scheme_frozen ON kpis_agreementversion;"],
+        },
+    )
+)

@@ -116,6 +116,9 @@ class AgreementVersion(TimeStampedModel):
     proposed_at = models.DateTimeField(null=True, blank=True)
     agreed_at = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the content proposed and signed.")
+    # The incentive scheme agreed with this KPI set (credits, bonuses, caps, earn-back), as the
+    # canonical JSON the incentives room reads and checks; None: the agreement pays no incentives.
+    incentive_scheme = models.JSONField(null=True, blank=True)
 
     objects = AgreementVersionQuerySet.as_manager()
 

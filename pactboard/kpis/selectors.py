@@ -75,11 +75,15 @@ def kpi_content(kpi: VersionKpi) -> dict[str, Any]:
 
 def version_content(*, version: AgreementVersion) -> dict[str, Any]:
     """What a version says: the content that is hashed, signed, diffed and exported."""
-    return {
+    content: dict[str, Any] = {
         "effective_from": version.effective_from,
         "max_active_kpis": version.max_active_kpis,
         "kpis": [kpi_content(k) for k in version_kpis(version=version)],
     }
+    # Only when there is one: versions signed before schemes existed keep their hash.
+    if version.incentive_scheme is not None:
+        content["incentive_scheme"] = version.incentive_scheme
+    return content
 
 
 def version_list(*, membership: Membership | None, engagement: Engagement) -> QuerySet[AgreementVersion]:

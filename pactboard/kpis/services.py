@@ -123,6 +123,8 @@ def version_draft_start(
             based_on=based_on,
             note=note,
             max_active_kpis=based_on.max_active_kpis if based_on and not empty else locked.max_active_kpis,
+            # The incentive scheme is part of the agreement: a new draft or counter-proposal carries it on.
+            incentive_scheme=based_on.incentive_scheme if based_on and not empty else None,
             created_by=actor.user,
             created_by_org=actor.organisation,
         )

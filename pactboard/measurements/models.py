@@ -132,7 +132,9 @@ class ImportBatch(TimeStampedModel):
     rows_written = models.PositiveBigIntegerField(default=0)
     message = models.TextField(blank=True)
     errors = models.JSONField(default=list, blank=True)
-    options = models.JSONField(default=dict, blank=True, help_text='A recomputation\'s scope: {"kpi": ..., "from": ...}.')
+    options = models.JSONField(
+        default=dict, blank=True, help_text='A recomputation\'s scope: {"kpi": ..., "from": ...}.'
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_by_org = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
 

@@ -279,6 +279,13 @@ class Document(_Spec):
     objectives: list[ObjectiveSpec] = Field(default_factory=list)
     kpis: list[KpiSpec] = Field(default_factory=list)
     agreement: AgreementSpec | None = None
+    incentives: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The incentive scheme agreed with the KPIs (credits, bonuses, caps, earn-back, renewal rule), "
+            "as docs/incentives.md describes it; amounts and percentages as text, e.g. '12.5'."
+        ),
+    )
 
 
 @cache

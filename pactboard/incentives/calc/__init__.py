@@ -24,6 +24,7 @@ from pactboard.incentives.calc.money import (
     money_quantum,
     money_round,
 )
+from pactboard.incentives.calc.renewal import Recommendation, RenewalPeriod, RenewalRule, renewal_recommend
 from pactboard.incentives.calc.runs import (
     Backtest,
     WhatIf,
@@ -53,6 +54,7 @@ from pactboard.incentives.calc.settlement import (
     Statement,
     settlement_compute,
 )
+from pactboard.incentives.calc.terms import SchemeTerms, scheme_from_json, scheme_to_json
 
 __all__ = [
     "MAINTENANCE_RULES",
@@ -82,8 +84,12 @@ __all__ = [
     "PeriodFigures",
     "Pool",
     "PoolRule",
+    "Recommendation",
+    "RenewalPeriod",
+    "RenewalRule",
     "Rounding",
     "Scheme",
+    "SchemeTerms",
     "Statement",
     "WhatIf",
     "availability_compute",
@@ -94,8 +100,11 @@ __all__ = [
     "intervals_merge",
     "money_quantum",
     "money_round",
+    "renewal_recommend",
     "rule_defaulted",
     "scheme_check",
+    "scheme_from_json",
+    "scheme_to_json",
     "settlement_backtest",
     "settlement_compute",
     "settlement_what_if",
