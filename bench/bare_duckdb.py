@@ -17,9 +17,9 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
-from zoneinfo import ZoneInfo
 
 START = date(2024, 1, 1)
 QUANTUM = Decimal("0.000001")
@@ -222,9 +222,25 @@ def phase_compute_bare(args: dict[str, Any]) -> dict[str, Any]:
         )
         rows = con.execute(_AGGREGATES, {"parquet": args["parquet"]}).fetchall()
         for row in rows:
-            (provider, month, handled, fcr, hs_sum, hs_n, offered, within, wait_sum, wait_n, abandons, cost,
-             top2, csat_n, promoters, detractors, nps_n) = (0 if v is None and i not in (4, 8, 11) else v
-                                                            for i, v in enumerate(row))
+            (
+                provider,
+                month,
+                handled,
+                fcr,
+                hs_sum,
+                hs_n,
+                offered,
+                within,
+                wait_sum,
+                wait_n,
+                abandons,
+                cost,
+                top2,
+                csat_n,
+                promoters,
+                detractors,
+                nps_n,
+            ) = (0 if v is None and i not in (4, 8, 11) else v for i, v in enumerate(row))
             values = {
                 "first_contact_resolution": ratio(fcr, handled, 100),
                 "average_handle_time": ratio(hs_sum, hs_n),
@@ -250,8 +266,17 @@ def phase_scan_floor(args: dict[str, Any]) -> dict[str, Any]:
 
     def work() -> dict[str, Any]:
         con = duckdb.connect()
-        columns = ("opened_at", "answered_at", "channel", "first_contact_resolved", "abandoned", "csat", "nps",
-                   "handle_seconds", "cost")
+        columns = (
+            "opened_at",
+            "answered_at",
+            "channel",
+            "first_contact_resolved",
+            "abandoned",
+            "csat",
+            "nps",
+            "handle_seconds",
+            "cost",
+        )
         rows = con.execute(
             f"SELECT provider, {', '.join(f'count({c})' for c in columns)} FROM read_parquet($p) GROUP BY provider",
             {"p": args["parquet"]},
