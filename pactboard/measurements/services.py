@@ -26,7 +26,7 @@ from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invali
 from pactboard.core.files import upload_save
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
-from pactboard.formulas import CompiledFormula, formula_compile, formula_compute
+from pactboard.formulas import CompiledFormula, formula_compile
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.kpis.content import plain_decimal
 from pactboard.measurements import ingest
@@ -39,6 +39,7 @@ from pactboard.measurements.models import (
     Revision,
     Source,
 )
+from pactboard.measurements.recompute import dataset_values_compute, kpi_codes_current
 from pactboard.measurements.selectors import (
     KpiRule,
     dataset_latest_version,
@@ -642,7 +643,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                 upload_last_day=up_last,
                 created_by=actor.user,
             )
-            result = dataset_kpis_compute(version=version, actor=actor)
+            result = dataset_kpis_compute(version=version, actor=actor, previous=previous)
             ImportBatch.objects.filter(pk=batch.pk).update(
                 status=ImportBatch.Status.DONE,
                 rows_written=staged.row_count,
@@ -674,8 +675,13 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
     return batch
 
 
-def dataset_kpis_compute(*, version: DatasetVersion, actor: Membership | None) -> ApplyResult:
-    """Compute every agreed KPI whose formula reads this dataset, for all periods, in one pass per period kind."""
+def dataset_kpis_compute(
+    *, version: DatasetVersion, actor: Membership | None, previous: DatasetVersion | None = None
+) -> ApplyResult:
+    """Compute every agreed KPI whose formula reads this dataset, in one pass per period kind.
+
+    All periods; or, after ``previous``, only the periods the new upload touched (recompute.py).
+    """
     dataset = version.dataset
     engagement = dataset.engagement
     schema = dataset.schema()
@@ -685,15 +691,18 @@ def dataset_kpis_compute(*, version: DatasetVersion, actor: Membership | None) -
     compiled = {
         r.code: formula_compile(expression=r.formula, schema=schema, row_filter=r.row_filter or None) for r in rules
     }
+    current = kpi_codes_current(engagement=engagement, dataset=dataset, compiled=compiled) if previous else set()
     rows: list[ValueRow] = []
     for kind in sorted({r.period_kind for r in rules}):
         keys = {r.code: compiled[r.code] for r in rules if r.period_kind == kind}
-        values = formula_compute(
+        values = dataset_values_compute(
             formulas=keys,
-            parquet_paths=[dataset_parquet_path(version)],
+            parquet=dataset_parquet_path(version),
             schema=schema,
             period_kind=kind,  # type: ignore[arg-type]
             tz=engagement.time_zone,
+            version=version,
+            current=current,
         )
         for code, by_period in values.items():
             for start, value in sorted(by_period.items()):
