@@ -48,19 +48,14 @@ def _months_later(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def generate_csv(path: Path, *, rows: int, providers: int, months: int, seed: int) -> None:
-    """N contact records as CSV, written by DuckDB; every value is a hash of (row, seed, field)."""
+def _records_sql(*, rows: int, providers: int, months: int, seed: int) -> str:
+    """N contact records as text columns (as in the CSV); every value is a hash of (row, seed, field)."""
     span = (_months_later(START, months) - START).days * 86400
-    tmp = path.with_suffix(".tmp")
-    con = duckdb.connect()
-
     def u(field: int) -> str:  # uniform in [0, 1)
         return f"(hash(i, {seed}, {field}) % 1000000) / 1e6"
 
     ts = "'%Y-%m-%dT%H:%M:%SZ'"
-    con.execute(
-        f"""
-        COPY (
+    return f"""
           WITH b AS (
             SELECT i,
               (hash(i, {seed}, 1) % {providers})::INTEGER AS p,
@@ -87,9 +82,31 @@ def generate_csv(path: Path, *, rows: int, providers: int, months: int, seed: in
             CAST(1.50 + cost_c / 100 + p * 0.05 AS DECIMAL(10, 2)) AS cost,
             'P' || lpad(p::VARCHAR, 2, '0') AS provider
           FROM c
-        ) TO '{tmp}' (FORMAT csv, HEADER)
-        """
+    """
+
+
+def generate_csv(path: Path, *, rows: int, providers: int, months: int, seed: int) -> None:
+    """The records as CSV, written by DuckDB."""
+    tmp = path.with_suffix(".tmp")
+    con = duckdb.connect()
+    records = _records_sql(rows=rows, providers=providers, months=months, seed=seed)
+    con.execute(f"COPY ({records}) TO '{tmp}' (FORMAT csv, HEADER)")
+    con.close()
+    os.replace(tmp, path)
+
+
+def generate_parquet(path: Path, *, rows: int, providers: int, months: int, seed: int) -> None:
+    """The same records straight to Parquet with the types Pactboard's ingest stores (no CSV, no checks)."""
+    tmp = path.with_suffix(".tmp")
+    con = duckdb.connect(config={"memory_limit": "1GB", "preserve_insertion_order": False})
+    records = _records_sql(rows=rows, providers=providers, months=months, seed=seed)
+    typed = (
+        "contact_id, CAST(opened_at AS TIMESTAMPTZ) AS opened_at, CAST(answered_at AS TIMESTAMPTZ) AS answered_at, "
+        "CAST(resolved_at AS TIMESTAMPTZ) AS resolved_at, channel, first_contact_resolved, abandoned, "
+        "CAST(csat AS BIGINT) AS csat, CAST(nps AS BIGINT) AS nps, CAST(handle_seconds AS DOUBLE) AS handle_seconds, "
+        "CAST(cost AS DECIMAL(18, 6)) AS cost, provider"
     )
+    con.execute(f"COPY (SELECT {typed} FROM ({records})) TO '{tmp}' (FORMAT parquet, COMPRESSION snappy)")
     con.close()
     os.replace(tmp, path)
 
@@ -155,6 +172,10 @@ def month_boundaries(first: datetime, last: datetime, tz: str) -> list[tuple[dat
     return out
 
 
+def _connect(args: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"threads": args["threads"]} if args.get("threads") else {})
+
+
 def phase_ingest_bare(args: dict[str, Any]) -> dict[str, Any]:
     out = Path(args["out"])
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -205,7 +226,7 @@ def phase_compute_bare(args: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, dict[str, dict[str, str | None]]] = {}
 
     def work() -> dict[str, Any]:
-        con = duckdb.connect()
+        con = _connect(args)
         first, last = con.execute(
             "SELECT min(opened_at), max(opened_at) FROM read_parquet($p)", {"p": args["parquet"]}
         ).fetchone()  # answered from the Parquet statistics
@@ -265,7 +286,7 @@ def phase_scan_floor(args: dict[str, Any]) -> dict[str, Any]:
     """The floor under any compute: read every column the KPIs need and count it per provider."""
 
     def work() -> dict[str, Any]:
-        con = duckdb.connect()
+        con = _connect(args)
         columns = (
             "opened_at",
             "answered_at",

@@ -5,7 +5,7 @@ split into its aggregates ("leaves") and the arithmetic around them. DuckDB comp
 every formula of a dataset in one pass: counts as integers, sums of integers and decimals
 exactly (HUGEINT, DECIMAL(38, s)), sums of floats after rounding each value to 9 decimals (so the
 total no longer depends on the order in which threads add), ``avg`` as an exact sum and a count.
-Python then evaluates the arithmetic with ``Fraction`` and rounds once, half up. The value of a
+Python then evaluates the arithmetic on exact fractions and rounds once, half up. The value of a
 KPI is therefore the same whatever the number of threads or the order of the rows.
 
 Shared work is done once per row: every distinct row filter or FILTER condition becomes one
@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import sqlglot
@@ -36,7 +35,7 @@ FLOAT_SUM_TYPE = "DECIMAL(38, 9)"
 _EXACT_SUM_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER")
 _FLOAT_TYPES = ("FLOAT", "DOUBLE")
 
-# A program is a small tree evaluated per (group, period) row: ("leaf", i), ("num", Fraction),
+# A program is a small tree evaluated per (group, period) row: ("leaf", i), ("num", (n, d)),
 # ("null",) or (operator, *arguments).
 Program = tuple[Any, ...]
 
@@ -143,7 +142,7 @@ def _program(tree: exp.Expr, *, plan: ExactPlan, row_filter: str | None, argumen
     if isinstance(tree, (exp.Filter, _AGGREGATE_TYPES)):
         return _aggregate(tree, plan=plan, row_filter=row_filter, argument_types=argument_types)
     if isinstance(tree, exp.Literal) and tree.is_number:
-        return ("num", Fraction(Decimal(tree.this)))
+        return ("num", Decimal(tree.this).as_integer_ratio())
     if isinstance(tree, exp.Null):
         return ("null",)
 
@@ -204,26 +203,38 @@ def _aggregate(
     return ("div", ("leaf", total), ("leaf", plan.leaf(f"count({text}){filtered}", count=True)))
 
 
-def exact_number(value: Any) -> Fraction | None:
+# An exact number is a pair (numerator, denominator) of integers, denominator > 0, not reduced:
+# a few multiplications of Python integers are much cheaper than Fraction's gcd at every step.
+Exact = tuple[int, int]
+
+
+def exact_number(value: Any) -> Exact | None:
     """A DuckDB result as an exact number: floats by their shortest decimal form; NaN/inf as no value."""
     if value is None:
         return None
+    if isinstance(value, int):  # bool too
+        return (int(value), 1)
+    if isinstance(value, Decimal):
+        return value.as_integer_ratio()
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return None
-        return Fraction(Decimal(repr(value)))
-    if isinstance(value, (bool, int, Decimal)):
-        return Fraction(value)
+        return Decimal(repr(value)).as_integer_ratio()
     raise TypeError(type(value).__name__)
 
 
-def program_run(program: Program, leaves: Sequence[Fraction | None]) -> Fraction | None:
+def _compare(a: Exact, b: Exact) -> int:
+    left, right = a[0] * b[1], b[0] * a[1]  # denominators are positive
+    return (left > right) - (left < right)
+
+
+def program_run(program: Program, leaves: Sequence[Exact | None]) -> Exact | None:
     """Evaluate a program over one row of exact leaves with SQL's NULL rules; x / 0 is NULL."""
     op = program[0]
     if op == "leaf":
         return leaves[program[1]]
     if op == "num":
-        number: Fraction = program[1]
+        number: Exact = program[1]
         return number
     if op == "null":
         return None
@@ -232,32 +243,41 @@ def program_run(program: Program, leaves: Sequence[Fraction | None]) -> Fraction
         return next((a for a in args if a is not None), None)
     if op in ("least", "greatest"):  # DuckDB's least/greatest skip NULLs
         present = [a for a in args if a is not None]
-        return (min if op == "least" else max)(present) if present else None
+        if not present:
+            return None
+        best = present[0]
+        for other in present[1:]:
+            if _compare(other, best) == (-1 if op == "least" else 1):
+                best = other
+        return best
     if op == "nullif":
-        return None if args[0] is None or args[0] == args[1] else args[0]
+        first, second = args
+        return None if first is None or (second is not None and _compare(first, second) == 0) else first
     if any(a is None for a in args):
         return None
     if op == "neg":
-        return -args[0]  # type: ignore[operator]
+        n, d = args[0]  # type: ignore[misc]
+        return (-n, d)
     if op == "abs":
-        return abs(args[0])  # type: ignore[arg-type]
-    a, b = args
-    assert a is not None
-    assert b is not None
+        n, d = args[0]  # type: ignore[misc]
+        return (abs(n), d)
+    (an, ad), (bn, bd) = args  # type: ignore[misc]
     if op == "add":
-        return a + b
+        return (an * bd + bn * ad, ad * bd)
     if op == "sub":
-        return a - b
+        return (an * bd - bn * ad, ad * bd)
     if op == "mul":
-        return a * b
+        return (an * bn, ad * bd)
     if op == "div":
-        return None if b == 0 else a / b
+        if bn == 0:
+            return None
+        return (an * bd, ad * bn) if bn > 0 else (-an * bd, -ad * bn)
     raise ValueError(op)
 
 
-def round_half_up(value: Fraction, places: int) -> Decimal:
+def round_half_up(value: Exact, places: int) -> Decimal:
     """``value`` rounded once to ``places`` decimals, halves away from zero (Decimal's ROUND_HALF_UP)."""
-    scaled = abs(value) * 10**places
-    units = (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator)  # floor(scaled + 1/2)
-    # Built from its digits: no Decimal context (28 digits) rounds a large value a second time.
-    return Decimal((0 if value >= 0 or units == 0 else 1, tuple(int(d) for d in str(units)), -places))
+    n, d = value
+    units = (2 * abs(n) * 10**places + d) // (2 * d)  # floor(|value| x 10^places + 1/2)
+    # Read from text: exact, no Decimal context (28 digits) rounds a large value a second time.
+    return Decimal(f"{'-' if n < 0 and units else ''}{units}e-{places}")
