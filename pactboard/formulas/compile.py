@@ -446,7 +446,7 @@ def _connect(*, threads: int | None = None, memory_limit: str | None = None) -> 
 
     ``threads`` and ``memory_limit`` bound what one computation may take from the machine.
     """
-    config: dict[str, str | int] = {}
+    config: dict[str, str | bool | int | float | list[str]] = {}
     if threads is not None:
         config["threads"] = threads
     if memory_limit is not None:

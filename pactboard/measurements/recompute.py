@@ -72,11 +72,12 @@ def dataset_values_compute(
             period_start(version.upload_first_day, period_kind),
             period_start(version.upload_last_day, period_kind),
         )
-    parts = [({k: f for k, f in formulas.items() if k not in current}, (None, None))]
+    everything: tuple[date | None, date | None] = (None, None)
+    parts = [({k: f for k, f in formulas.items() if k not in current}, everything)]
     if touched is not None:
         parts.append(({k: f for k, f in formulas.items() if k in current}, touched))
     else:  # nothing says which days changed: everything is computed again
-        parts[0] = (dict(formulas), (None, None))
+        parts[0] = (dict(formulas), everything)
     values: dict[str, dict[date, Decimal | None]] = {}
     for part, (period_from, period_to) in parts:
         if part:
