@@ -51,6 +51,7 @@ def _months_later(day: date, months: int) -> date:
 def _records_sql(*, rows: int, providers: int, months: int, seed: int) -> str:
     """N contact records as text columns (as in the CSV); every value is a hash of (row, seed, field)."""
     span = (_months_later(START, months) - START).days * 86400
+
     def u(field: int) -> str:  # uniform in [0, 1)
         return f"(hash(i, {seed}, {field}) % 1000000) / 1e6"
 

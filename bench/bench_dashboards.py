@@ -128,7 +128,10 @@ def build() -> tuple[Membership, Engagement]:
     return client, big
 
 
-def timed(c: Client, url: str, n: int, *, expect: int = 200, **headers: str) -> tuple[list[float], int]:
+def timed(
+    c: Client, url: str, n: int, *, expect: int = 200, cpu: list[float] | None = None, **headers: str
+) -> tuple[list[float], int]:
+    """Wall ms per request; with ``cpu``, also this thread's CPU ms per request (time spent working, not waiting)."""
     for _ in range(5):
         assert c.get(url, **headers).status_code == expect, url  # type: ignore[arg-type]
     with CaptureQueriesContext(connection) as ctx:
@@ -136,9 +139,11 @@ def timed(c: Client, url: str, n: int, *, expect: int = 200, **headers: str) -> 
     queries = len(ctx.captured_queries)
     times = []
     for _ in range(n):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         response = c.get(url, **headers)  # type: ignore[arg-type]
         times.append((time.perf_counter() - start) * 1000)
+        if cpu is not None:
+            cpu.append((time.thread_time() - start_cpu) * 1000)
         assert response.status_code == expect
     return times, queries
 
@@ -150,7 +155,7 @@ def pct(values: list[float], q: float) -> float:
 HERE = Path(__file__).resolve().parent
 
 
-def compute_start(rows: int) -> tuple[subprocess.Popen[bytes], Path]:
+def compute_start(rows: int, nice: int = 0) -> tuple[subprocess.Popen[bytes], Path]:
     """Start computing the contacts KPIs over ``rows`` records in a loop, as the worker would."""
     sys.path.insert(0, str(HERE))
     from bare_duckdb import generate_parquet  # only the contention mode needs it
@@ -171,16 +176,25 @@ def compute_start(rows: int) -> tuple[subprocess.Popen[bytes], Path]:
         "memory_limit": settings.DUCKDB_MEMORY_LIMIT,
     }
     command = [sys.executable, str(HERE / "bench_datasets.py"), "--phase", "compute_loop", "--phase-args"]
-    child = subprocess.Popen([*command, json.dumps(args)], stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [*command, json.dumps(args)],
+        stdout=subprocess.DEVNULL,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # as `nice db_worker` would
+    )
     time.sleep(3)  # past start-up and imports: into the scan
     return child, result.with_suffix(".runs")
 
 
 def pages_time(c: Client, pages: list[tuple[str, str, int, dict[str, str]]], n: int) -> None:
-    print(f"{'page':<46} {'p50':>7} {'p95':>7} {'max':>7} {'queries':>8}")
+    print(f"{'page':<46} {'p50':>7} {'p95':>7} {'max':>7} {'queries':>8} {'CPU p50':>8} {'CPU p95':>8}")
     for label, url, status, headers in pages:
-        times, queries = timed(c, url, n, expect=status, **headers)
-        print(f"{label:<46} {pct(times, 50):7.1f} {pct(times, 95):7.1f} {max(times):7.1f} {queries:8d}", flush=True)
+        cpu: list[float] = []
+        times, queries = timed(c, url, n, expect=status, cpu=cpu, **headers)
+        print(
+            f"{label:<46} {pct(times, 50):7.1f} {pct(times, 95):7.1f} {max(times):7.1f} {queries:8d} "
+            f"{pct(cpu, 50):8.1f} {pct(cpu, 95):8.1f}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -188,6 +202,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
     parser.add_argument("--contention", action="store_true", help="time the pages alone, then beside a compute")
     parser.add_argument("--compute-rows", type=int, default=10_000_000, help="records of that compute")
+    parser.add_argument("--compute-nice", type=int, default=0, help="run that compute with this niceness (0-19)")
     args = parser.parse_args()
     vendor = connection.vendor
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -215,13 +230,15 @@ def main() -> None:
         ]
         print(f"\n{vendor}, {args.requests} requests each, server time in ms (Django test Client, in-process)")
         pages_time(c, pages, args.requests)
+        print(f"load average: {os.getloadavg()[0]:.1f} (1 min)")
         if args.contention:
-            child, runs = compute_start(args.compute_rows)
+            child, runs = compute_start(args.compute_rows, args.compute_nice)
             try:
                 started = time.perf_counter()
                 print(
                     f"\nthe same, beside a compute of {args.compute_rows:,} records in a loop "
-                    f"(DuckDB threads {settings.DUCKDB_THREADS}, memory limit {settings.DUCKDB_MEMORY_LIMIT})"
+                    f"(DuckDB threads {settings.DUCKDB_THREADS}, memory limit {settings.DUCKDB_MEMORY_LIMIT}, "
+                    f"nice {args.compute_nice})"
                 )
                 pages_time(c, pages, args.requests)
                 alive = child.poll() is None

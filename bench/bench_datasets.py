@@ -236,9 +236,7 @@ def main() -> None:
         parquet_path = data / f"{stem}.parquet"
         if not parquet_path.exists():
             started = time.perf_counter()
-            generate_parquet(
-                parquet_path, rows=opts.rows, providers=opts.providers, months=opts.months, seed=opts.seed
-            )
+            generate_parquet(parquet_path, rows=opts.rows, providers=opts.providers, months=opts.months, seed=opts.seed)
             print(f"generated {parquet_path.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         parquet = str(parquet_path)
         source = f"Parquet written directly {parquet_path.stat().st_size / 1e6:,.0f} MB (no ingest)"
