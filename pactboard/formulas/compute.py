@@ -1,9 +1,10 @@
 """Computing compiled KPI formulas with DuckDB over a dataset's Parquet files.
 
 Pure: no Django, no ORM. Every formula of a dataset is computed for every period (and group)
-in one vectorised query; the time column is mapped to its local period start in the given
-time zone. Also the raw records behind one value, and growth against the previous period.
-Values are Decimals rounded half up to ``DECIMAL_PLACES``.
+in one vectorised query: records find their local period by a join on UTC buckets (bins.py),
+aggregates are exact and the arithmetic on them runs in Python (exact.py). Also the raw
+records behind one value, and growth against the previous period. Values are Decimals
+rounded once, half up, to ``DECIMAL_PLACES``.
 """
 
 from __future__ import annotations
