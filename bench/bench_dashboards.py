@@ -11,16 +11,25 @@ portfolio (50 engagements) and the live poll when nothing changed (the 204 every
 for each second). Server time is the wall time of ``Client.get`` (middleware, views, templates,
 queries), without a network or a browser. Goal: p95 < 150 ms on a 2-core machine.
 The database is Django's test database (created and dropped here), never the configured one.
+
+    uv run python bench/bench_dashboards.py --contention         # the pages alone, then beside a compute
+
+``--contention`` times the pages twice: alone, then while a worker-like process computes the 8
+contacts KPIs per provider and month over 10 M records again and again (bench_datasets.py's
+compute, with the worker's PACTBOARD_DUCKDB_THREADS and PACTBOARD_DUCKDB_MEMORY_LIMIT). Goal:
+portfolio p95 < 150 ms and dashboard p95 < 60 ms while it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +43,7 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
@@ -118,7 +128,10 @@ def build() -> tuple[Membership, Engagement]:
     return client, big
 
 
-def timed(c: Client, url: str, n: int, *, expect: int = 200, **headers: str) -> tuple[list[float], int]:
+def timed(
+    c: Client, url: str, n: int, *, expect: int = 200, cpu: list[float] | None = None, **headers: str
+) -> tuple[list[float], int]:
+    """Wall ms per request; with ``cpu``, also this thread's CPU ms per request (time spent working, not waiting)."""
     for _ in range(5):
         assert c.get(url, **headers).status_code == expect, url  # type: ignore[arg-type]
     with CaptureQueriesContext(connection) as ctx:
@@ -126,9 +139,11 @@ def timed(c: Client, url: str, n: int, *, expect: int = 200, **headers: str) -> 
     queries = len(ctx.captured_queries)
     times = []
     for _ in range(n):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         response = c.get(url, **headers)  # type: ignore[arg-type]
         times.append((time.perf_counter() - start) * 1000)
+        if cpu is not None:
+            cpu.append((time.thread_time() - start_cpu) * 1000)
         assert response.status_code == expect
     return times, queries
 
@@ -137,9 +152,57 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+HERE = Path(__file__).resolve().parent
+
+
+def compute_start(rows: int, nice: int = 0) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start computing the contacts KPIs over ``rows`` records in a loop, as the worker would."""
+    sys.path.insert(0, str(HERE))
+    from bare_duckdb import generate_parquet  # only the contention mode needs it
+
+    data = HERE / "data"
+    data.mkdir(exist_ok=True)
+    parquet = data / f"contacts-{rows}-50p-24m-seed42.parquet"
+    if not parquet.exists():
+        print(f"writing {parquet.name} ...", flush=True)
+        generate_parquet(parquet, rows=rows, providers=50, months=24, seed=42)
+    result = data / "contention-compute.json"
+    result.with_suffix(".runs").unlink(missing_ok=True)
+    args = {
+        "parquet": str(parquet),
+        "tz": "Europe/Berlin",
+        "result": str(result),
+        "threads": settings.DUCKDB_THREADS,
+        "memory_limit": settings.DUCKDB_MEMORY_LIMIT,
+    }
+    command = [sys.executable, str(HERE / "bench_datasets.py"), "--phase", "compute_loop", "--phase-args"]
+    child = subprocess.Popen(
+        [*command, json.dumps(args)],
+        stdout=subprocess.DEVNULL,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # as `nice db_worker` would
+    )
+    time.sleep(3)  # past start-up and imports: into the scan
+    return child, result.with_suffix(".runs")
+
+
+def pages_time(c: Client, pages: list[tuple[str, str, int, dict[str, str]]], n: int) -> None:
+    print(f"{'page':<46} {'p50':>7} {'p95':>7} {'max':>7} {'queries':>8} {'CPU p50':>8} {'CPU p95':>8}")
+    for label, url, status, headers in pages:
+        cpu: list[float] = []
+        times, queries = timed(c, url, n, expect=status, cpu=cpu, **headers)
+        print(
+            f"{label:<46} {pct(times, 50):7.1f} {pct(times, 95):7.1f} {max(times):7.1f} {queries:8d} "
+            f"{pct(cpu, 50):8.1f} {pct(cpu, 95):8.1f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
+    parser.add_argument("--contention", action="store_true", help="time the pages alone, then beside a compute")
+    parser.add_argument("--compute-rows", type=int, default=10_000_000, help="records of that compute")
+    parser.add_argument("--compute-nice", type=int, default=0, help="run that compute with this niceness (0-19)")
     args = parser.parse_args()
     vendor = connection.vendor
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -166,11 +229,27 @@ def main() -> None:
             ),
         ]
         print(f"\n{vendor}, {args.requests} requests each, server time in ms (Django test Client, in-process)")
-        print(f"{'page':<46} {'p50':>7} {'p95':>7} {'max':>7} {'queries':>8}")
-        run: Callable[..., tuple[list[float], int]] = timed
-        for label, url, status, headers in pages:
-            times, queries = run(c, url, args.requests, expect=status, **headers)
-            print(f"{label:<46} {pct(times, 50):7.1f} {pct(times, 95):7.1f} {max(times):7.1f} {queries:8d}")
+        pages_time(c, pages, args.requests)
+        print(f"load average: {os.getloadavg()[0]:.1f} (1 min)")
+        if args.contention:
+            child, runs = compute_start(args.compute_rows, args.compute_nice)
+            try:
+                started = time.perf_counter()
+                print(
+                    f"\nthe same, beside a compute of {args.compute_rows:,} records in a loop "
+                    f"(DuckDB threads {settings.DUCKDB_THREADS}, memory limit {settings.DUCKDB_MEMORY_LIMIT}, "
+                    f"nice {args.compute_nice})"
+                )
+                pages_time(c, pages, args.requests)
+                alive = child.poll() is None
+                done = runs.read_text() if runs.exists() else "0"
+                print(
+                    f"compute process running throughout: {'yes' if alive else 'NO'}; computes finished meanwhile: "
+                    f"{done} in {time.perf_counter() - started:.0f} s"
+                )
+            finally:
+                child.send_signal(signal.SIGTERM)
+                child.wait()
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
 

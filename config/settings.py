@@ -223,6 +223,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_TTL_DAYS = env_int("PACTBOARD_INVITATION_TTL_DAYS", 7)
+# What one KPI computation may take from the machine (pactboard/measurements/recompute.py): one
+# thread by default leaves the other cores to the web pages while the worker computes.
+DUCKDB_THREADS = env_int("PACTBOARD_DUCKDB_THREADS", 1)
+if DUCKDB_THREADS < 1:
+    raise ImproperlyConfigured(f"PACTBOARD_DUCKDB_THREADS: at least 1, got {DUCKDB_THREADS}.")
+DUCKDB_MEMORY_LIMIT = env("PACTBOARD_DUCKDB_MEMORY_LIMIT", "1GB") or "1GB"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -11,7 +11,10 @@ The package's parts:
 - ``compile``: parsing, the whitelist, normalisation, type checking and ``CompiledFormula``
   (with the executable form of a formula and its SQL in other dialects);
 - ``compute``: running compiled formulas with DuckDB over a dataset's Parquet files, per
-  period and group, the raw records behind one value, and growth against the previous period.
+  period and group, the raw records behind one value, and growth against the previous period;
+- ``exact``: splitting formulas into shared conditions and exact aggregates, and the exact
+  arithmetic and single half-up rounding on them;
+- ``bins``: each record's local period by UTC buckets instead of a conversion per record.
 """
 
 from pactboard.formulas.compile import MAX_FORMULA_LENGTH, CompiledFormula, formula_compile

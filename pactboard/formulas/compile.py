@@ -441,9 +441,17 @@ def _type_check(formula: CompiledFormula, *, schema: DatasetSchema) -> None:
                 )
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory connection whose session zone is UTC, so naive literals read the same everywhere."""
-    con = duckdb.connect(":memory:")
+def _connect(*, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection whose session zone is UTC, so naive literals read the same everywhere.
+
+    ``threads`` and ``memory_limit`` bound what one computation may take from the machine.
+    """
+    config: dict[str, str | bool | int | float | list[str]] = {}
+    if threads is not None:
+        config["threads"] = threads
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(":memory:", config=config)
     con.execute("SET TimeZone = 'UTC'")
     return con
 

@@ -1,35 +1,41 @@
 """Computing compiled KPI formulas with DuckDB over a dataset's Parquet files.
 
 Pure: no Django, no ORM. Every formula of a dataset is computed for every period (and group)
-in one vectorised query; the time column is mapped to its local period start in the given
-time zone. Also the raw records behind one value, and growth against the previous period.
-Values are Decimals rounded half up to ``DECIMAL_PLACES``.
+in one vectorised query: records find their local period by a join on UTC buckets (bins.py),
+aggregates are exact and the arithmetic on them runs in Python (exact.py). Also the raw
+records behind one value, and growth against the previous period. Values are Decimals
+rounded once, half up, to ``DECIMAL_PLACES``.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
-import pyarrow as pa
 import sqlglot
 
+from pactboard.formulas.bins import bins_build
 from pactboard.formulas.compile import (
     _READ_DIALECT,
     CompiledFormula,
     _connect,
     _duck,
-    _executable_tree,
     _invalid,
     _quote,
 )
+from pactboard.formulas.exact import exact_number, plan_build, program_run, round_half_up
 from pactboard.formulas.schema import DatasetSchema
+
+if TYPE_CHECKING:  # pyarrow is imported by formula_records only: computing values does not need it
+    import pyarrow as pa
 
 PeriodKind = Literal["week", "month", "quarter"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = get_args(PeriodKind)
@@ -143,13 +149,17 @@ def formula_compute(
     period_from: date | None = None,
     period_to: date | None = None,
     connection: duckdb.DuckDBPyConnection | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
 ) -> dict[Any, Any]:
     """Compute every formula for every period (and group) in one DuckDB query.
 
     Returns ``{key: {period_start: Decimal | None}}``, or with ``group_by``
     ``{group_value: {key: {period_start: Decimal | None}}}``. A period appears when the dataset
     (or group) has at least one record in it; ``period_from``/``period_to`` keep the periods
-    whose start date lies between them, both inclusive.
+    whose start date lies between them, both inclusive. ``threads`` and ``memory_limit`` bound
+    the DuckDB connection this call opens (a given ``connection`` keeps its own settings); the
+    values do not depend on them.
     """
     _validate_common(period_kind=period_kind, tz=tz, schema=schema, group_by=group_by)
     for key, formula in formulas.items():
@@ -164,31 +174,46 @@ def formula_compute(
     if not formulas or not paths:
         return {}
     keys = list(formulas)
-    con = connection if connection is not None else _connect()
+    con = connection if connection is not None else _connect(threads=threads, memory_limit=memory_limit)
     try:
         types, period_sql = _source(con, paths=paths, schema=schema, period_kind=period_kind)
         needed = set().union(*(f.columns for f in formulas.values())) | ({group_by} if group_by else set())
         _require_columns(needed, types=types, schema=schema)
-        projection = [_quote(c) for c in sorted(needed)] + [f"{period_sql} AS {_PERIOD_COL}"]
+        files = "read_parquet($paths, union_by_name = true)"
+        params: dict[str, Any] = {"paths": paths}
+
+        def bind_types(expressions: list[str]) -> list[str]:
+            probe = f"SELECT {', '.join(expressions)} FROM {files} LIMIT 0"  # noqa: S608 - compiled, quoted
+            return [str(t) for t in con.sql(probe, params=params).types]
+
+        plan = plan_build(formulas=formulas, types=types, bind_types=bind_types)
+        source, period_params = _periods_source(
+            con,
+            files=files,
+            params=params,
+            types=types,
+            schema=schema,
+            period_sql=period_sql,
+            period_kind=period_kind,
+            tz=tz,
+            period_from=period_from,
+            period_to=period_to,
+        )
+        if source is None:
+            return {}
+        params |= period_params
+        projection = [f"r.{_quote(c)}" for c in sorted(needed)] + [
+            f"({sql}) AS {alias}" for sql, alias in plan.conditions.items()
+        ]
         keys_sql = [_PERIOD_COL]
         if group_by is not None:
-            projection.append(f"{_quote(group_by)} AS {_GROUP_COL}")
+            projection.append(f"r.{_quote(group_by)} AS {_GROUP_COL}")
             keys_sql.insert(0, _GROUP_COL)
-        aggregates = [f"{_duck(_executable_tree(formulas[k]))} AS {_quote(f'f{i}')}" for i, k in enumerate(keys)]
-        params: dict[str, Any] = {"paths": paths} | ({"tz": tz} if "$tz" in period_sql else {})
-        where = []
-        if period_from is not None:
-            where.append(f"{_PERIOD_COL} >= $period_from")
-            params["period_from"] = period_from
-        if period_to is not None:
-            where.append(f"{_PERIOD_COL} <= $period_to")
-            params["period_to"] = period_to
+        leaves = [f"{sql} AS __pb_l{i}" for sql, i in plan.leaves.items()]
         query = (
-            f"WITH src AS (SELECT {', '.join(projection)} "  # noqa: S608 - every name is declared and quoted
-            "FROM read_parquet($paths, union_by_name = true)) "
-            f"SELECT {', '.join(keys_sql)}, {', '.join(aggregates)} FROM src "
-            + (f"WHERE {' AND '.join(where)} " if where else "")
-            + f"GROUP BY {', '.join(keys_sql)} ORDER BY {', '.join(keys_sql)}"
+            f"WITH src AS (SELECT {source.period}, {', '.join(projection)} {source.from_sql}) "  # noqa: S608 - quoted
+            f"SELECT {', '.join(keys_sql)}, {', '.join(leaves)} FROM src "
+            f"GROUP BY {', '.join(keys_sql)} ORDER BY {', '.join(keys_sql)}"
         )
         try:
             rows = con.execute(query, params).fetchall()
@@ -198,23 +223,94 @@ def formula_compute(
                 location="parquet_paths",
                 code="formula_runtime",
             ) from err
+        finally:
+            if source.table is not None and connection is not None:
+                con.execute(f"DROP TABLE IF EXISTS {source.table}")
     finally:
         if connection is None:
             con.close()
     # Only the aggregated rows (periods x groups) become Python objects.
     offset = 2 if group_by is not None else 1
-    if group_by is None:
-        flat: dict[str, dict[date, Decimal | None]] = {k: {} for k in keys}
-        for row in rows:
-            for i, k in enumerate(keys):
-                flat[k][row[0]] = _to_decimal(row[offset + i])
-        return flat
-    grouped: dict[Any, dict[str, dict[date, Decimal | None]]] = {}
+    results: dict[Any, dict[str, dict[date, Decimal | None]]] = {}
     for row in rows:
-        per_key = grouped.setdefault(row[0], {k: {} for k in keys})
-        for i, k in enumerate(keys):
-            per_key[k][row[1]] = _to_decimal(row[offset + i])
-    return grouped
+        raw = row[offset:]
+        exact = [exact_number(0 if v is None and i in plan.count_leaves else v) for i, v in enumerate(raw)]
+        per_key = results.setdefault(row[0] if group_by is not None else None, {k: {} for k in keys})
+        for k in keys:
+            if k in plan.whole:
+                value = _to_decimal(raw[plan.whole[k]])
+            else:
+                number = program_run(plan.programs[k], exact)
+                value = None if number is None else round_half_up(number, DECIMAL_PLACES)
+            per_key[k][row[offset - 1]] = value
+    if group_by is None:
+        return results.get(None, {k: {} for k in keys})
+    return results
+
+
+@dataclass(frozen=True)
+class _PeriodSource:
+    period: str  # SQL naming the period column
+    from_sql: str  # FROM ... (the files as r, joined to the period buckets when they are used)
+    table: str | None = None  # the temporary table of buckets, dropped after the query
+
+
+def _periods_source(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    files: str,
+    params: dict[str, Any],
+    types: Mapping[str, str],
+    schema: DatasetSchema,
+    period_sql: str,
+    period_kind: PeriodKind,
+    tz: str,
+    period_from: date | None,
+    period_to: date | None,
+) -> tuple[_PeriodSource | None, dict[str, Any]]:
+    """How each record finds its period: a join on its UTC bucket (bins.py), or a conversion per record."""
+    time_col = _quote(schema.time_column)
+    bins = None
+    if types[schema.time_column].startswith("TIMESTAMP"):
+        # Answered from the Parquet statistics, without reading the column.
+        bounds = f"SELECT min({time_col}), max({time_col}) FROM {files}"  # noqa: S608 - a quoted declared name
+        first, last = con.execute(bounds, params).fetchone() or (None, None)
+        if first is None or last is None:
+            return None, {}
+        if first.tzinfo is None:  # a timestamp without zone is UTC (how Pactboard writes uploads)
+            first, last = first.replace(tzinfo=UTC), last.replace(tzinfo=UTC)
+        bins = bins_build(
+            first=first, last=last, kind=period_kind, tz=tz, period_from=period_from, period_to=period_to
+        )  # None when the zone's boundaries are off the minute: convert per record below
+        if bins is not None and not bins.periods:
+            return None, {}  # no period between period_from and period_to
+    if bins is not None:
+        # A table, not a subquery: DuckDB then knows the keys' range and joins by direct lookup.
+        table = f"__pb_bins_{uuid.uuid4().hex}"
+        con.execute(f"CREATE TEMP TABLE {table} AS {bins.table_sql()}")
+        return (
+            _PeriodSource(
+                period=f"bins.__pb_period AS {_PERIOD_COL}",
+                from_sql=f"FROM {files} AS r JOIN {table} AS bins ON {bins.key_sql('r.' + time_col)} = bins.__pb_key",
+                table=table,
+            ),
+            {},
+        )
+    extra: dict[str, Any] = {"tz": tz} if "$tz" in period_sql else {}
+    where = []
+    if period_from is not None:
+        where.append(f"{period_sql} >= $period_from")
+        extra["period_from"] = period_from
+    if period_to is not None:
+        where.append(f"{period_sql} <= $period_to")
+        extra["period_to"] = period_to
+    return (
+        _PeriodSource(
+            period=f"{period_sql} AS {_PERIOD_COL}",
+            from_sql=f"FROM {files} AS r" + (f" WHERE {' AND '.join(where)}" if where else ""),
+        ),
+        extra,
+    )
 
 
 def formula_records(
@@ -246,6 +342,8 @@ def formula_records(
     con = connection if connection is not None else _connect()
     try:
         if not paths:
+            import pyarrow as pa
+
             return pa.table({})
         types, period_sql = _source(con, paths=paths, schema=schema, period_kind=period_kind)
         _require_columns(set(formula.columns) | ({group_by} if group_by else set()), types=types, schema=schema)

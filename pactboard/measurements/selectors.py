@@ -22,6 +22,7 @@ from pactboard.formulas.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpi
 from pactboard.kpis.selectors import version_in_force, version_terms
+from pactboard.measurements.incremental import dataset_values_compute, kpi_codes_current, touched_span
 from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision
 from pactboard.measurements.value_import import value_file_values_by_line
 from pactboard.scoring import Scorecard, scorecard_compute
@@ -146,11 +147,16 @@ class ExpectedValues:
     period_from: Period | None = None
     # (code, period) -> value; None where the period has records but the formula is undefined.
     values: dict[tuple[str, Period], Decimal | None] = field(default_factory=dict)
+    # code -> (first, last) period start: KPIs recomputed only where the new upload's days fall.
+    touched: dict[str, tuple[date, date]] = field(default_factory=dict)
 
-    def covers(self, period: Period) -> bool:
-        """Whether a period is one a recomputation may write: begun, within the engagement, from ``period_from``."""
+    def covers(self, period: Period, code: str | None = None) -> bool:
+        """Whether a period is one a recomputation may write: begun, within the engagement, from ``period_from``,
+        and, for a KPI recomputed incrementally, among the periods the upload touched."""
         after = self.period_from is None or period.start >= self.period_from.start
-        return period.end > self.first_day and period.start <= self.last_day and after
+        touched = self.touched.get(code or "")
+        within = touched is None or touched[0] <= period.start <= touched[1]
+        return period.end > self.first_day and period.start <= self.last_day and after and within
 
 
 def dataset_kpis_expected(
@@ -159,10 +165,13 @@ def dataset_kpis_expected(
     now: datetime,
     kpi_codes: Collection[str] | None = None,
     period_from: Period | None = None,
+    previous: DatasetVersion | None = None,
 ) -> ExpectedValues:
     """Every value the agreed dataset KPIs reading ``version`` take, one DuckDB pass per period kind.
 
-    Periods not yet begun are left out (a value for them is refused however it arrives).
+    Periods not yet begun are left out (a value for them is refused however it arrives). After
+    ``previous``, a KPI whose stored values this formula computed from this dataset is computed
+    only in the periods the new upload touched (``incremental.py``); every other KPI whole.
     """
     dataset = version.dataset
     engagement = dataset.engagement
@@ -182,18 +191,27 @@ def dataset_kpis_expected(
         last_day=min(engagement.end_date, local_date(now, engagement.time_zone)),
         period_from=period_from,
     )
+    current = (
+        kpi_codes_current(engagement=engagement, dataset=dataset, compiled=expected.formulas) if previous else set()
+    )
     for kind in sorted(set(expected.kinds.values())):
-        computed = formula_compute(
-            formulas={code: f for code, f in expected.formulas.items() if expected.kinds[code] == kind},
-            parquet_paths=[dataset_parquet_path(version)],
+        kind_codes = {code: f for code, f in expected.formulas.items() if expected.kinds[code] == kind}
+        computed = dataset_values_compute(
+            formulas=kind_codes,
+            parquet=dataset_parquet_path(version),
             schema=schema,
             period_kind=cast(PeriodKind, kind),
             tz=engagement.time_zone,
+            version=version,
+            current=current,
         )
+        span = touched_span(version=version, period_kind=cast(PeriodKind, kind))
+        if span is not None:
+            expected.touched.update(dict.fromkeys(current & set(kind_codes), span))
         for code, by_period in computed.items():
             for start, value in by_period.items():
                 period = Period(cast(PeriodKind, kind), start)
-                if expected.covers(period):
+                if expected.covers(period, code):
                     expected.values[(code, period)] = value
     return expected
 

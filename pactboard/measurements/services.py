@@ -694,7 +694,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                 upload_last_day=up_last,
                 created_by=actor.user,
             )
-            result = dataset_kpis_compute(version=version, actor=actor)
+            result = dataset_kpis_compute(version=version, actor=actor, previous=previous)
             ImportBatch.objects.filter(pk=batch.pk).update(
                 status=ImportBatch.Status.DONE,
                 rows_written=staged.row_count,
@@ -734,18 +734,20 @@ def dataset_kpis_compute(
     kpi_codes: Collection[str] | None = None,
     period_from: Period | None = None,
     now: datetime | None = None,
+    previous: DatasetVersion | None = None,
 ) -> ApplyResult:
     """Compute the agreed KPIs whose formula reads this dataset version (all periods begun, or from one).
 
     A value this version no longer defines (a zero denominator, no records left in the period) gets
     a revision without a value whose note says why: keeping the old number would show a value the
     records in force do not give. Only values computed by formula are touched; one entered by hand
-    for a period stays.
+    for a period stays. After ``previous`` (a new upload), KPIs whose values this formula already
+    computed are recomputed only in the periods the upload touched (``incremental.py``).
     """
     dataset = version.dataset
     engagement = dataset.engagement
     expected = dataset_kpis_expected(
-        version=version, kpi_codes=kpi_codes, period_from=period_from, now=now or timezone.now()
+        version=version, kpi_codes=kpi_codes, period_from=period_from, now=now or timezone.now(), previous=previous
     )
     rows = [
         ValueRow(kpi_code=code, period=period, value=value, location=f"{code} {period.label}")
@@ -758,7 +760,7 @@ def dataset_kpis_compute(
     ).values_list("kpi_code", "period_kind", "period_start")
     for code, kind, start in held:
         period = Period(kind, start)  # type: ignore[arg-type]
-        if kind != expected.kinds[code] or (code, period) in defined or not expected.covers(period):
+        if kind != expected.kinds[code] or (code, period) in defined or not expected.covers(period, code):
             continue
         if (code, period) in expected.values:
             why = "the formula divides by zero for this period (no records in its denominator)"
