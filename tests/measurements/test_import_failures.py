@@ -100,7 +100,7 @@ def test_an_unexpected_error_fails_the_batch_with_an_actionable_message(
     def broken(**kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services, "value_file_parse", broken)
+    monkeypatch.setattr(services.imports, "value_file_parse", broken)
     path = tmp_path / "ok.csv"
     path.write_text("kpi,period,value\nqa_score,2026-03,91\n")
     batch = run_values(world, path)
@@ -124,7 +124,7 @@ def test_an_unexpected_error_during_an_upload_removes_the_work_folder(
         (folder / "spill").mkdir(parents=True)
         raise MemoryError
 
-    monkeypatch.setattr(services.ingest, "dataset_file_ingest", crash)
+    monkeypatch.setattr(services.datasets.ingest, "dataset_file_ingest", crash)
     tasks.dataset_upload_task.enqueue(batch.pk)
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED
@@ -292,7 +292,7 @@ def test_the_command_line_import_goes_through_the_same_guard(world: World, agree
     def broken(**kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services, "value_file_parse", broken)
+    monkeypatch.setattr(services.imports, "value_file_parse", broken)
     path = tmp_path / "ok.csv"
     path.write_text("kpi,period,value\nqa_score,2026-03,91\n")
     with pytest.raises(CommandError, match="upload the file again"):

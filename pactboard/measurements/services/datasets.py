@@ -1,0 +1,282 @@
+"""Datasets: declared, uploads merged into new versions, and the KPIs that read them computed."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from pactboard.accounts.models import Membership
+from pactboard.audit.services import audit_record
+from pactboard.core.errors import ErrorDetail, PactboardError, invalid
+from pactboard.core.periods import Period
+from pactboard.engagements.models import Engagement
+from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
+from pactboard.measurements import batches, ingest, policy
+from pactboard.measurements.models import (
+    Dataset,
+    DatasetVersion,
+    ImportBatch,
+    Measurement,
+    Source,
+)
+from pactboard.measurements.selectors import (
+    dataset_kpis_expected,
+    dataset_latest_version,
+    dataset_parquet_path,
+    datasets_dir,
+)
+from pactboard.measurements.services.imports import _batch_fail, _batch_progress
+from pactboard.measurements.services.values import ApplyResult, ValueRow, _values_apply
+
+
+def dataset_declare(
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    name: str,
+    standard: str | None = None,
+    columns: list[dict[str, Any]] | None = None,
+    time_column: str = "",
+    description: str = "",
+) -> Dataset:
+    """Declare a dataset of raw records: a standard schema (e.g. contacts) or columns of one's own."""
+    policy.measurements_require(actor=actor, engagement=engagement, action="declare")
+    if standard:
+        schema = STANDARD_SCHEMAS.get(standard)
+        if schema is None:
+            raise invalid(
+                f"No standard dataset {standard!r}: use one of {', '.join(sorted(STANDARD_SCHEMAS))}.",
+                location="standard",
+            )
+        columns = [
+            {"name": c.name, "type": c.type, "nullable": c.nullable, "description": c.description}
+            for c in schema.columns
+        ]
+        time_column = schema.time_column
+        description = description or f"Standard {standard} records."
+    errors: list[ErrorDetail] = []
+    names = [c.get("name", "") for c in columns or []]
+    if not columns:
+        errors.append(ErrorDetail("Declare at least one column.", "columns"))
+    for i, c in enumerate(columns or []):
+        if not str(c.get("name", "")).isidentifier():
+            errors.append(
+                ErrorDetail(
+                    f"column names are letters, digits and underscores: {c.get('name')!r}", f"columns[{i}].name"
+                )
+            )
+        if c.get("type") not in COLUMN_TYPES:
+            errors.append(
+                ErrorDetail(
+                    f"unknown type {c.get('type')!r}: use one of {', '.join(COLUMN_TYPES)}", f"columns[{i}].type"
+                )
+            )
+    if len(set(names)) != len(names):
+        errors.append(ErrorDetail("column names must be unique", "columns"))
+    if time_column not in names:
+        errors.append(ErrorDetail(f"the time column {time_column!r} is not one of the columns", "time_column"))
+    if Dataset.objects.filter(engagement=engagement, name=name).exists():
+        errors.append(ErrorDetail(f"This engagement already has a dataset named {name!r}.", "name"))
+    if errors:
+        raise PactboardError("The dataset could not be declared.", errors)
+    with transaction.atomic():
+        dataset = Dataset.objects.create(
+            engagement=engagement, name=name, columns=columns, time_column=time_column, description=description
+        )
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="dataset.declare",
+            obj=dataset,
+            after={"name": name, "columns": columns, "time_column": time_column},
+            engagement_id=engagement.pk,
+        )
+    return dataset
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    row = con.execute(sql).fetchone()
+    if row is None:  # an aggregate query always returns one row
+        raise RuntimeError(f"no row from {sql}")
+    return tuple(row)
+
+
+def _merge_versions(
+    *, previous: Path | None, upload: Path, time_column: str, tz: str, dest_dir: Path, spill_dir: Path
+) -> tuple[Path, str, int, date | None, date | None, date | None, date | None]:
+    """Previous records minus the days the upload covers, plus the upload: one new content-addressed file."""
+    # Bounded like the ingest: DuckDB's default would be 80 % of the machine's memory.
+    con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(spill_dir)})
+    try:
+        con.execute(f"SET TimeZone = '{tz}'")
+        col = '"' + time_column.replace('"', '""') + '"'
+        day = f"CAST(timezone('{tz}', {col}) AS DATE)"
+        up = f"read_parquet('{upload}')"
+        first_up, last_up = _one(con, f"SELECT min({day}), max({day}) FROM {up}")  # noqa: S608
+        if previous is not None:
+            source_sql = (
+                f"SELECT * FROM read_parquet('{previous}') WHERE {day} NOT IN (SELECT DISTINCT {day} FROM {up}) "  # noqa: S608
+                f"UNION ALL SELECT * FROM {up}"
+            )
+        else:
+            source_sql = f"SELECT * FROM {up}"  # noqa: S608
+        tmp = dest_dir / f".merge-{timezone.now().timestamp()}.parquet"
+        con.execute(f"COPY ({source_sql} ORDER BY {col}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+        summary = f"SELECT count(*), min({day}), max({day}) FROM read_parquet('{tmp}')"  # noqa: S608
+        rows, first, last = _one(con, summary)
+    finally:
+        con.close()
+    sha = ingest.file_sha256(tmp)
+    final = dest_dir / f"{sha}.parquet"
+    if final.exists():
+        tmp.unlink()
+    else:
+        tmp.replace(final)
+    return final, sha, rows, first, last, first_up, last_up
+
+
+def dataset_upload_run(*, batch_id: int) -> ImportBatch:
+    """Check an uploaded file of raw records whole; on success make a new dataset version and recompute its KPIs."""
+    batch = ImportBatch.objects.select_related("engagement", "dataset", "created_by").get(pk=batch_id)
+    if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
+        return batch
+    dataset = batch.dataset
+    assert dataset is not None
+    engagement = batch.engagement
+    actor = Membership.objects.select_related("user", "organisation").get(
+        user=batch.created_by, organisation=batch.created_by_org
+    )
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, updated_at=timezone.now())
+    dest = datasets_dir()
+    try:
+        staged = ingest.dataset_file_ingest(
+            source=Path(settings.DATA_DIR) / batch.stored_path,
+            fmt=None,
+            schema=dataset.schema(),
+            dest_dir=dest / "staging",
+            progress=_batch_progress(batch),
+            work_prefix=batches.work_prefix(batch.pk),
+        )
+        with transaction.atomic():
+            locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+            previous = dataset_latest_version(dataset=locked)
+            _, sha, rows, first, last, up_first, up_last = _merge_versions(
+                previous=dataset_parquet_path(previous) if previous else None,
+                upload=staged.path,
+                time_column=locked.time_column,
+                tz=engagement.time_zone,
+                dest_dir=dest,
+                spill_dir=dest / "staging" / f"{batches.work_prefix(batch.pk)}merge",
+            )
+            version = DatasetVersion.objects.create(
+                dataset=locked,
+                number=(previous.number + 1) if previous else 1,
+                parquet_sha256=sha,
+                row_count=rows,
+                first_day=first,
+                last_day=last,
+                upload_sha256=batch.file_sha256,
+                upload_name=batch.file_name,
+                upload_rows=staged.row_count,
+                upload_first_day=up_first,
+                upload_last_day=up_last,
+                created_by=actor.user,
+            )
+            result = dataset_kpis_compute(version=version, actor=actor, previous=previous)
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=ImportBatch.Status.DONE,
+                rows_written=staged.row_count,
+                message=(
+                    f"{staged.row_count} records checked and stored as {locked.name} v{version.number} "
+                    f"({rows} records in all); KPI values: {result.summary}."
+                ),
+                updated_at=timezone.now(),
+            )
+            audit_record(
+                actor=actor.user,
+                organisation=actor.organisation,
+                action="dataset.upload",
+                obj=version,
+                after={
+                    "dataset": locked.name,
+                    "version": version.number,
+                    "upload_sha256": batch.file_sha256,
+                    "parquet_sha256": sha,
+                    "rows": rows,
+                    "values_created": result.created,
+                    "values_revised": result.revised,
+                    "values_undefined": result.undefined,
+                },
+                engagement_id=engagement.pk,
+            )
+    except PactboardError as exc:
+        _batch_fail(batch, exc)
+    batch.refresh_from_db()
+    return batch
+
+
+def dataset_kpis_compute(
+    *,
+    version: DatasetVersion,
+    actor: Membership | None,
+    kpi_codes: Collection[str] | None = None,
+    period_from: Period | None = None,
+    now: datetime | None = None,
+    previous: DatasetVersion | None = None,
+) -> ApplyResult:
+    """Compute the agreed KPIs whose formula reads this dataset version (all periods begun, or from one).
+
+    A value this version no longer defines (a zero denominator, no records left in the period) gets
+    a revision without a value whose note says why: keeping the old number would show a value the
+    records in force do not give. Only values computed by formula are touched; one entered by hand
+    for a period stays. After ``previous`` (a new upload), KPIs whose values this formula already
+    computed are recomputed only in the periods the upload touched (``incremental.py``).
+    """
+    dataset = version.dataset
+    engagement = dataset.engagement
+    expected = dataset_kpis_expected(
+        version=version, kpi_codes=kpi_codes, period_from=period_from, now=now or timezone.now(), previous=previous
+    )
+    rows = [
+        ValueRow(kpi_code=code, period=period, value=value, location=f"{code} {period.label}")
+        for (code, period), value in sorted(expected.values.items())
+        if value is not None
+    ]
+    defined = {(row.kpi_code, row.period) for row in rows}
+    held = Measurement.objects.filter(
+        engagement=engagement, kpi_code__in=list(expected.formulas), source=Source.FORMULA, value__isnull=False
+    ).values_list("kpi_code", "period_kind", "period_start")
+    for code, kind, start in held:
+        period = Period(kind, start)  # type: ignore[arg-type]
+        if kind != expected.kinds[code] or (code, period) in defined or not expected.covers(period, code):
+            continue
+        if (code, period) in expected.values:
+            why = "the formula divides by zero for this period (no records in its denominator)"
+        else:
+            why = "no records of the dataset fall in this period"
+        rows.append(
+            ValueRow(
+                kpi_code=code,
+                period=period,
+                value=None,
+                note=f"undefined from {dataset.name} v{version.number}: {why}",
+                location=f"{code} {period.label}",
+            )
+        )
+    return _values_apply(
+        engagement=engagement,
+        rows=rows,
+        source=Source.FORMULA,
+        actor=actor,
+        reason=f"computed from {dataset.name} v{version.number}",
+        dataset_version=version,
+        formulas=expected.formulas,
+        require_reason=False,
+    )
