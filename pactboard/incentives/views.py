@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
@@ -27,6 +28,7 @@ from pactboard.incentives.calc import settlement_what_if
 from pactboard.incentives.calc.settlement import PeriodFigures
 from pactboard.incentives.exports import statement_csv, statement_xlsx
 from pactboard.incentives.models import Settlement
+from pactboard.incentives.pdf import settlement_pdf
 from pactboard.incentives.statements import statement_to_json, values_from_json
 from pactboard.kpis import policy as kpi_policy
 from pactboard.kpis.models import AgreementVersion
@@ -193,7 +195,7 @@ def settlement_action(request: AuthenticatedHttpRequest, pk: int, settlement_id:
 @membership_required
 @require_GET
 def settlement_export(request: AuthenticatedHttpRequest, pk: int, settlement_id: int, fmt: str) -> HttpResponse:
-    """The statement as CSV or XLSX."""
+    """The statement as CSV, XLSX or PDF."""
     engagement = _engagement(request, pk)
     found = _settlement(request, engagement, settlement_id)
     name = f"settlement-{engagement.pk}-{found.period}"
@@ -204,6 +206,10 @@ def settlement_export(request: AuthenticatedHttpRequest, pk: int, settlement_id:
         response = HttpResponse(
             statement_xlsx(statement=found.statement, title=title),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    elif fmt == "pdf":
+        response = HttpResponse(
+            settlement_pdf(settlement=found, made_at=timezone.now()), content_type="application/pdf"
         )
     else:
         raise Http404("No such format.")
