@@ -121,7 +121,9 @@ def test_the_provider_sees_the_action_on_the_actions_page(
     page = client_for(world.provider_manager).get(reverse("governance:actions"))
     assert page.status_code == 200
     assert "Critical service level missed: QA score (qa_score), 2026-03" in page.text
-    assert reverse("governance:action", args=[world.engagement.pk, action.pk]) in page.text
+    detail = reverse("governance:action", args=[world.engagement.pk, action.pk])
+    assert detail in page.text
+    assert client_for(world.provider_manager).get(detail).status_code == 200
     # The client's Actions page lists its own organisation's actions only.
     client_page = client_for(world.client_manager).get(reverse("governance:actions"))
     assert "Critical service level missed" not in client_page.text
