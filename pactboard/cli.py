@@ -19,6 +19,7 @@ OWN_COMMANDS = {
     "engagement": "engagement validate|import|export|schema: the engagement as one YAML document",
     "measurements": "measurements import|verify: values from a CSV/XLSX file; recompute values from their sources",
     "scorecard": "scorecard ENGAGEMENT --period 2026-10: value, target, status, attainment, weighted score",
+    "settle": "settle ENGAGEMENT --period 2026-10: the month's settlement (credits, bonuses, net), json or table",
     "reviews": "reviews schedule: create the next review meetings each engagement's cadence calls for",
     "backup": "backup FILE: the database and every stored upload and dataset in one checked archive",
     "restore": "restore FILE: a backup into an empty database and data dir",

@@ -10,7 +10,7 @@ accepts. Routes that are not scoped to a tenant are in ALLOWED, each with why.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,10 +26,12 @@ from pactboard.api.main import api
 from pactboard.core.periods import Period
 from pactboard.governance import services as governance_services
 from pactboard.governance.models import Notification
+from pactboard.incentives import services as incentive_services
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.measurements.models import Measurement
 from tests.conftest import World, client_for
+from tests.incentives.conftest import qa_scheme
 from tests.measurements.conftest import agreed  # noqa: F401 - a fixture, used by name
 from tests.measurements.test_datasets import OCTOBER, _write
 from tests.measurements.test_views import _contacts, _record, _upload_contacts
@@ -93,6 +95,18 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
     dataset = _contacts(world)
     batch = _upload_contacts(world, dataset, _write(tmp_path / "oct.csv", OCTOBER))
     computed = Measurement.objects.get(kpi_code="first_contact_resolution", period_start="2026-10-01")
+    # An agreed incentive scheme (v2, from January) and a settlement of March under it.
+    schemed = kpi_services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
+    incentive_services.version_scheme_set(actor=world.client_manager, version=schemed, scheme=qa_scheme())
+    schemed = kpi_services.version_propose(
+        actor=world.client_manager, version=schemed, effective_from=date(2026, 1, 1), retroactive=True
+    )
+    kpi_services.version_sign(actor=world.client_manager, version=schemed)
+    kpi_services.version_sign(actor=world.provider_manager, version=schemed)
+    _record(world, "qa_score", "2026-03", "88")
+    settlement = incentive_services.settlement_draft(
+        actor=world.client_manager, engagement=world.engagement, period="2026-03"
+    )
     draft = kpi_services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     token, _ = api_token_create(membership=world.client_manager, name="victim's")
     now = timezone.now()
@@ -140,6 +154,10 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         "action_id": action.pk,
         "thread_id": thread.pk,
         "notification_id": notification.pk,
+        "settlement_id": settlement.pk,
+        "period": "2026-03",
+        "action": "approve",
+        "fmt": "csv",
     }
 
 

@@ -136,7 +136,9 @@ def test_values_page_records_a_value_then_a_correction_needs_a_reason(world: Wor
 
     refused = c.post(url, {"period": "2026-10", "value": "9"})
     assert refused.status_code == 422
-    assert "a correction needs a reason" in refused.context["form"].errors["reason"][0]
+    errors = refused.context["form"].errors
+    assert "reason" in errors, errors
+    assert "a correction needs a reason" in errors["reason"][0]
     assert Measurement.objects.get(kpi_code="escalations").value == Decimal("12")
 
     c.post(url, {"period": "2026-10", "value": "9", "reason": "Three tickets were one incident"})
