@@ -127,12 +127,20 @@ class ActionItem(TimeStampedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_by_org = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
+    # What opened the action when a rule did, not a person ("settlement:7:rule:qa-credit"); empty for
+    # actions recorded by hand. Unique per engagement, so a retried or repeated rule opens it once.
+    cause_key = models.CharField(max_length=100, blank=True, default="")
 
     objects = ActionItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_date", "id"]
         indexes = [models.Index(fields=["engagement", "status", "due_date"], name="action_open_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "cause_key"], condition=~models.Q(cause_key=""), name="action_once_per_cause"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -7,16 +7,19 @@ a value corrected after it becomes one adjustment line in the next settlement dr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from pactboard.accounts.models import Membership
+from pactboard.accounts.models import Membership, Role
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.core.periods import zone
 from pactboard.engagements.models import Engagement
+from pactboard.governance.caused import action_open_for_cause
 from pactboard.incentives import policy
 from pactboard.incentives.calc import BonusRule, CreditRule, scheme_from_json, scheme_to_json
 from pactboard.incentives.models import Settlement
@@ -24,6 +27,11 @@ from pactboard.incentives.selectors import month_parse, settlement_inputs, settl
 from pactboard.incentives.statements import inputs_to_json, settlement_hash, statement_to_json
 from pactboard.kpis import policy as kpi_policy
 from pactboard.kpis.models import AgreementVersion
+from pactboard.kpis.selectors import engagement_kpi_names
+
+# Days from finalisation (a day in the engagement's zone) to the due date of a critical miss's
+# action. Neither the scheme nor the engagement states one yet; a setting would replace this.
+CRITICAL_ACTION_DUE_DAYS = 14
 
 
 def version_scheme_set(
@@ -139,9 +147,8 @@ def settlement_draft(*, actor: Membership, engagement: Engagement, period: str) 
 class Followups:
     """What a final settlement asks of governance: actions for critical misses, wins for bonuses.
 
-    The extension point for the governance room: once it exists, ``settlement_approve`` hands
-    these to its services (open an action per critical miss, post a win per bonus) in the same
-    transaction. Until then they are recorded in the settlement's final audit event.
+    ``settlement_approve`` opens the actions (``settlement_actions_open``) in its transaction; the
+    wins wait for governance's wins feed and are only recorded in the final audit event.
     """
 
     actions: tuple[dict[str, Any], ...]
@@ -156,6 +163,67 @@ def settlement_followups(*, settlement: Settlement) -> Followups:
         if x["kind"] == "bonus" and Decimal(x["amount"]) > 0
     )
     return Followups(actions=tuple(statement.get("actions", [])), wins=wins)
+
+
+def _critical_action_owner(settlement: Settlement) -> Membership:
+    """The provider's approver of the settlement, else the provider's first administrator or manager by id.
+
+    The approver is a provider administrator or manager (incentives policy) who accepted the miss
+    with the numbers; the fallback covers one whose membership has since ended. Both are stable,
+    so a repeated run picks the same person.
+    """
+    managers = Membership.objects.filter(
+        organisation_id=settlement.engagement.provider_id, role__in=[Role.ADMIN, Role.MANAGER]
+    ).select_related("user", "organisation")
+    approver = settlement.provider_approved_by_id
+    owner = (managers.filter(user_id=approver).first() if approver else None) or managers.order_by("pk").first()
+    if owner is None:
+        raise PactboardError(
+            f"{settlement.engagement.provider} has no administrator or manager to own the actions"
+            f" of {settlement.period}'s critical misses: add one, then approve.",
+            kind="conflict",
+        )
+    return owner
+
+
+def settlement_actions_open(*, actor: Membership, settlement: Settlement, now: datetime) -> list[int]:
+    """Open one governance action per critical miss of a final settlement; return the ids of those opened now.
+
+    Keyed ``settlement:<id>:rule:<rule>`` in governance, so running it again (a retried approval,
+    a re-run) opens nothing new. Called inside ``settlement_approve``'s transaction: a settlement
+    is final together with its actions, or neither is.
+    """
+    if not settlement.is_final or settlement.finalised_at is None:
+        raise PactboardError(f"{settlement.period} is not final yet: its actions open when both parties approve.")
+    followups = settlement_followups(settlement=settlement)
+    if not followups.actions:
+        return []
+    engagement = settlement.engagement
+    owner = _critical_action_owner(settlement)
+    finalised_day = settlement.finalised_at.astimezone(zone(engagement.time_zone)).date()
+    due = finalised_day + timedelta(days=CRITICAL_ACTION_DUE_DAYS)
+    names = engagement_kpi_names(engagement=engagement)
+    opened = []
+    for request in followups.actions:
+        kpi = request["kpi"]
+        what = f"{names.get(kpi, kpi)} ({kpi})" if kpi else request["rule"]
+        reason = request["reason"].removeprefix("critical service level missed: ")
+        title = f"Critical service level missed: {what}, {request['period']}, rule {request['rule']}: {reason}"
+        action, created = action_open_for_cause(
+            actor=actor,
+            engagement=engagement,
+            cause_key=f"settlement:{settlement.pk}:rule:{request['rule']}",
+            title=title,
+            body=f"The settlement of {request['period']} in {engagement.name} became final with a critical miss"
+            f" ({reason}). Say what will restore the service level, due {due:%-d %b %Y}.",
+            owner=owner,
+            due_date=due,
+            now=now,
+            kpi_code=kpi,
+        )
+        if created:
+            opened.append(action.pk)
+    return opened
 
 
 def settlement_approve(*, actor: Membership, settlement: Settlement) -> Settlement:
@@ -202,6 +270,7 @@ def settlement_approve(*, actor: Membership, settlement: Settlement) -> Settleme
         )
         if final:
             followups = settlement_followups(settlement=locked)
+            opened = settlement_actions_open(actor=actor, settlement=locked, now=now)
             audit_record(
                 actor=actor.user,
                 organisation=actor.organisation,
@@ -212,6 +281,7 @@ def settlement_approve(*, actor: Membership, settlement: Settlement) -> Settleme
                     "period": locked.period,
                     **_totals(locked.statement),
                     "actions": list(followups.actions),
+                    "action_ids": opened,
                     "wins": list(followups.wins),
                 },
             )
