@@ -17,7 +17,7 @@ The package's parts:
 - ``bins``: each record's local period by UTC buckets instead of a conversion per record.
 """
 
-from pactboard.formulas.compile import MAX_FORMULA_LENGTH, CompiledFormula, formula_compile
+from pactboard.formulas.compile import MAX_FORMULA_LENGTH, CompiledFormula, formula_compile, formula_row_filter_sql
 from pactboard.formulas.compute import (
     DECIMAL_PLACES,
     PeriodKind,
@@ -35,4 +35,5 @@ __all__ = [
     "formula_compute",
     "formula_growth_vs_previous",
     "formula_records",
+    "formula_row_filter_sql",
 ]

@@ -144,6 +144,13 @@ class CompiledFormula:
             ) from err
 
 
+def formula_row_filter_sql(formula: CompiledFormula) -> str | None:
+    """The formula's whitelisted row filter as a DuckDB condition (None without one), for a WHERE clause."""
+    if formula.row_filter is None:
+        return None
+    return _duck(sqlglot.parse_one(formula.row_filter, read=_READ_DIALECT))
+
+
 def formula_compile(*, expression: str, schema: DatasetSchema, row_filter: str | None = None) -> CompiledFormula:
     """Parse, whitelist, normalise and type-check a formula over ``schema``; raise PactboardError if refused."""
     tree = _parse(expression, location="expression")

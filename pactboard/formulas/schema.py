@@ -162,6 +162,30 @@ AVAILABILITY = DatasetSchema(
     ),
 )
 
+# One row per outage (or maintenance window). Availability is not a per-record aggregate: an
+# outage may span periods, so the availability KPIs clip every outage to each period's exact
+# minutes (pactboard.measurements.availability); started_at only files the record for uploads.
+OUTAGES = DatasetSchema(
+    name="outages",
+    time_column="started_at",
+    columns=(
+        Column("started_at", "timestamp", nullable=False, description="When the service became unavailable"),
+        Column(
+            "ended_at",
+            "timestamp",
+            description="When it was available again; empty while the outage is ongoing (counted up to now)",
+        ),
+        Column("service", "text", nullable=False, description="The service (or component) that was down"),
+        Column(
+            "maintenance",
+            "boolean",
+            nullable=False,
+            description="true for a planned maintenance window announced as the contract requires, false for an outage",
+        ),
+    ),
+)
+
 STANDARD_SCHEMAS: dict[str, DatasetSchema] = {
-    s.name: s for s in (CONTACTS, QA_SAMPLES, INVOICES, WORK_LOG, WORK_ITEMS, BACKLOG_SNAPSHOTS, LEADS, AVAILABILITY)
+    s.name: s
+    for s in (CONTACTS, QA_SAMPLES, INVOICES, WORK_LOG, WORK_ITEMS, BACKLOG_SNAPSHOTS, LEADS, AVAILABILITY, OUTAGES)
 }

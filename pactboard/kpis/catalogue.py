@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from pactboard.core.errors import PactboardError
+from pactboard.scoring.availability import MaintenanceRule, MinuteRule
 
 __all__ = [
     "CATALOGUE",
@@ -24,7 +25,7 @@ __all__ = [
 
 KpiCategory = Literal["operational", "quality", "financial", "customer_satisfaction"]
 KpiDirection = Literal["higher", "lower"]
-Derivation = Literal["growth_vs_previous"]
+Derivation = Literal["growth_vs_previous", "availability"]
 
 # The service-level threshold of the default formula (the common 80/20 objective's "20").
 SERVICE_LEVEL_SECONDS = 20
@@ -55,7 +56,12 @@ class CatalogueKpi:
     source: str
     # Set when the KPI is not the formula's per-period value itself but derived from it:
     # "growth_vs_previous" = (value - previous period's value) / previous x 100.
+    # "availability" = (period minutes - downtime minutes) / period minutes x 100 over the period's
+    # exact minutes in the engagement's zone, outages clipped to the period (measurements/availability.py),
+    # counted by the contract's choices below (pactboard.scoring.availability).
     derivation: Derivation | None = None
+    availability_minutes: MinuteRule = "exact"
+    availability_maintenance: MaintenanceRule = "none"
     aliases: tuple[str, ...] = field(default=())
 
 
@@ -459,6 +465,100 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
         max_value=_PERCENT[1],
         source="ITIL availability management: availability % = (agreed service time - downtime) / AST x 100.",
         aliases=("uptime", "up time"),
+    ),
+    CatalogueKpi(
+        code="monthly_uptime",
+        name="Monthly uptime percentage (every outage counts)",
+        category="operational",
+        unit="%",
+        direction="higher",
+        definition=(
+            "(minutes of the period - minutes of downtime) / minutes of the period x 100, over the exact minutes of "
+            "the period in the engagement's zone (a 30-day month 43,200; 31 days 44,640; a DST change one hour "
+            "less or more). Every outage and maintenance record is downtime; overlapping records count once; an "
+            "outage crossing a period boundary counts in each period for the minutes inside it."
+        ),
+        variant=(
+            "Derived from the outages dataset (derivation 'availability'), not from the formula: downtime to the "
+            "second (exact minutes); maintenance windows not excluded; an ongoing outage (no end) counts up to now. "
+            "The formula only counts outage records starting in the period."
+        ),
+        default_period="month",
+        dataset="outages",
+        formula="count(*)",
+        row_filter=None,
+        min_value=_PERCENT[0],
+        max_value=_PERCENT[1],
+        source=(
+            "Cloud SLA 'Monthly Uptime Percentage': Microsoft Azure SLA, (Maximum Available Minutes - Downtime) / "
+            "Maximum Available Minutes x 100; Google Cloud SLAs, total minutes in a month minus downtime over total "
+            "minutes."
+        ),
+        derivation="availability",
+        availability_minutes="exact",
+        availability_maintenance="none",
+        aliases=("monthly uptime percentage", "outages"),
+    ),
+    CatalogueKpi(
+        code="monthly_uptime_excl_maintenance",
+        name="Monthly uptime percentage (maintenance windows excluded)",
+        category="operational",
+        unit="%",
+        direction="higher",
+        definition=(
+            "(measured minutes - minutes of downtime) / measured minutes x 100, where measured minutes are the exact "
+            "minutes of the period in the engagement's zone less the planned maintenance windows (records with "
+            "maintenance = true); downtime inside a window does not count."
+        ),
+        variant=(
+            "Derived from the outages dataset (derivation 'availability'): maintenance windows leave the measurement "
+            "(neither period minutes nor downtime); downtime to the second; overlaps counted once; records clipped "
+            "to each period."
+        ),
+        default_period="month",
+        dataset="outages",
+        formula="count(*)",
+        row_filter=None,
+        min_value=_PERCENT[0],
+        max_value=_PERCENT[1],
+        source=(
+            "Microsoft Azure SLA: Maximum Available Minutes less Downtime, Downtime excluding scheduled "
+            "maintenance under the SLA exclusions; ITIL availability management, agreed service time excludes "
+            "agreed maintenance."
+        ),
+        derivation="availability",
+        availability_minutes="exact",
+        availability_maintenance="excluded",
+        aliases=("uptime excluding maintenance", "scheduled maintenance"),
+    ),
+    CatalogueKpi(
+        code="monthly_uptime_whole_minutes",
+        name="Monthly uptime percentage (whole minutes)",
+        category="operational",
+        unit="%",
+        direction="higher",
+        definition=(
+            "100% minus the percentage of the period's exact minutes (engagement's zone) in which the service was "
+            "unavailable: a clock minute with any downtime in it is a minute down."
+        ),
+        variant=(
+            "Derived from the outages dataset (derivation 'availability'): whole clock minutes only; maintenance "
+            "windows excluded from the measurement; overlaps counted once; records clipped to each period."
+        ),
+        default_period="month",
+        dataset="outages",
+        formula="count(*)",
+        row_filter=None,
+        min_value=_PERCENT[0],
+        max_value=_PERCENT[1],
+        source=(
+            "Amazon Compute Service Level Agreement: 'Monthly Uptime Percentage is calculated by subtracting from "
+            "100% the percentage of minutes during the monthly billing cycle in which' the service was unavailable."
+        ),
+        derivation="availability",
+        availability_minutes="whole_minutes",
+        availability_maintenance="excluded",
+        aliases=("percentage of minutes",),
     ),
 )
 

@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError, not_found
-from pactboard.core.periods import Period, PeriodKind, local_date
+from pactboard.core.periods import Period, PeriodKind, local_date, periods_between
 from pactboard.engagements.models import Engagement
 from pactboard.formulas import CompiledFormula, formula_compile, formula_compute, formula_records
 from pactboard.formulas.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpi
 from pactboard.kpis.selectors import version_in_force, version_terms
+from pactboard.measurements.availability import availability_entry, availability_values
 from pactboard.measurements.incremental import dataset_values_compute, kpi_codes_current, touched_span
 from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision
 from pactboard.measurements.value_import import value_file_values_by_line
@@ -213,7 +214,43 @@ def dataset_kpis_expected(
                 period = Period(cast(PeriodKind, kind), start)
                 if expected.covers(period, code):
                     expected.values[(code, period)] = value
+    _availability_derive(expected=expected, rules=rules, now=now)
     return expected
+
+
+def _availability_derive(*, expected: ExpectedValues, rules: list[KpiRule], now: datetime) -> None:
+    """Availability KPIs' values replace their formula's: every begun period, outages clipped to it.
+
+    Recomputed whole after every upload (an outage reaches into periods its start does not name),
+    and a period without outages is fully available, so every covered period gets a value.
+    """
+    entries = {r.code: e for r in rules if (e := availability_entry(code=r.code, dataset=r.dataset))}
+    if not entries:
+        return
+    engagement = expected.version.dataset.engagement
+    for code in entries:
+        expected.touched.pop(code, None)
+        for key in [key for key in expected.values if key[0] == code]:
+            del expected.values[key]
+    for kind in sorted({expected.kinds[code] for code in entries}):
+        kind_entries = {code: e for code, e in entries.items() if expected.kinds[code] == kind}
+        periods = [
+            p
+            for p in periods_between(cast(PeriodKind, kind), expected.first_day, expected.last_day)
+            if any(expected.covers(p, code) for code in kind_entries)
+        ]
+        derived = availability_values(
+            entries=kind_entries,
+            formulas=expected.formulas,
+            parquet=dataset_parquet_path(expected.version),
+            periods=periods,
+            tz=engagement.time_zone,
+            now=now,
+        )
+        for code, by_period in derived.items():
+            for period, value in by_period.items():
+                if expected.covers(period, code):
+                    expected.values[(code, period)] = value
 
 
 def import_batch_get(*, membership: Membership | None, batch_id: int) -> ImportBatch:

@@ -617,7 +617,7 @@ REFUSALS: list[tuple[str, str, str, str]] = [
         "      kind: dataset\n",
         "      kind: dataset\n      dataset: calls\n",
         "kpis[1].source.dataset: unknown dataset ('calls'): use one of availability, backlog_snapshots, contacts, "
-        "invoices, leads, qa_samples, work_items, work_log",
+        "invoices, leads, outages, qa_samples, work_items, work_log",
     ),
     (
         "dataset without a formula",
