@@ -560,6 +560,37 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
         availability_maintenance="excluded",
         aliases=("percentage of minutes",),
     ),
+    CatalogueKpi(
+        code="monthly_uptime_partial_minutes_dropped",
+        name="Monthly uptime percentage (partial minutes dropped)",
+        category="operational",
+        unit="%",
+        direction="higher",
+        definition=(
+            "100% minus the percentage of the period's exact minutes (engagement's zone) the service was down, "
+            "counting only the whole minutes of each continuous outage: a partial minute is not downtime."
+        ),
+        variant=(
+            "Derived from the outages dataset (derivation 'availability'): whole minutes of each merged outage, "
+            "rounded down (an outage under a minute counts nothing); maintenance windows excluded; records clipped "
+            "to each period."
+        ),
+        default_period="month",
+        dataset="outages",
+        formula="count(*)",
+        row_filter=None,
+        min_value=_PERCENT[0],
+        max_value=_PERCENT[1],
+        source=(
+            "Service-level clauses that count 'full minutes of Downtime' only (a common contract choice, e.g. "
+            "'Downtime is measured in whole minutes; periods of less than one minute are not counted'); the "
+            "arithmetic is otherwise the Monthly Uptime Percentage of the cloud SLAs above."
+        ),
+        derivation="availability",
+        availability_minutes="drop_partial",
+        availability_maintenance="excluded",
+        aliases=("full minutes of downtime",),
+    ),
 )
 
 _BY_CODE: dict[str, CatalogueKpi] = {kpi.code: kpi for kpi in CATALOGUE}

@@ -71,6 +71,21 @@ def test_whole_minutes_round_a_touched_minute_up_and_exact_does_not(tmp_path: Pa
     # Exact: 40 s = 2/3 min; (44,640 - 2/3) / 44,640 x 100 = 99.998506... -> 99.998507.
     assert _values(path, "monthly_uptime")[OCT] == D("99.998507")
     assert _values(path, "monthly_uptime")[NOV] == 100
+    # Partial minutes dropped: 40 s is no whole minute, so no downtime at all.
+    assert _values(path, "monthly_uptime_partial_minutes_dropped")[OCT] == 100
+
+
+def test_partial_minutes_dropped_counts_the_whole_minutes_of_each_outage(tmp_path: Path) -> None:
+    # 10:00:30-10:03:00 is 150 s: 2 whole minutes (the half minute is dropped); 11:00:00-11:00:59 is 59 s: none.
+    path = _parquet(
+        tmp_path,
+        [{"started_at": _at("2026-10-05T10:00:30"), "ended_at": _at("2026-10-05T10:03:00"), "service": "api",
+          "maintenance": False},
+         {"started_at": _at("2026-10-05T11:00:00"), "ended_at": _at("2026-10-05T11:00:59"), "service": "api",
+          "maintenance": False}],
+    )  # fmt: skip
+    # (44,640 - 2) / 44,640 x 100 = 99.995519... -> 99.995520 (October 2026 in UTC: 31 x 1,440 minutes).
+    assert _values(path, "monthly_uptime_partial_minutes_dropped")[OCT] == D("99.995520")
 
 
 def test_an_ongoing_outage_counts_up_to_now_and_the_row_filter_selects_a_service(tmp_path: Path) -> None:
