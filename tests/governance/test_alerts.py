@@ -114,6 +114,10 @@ def test_dip_on_the_kpis_own_chart(gov: World):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_scanning_at_once_raise_each_cause_once(gov: World):
+    # Here the fixture's values committed, so the scan they started has run: start from no alerts.
+    Notification.objects.filter(kind__startswith="alert.").delete()
+    Alert.objects.all().delete()
+    audited = AuditEvent.objects.filter(action="alert.raise").count()
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -138,4 +142,20 @@ def test_two_workers_scanning_at_once_raise_each_cause_once(gov: World):
     assert sorted(outcomes) == ["raised 0", f"raised {EXPECTED}"], outcomes
     assert Alert.objects.filter(engagement=gov.engagement).count() == EXPECTED
     assert Notification.objects.filter(kind__startswith="alert.").count() == 2 * EXPECTED
-    assert AuditEvent.objects.filter(action="alert.raise").count() == EXPECTED
+    assert AuditEvent.objects.filter(action="alert.raise").count() == audited + EXPECTED
+
+
+def test_recording_values_scans_after_the_commit(gov: World, django_capture_on_commit_callbacks):
+    # Tasks run at once under the test settings (ImmediateBackend): the scan follows the commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        _push(gov, "kpi_01", {"2026-09": 40})
+    assert "breach:kpi_01:2026-09" in _open_keys(gov)
+
+
+def test_scan_command_is_idempotent(gov: World, capsys):
+    from django.core.management import call_command
+
+    call_command("alerts", "scan", str(gov.engagement.pk))
+    assert f"Acme support: {EXPECTED} raised, 0 cleared" in capsys.readouterr().out
+    call_command("alerts", "scan", str(gov.engagement.pk))
+    assert "Acme support: 0 raised, 0 cleared" in capsys.readouterr().out
