@@ -159,3 +159,19 @@ def test_scan_command_is_idempotent(gov: World, capsys):
     assert f"Acme support: {EXPECTED} raised, 0 cleared" in capsys.readouterr().out
     call_command("alerts", "scan", str(gov.engagement.pk))
     assert "Acme support: 0 raised, 0 cleared" in capsys.readouterr().out
+
+
+def test_chronic_flag_on_the_tile_and_the_kpi_page_until_met_again(gov: World):
+    from tests.conftest import client_for
+
+    _push(gov, "kpi_01", {"2026-08": 30, "2026-09": 40})  # three missed months with October's 30
+    alerts_scan(engagement=gov.engagement, now=NOW)
+    c = client_for(gov.client_manager)
+    dashboard = c.get(f"/engagements/{gov.engagement.pk}/dashboard/").content.decode()
+    assert dashboard.count('data-testid="tile-chronic"') == 1
+    kpi = c.get(f"/engagements/{gov.engagement.pk}/kpis/kpi_01/").content.decode()
+    assert "Chronic: missed in a row since 2026-08" in kpi
+    assert 'data-testid="kpi-chronic"' not in c.get(f"/engagements/{gov.engagement.pk}/kpis/kpi_00/").content.decode()
+    _push(gov, "kpi_01", {"2026-10": 20})  # met: the flag goes
+    alerts_scan(engagement=gov.engagement, now=NOW)
+    assert 'data-testid="tile-chronic"' not in c.get(f"/engagements/{gov.engagement.pk}/dashboard/").content.decode()
