@@ -175,3 +175,26 @@ def test_chronic_flag_on_the_tile_and_the_kpi_page_until_met_again(gov: World):
     _push(gov, "kpi_01", {"2026-10": 20})  # met: the flag goes
     alerts_scan(engagement=gov.engagement, now=NOW)
     assert 'data-testid="tile-chronic"' not in c.get(f"/engagements/{gov.engagement.pk}/dashboard/").content.decode()
+
+
+def test_agenda_lists_dips_and_chronic_kpis(gov: World):
+    from datetime import timedelta
+
+    from pactboard.governance.models import Meeting
+    from pactboard.governance.selectors import meeting_agenda_live
+
+    _push(gov, "kpi_01", {"2026-08": 30, "2026-09": 40})  # chronic since August (see the chronic test)
+    values = [90, 92, 90, 92, 90, 92, 90, 60]  # the dip of test_dip_on_the_kpis_own_chart
+    _push(gov, "kpi_00", {f"2026-{m:02d}": v for m, v in zip(range(3, 11), values, strict=True)})
+    alerts_scan(engagement=gov.engagement, now=NOW)
+    meeting = Meeting.objects.create(engagement=gov.engagement, title="Review", starts_at=NOW + timedelta(days=2))
+    agenda = meeting_agenda_live(meeting=meeting, now=NOW)
+    keys = [s.key for s in agenda.sections]
+    assert keys.index("alerts") == keys.index("kpis") + 1
+    section = agenda.section("alerts")
+    assert section is not None
+    assert [i.text for i in section.items] == [
+        "KPI 01: chronic, missed in a row since 2026-08",
+        "KPI 00: a dip in 2026-10",
+    ]
+    assert section.items[1].detail == "value 60; Western Electric rule 1"
