@@ -37,6 +37,7 @@ from pactboard.documents.spec import (
 from pactboard.engagements.models import Engagement, Objective
 from pactboard.engagements.selectors import engagement_list
 from pactboard.engagements.services import engagement_create, engagement_update, objective_create, objective_update
+from pactboard.incentives.calc.terms import scheme_from_json, scheme_to_json
 from pactboard.incentives.services import version_scheme_set
 from pactboard.kpis.content import content_hash
 from pactboard.kpis.models import AgreementVersion
@@ -157,8 +158,14 @@ def engagement_document(*, engagement: Engagement, version: AgreementVersion | N
         objectives=objective_specs,
         kpis=kpi_specs,
         agreement=agreement,
-        incentives=content.get("incentive_scheme"),
+        incentives=_scheme_canonical(content.get("incentive_scheme")),
     )
+
+
+def _scheme_canonical(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    # PostgreSQL's jsonb gives an object's keys back in its own order (shortest first), SQLite in the
+    # order written: re-read the terms and write them in their one order, so export is byte-stable.
+    return None if stored is None else scheme_to_json(scheme_from_json(stored))
 
 
 def _part[T](problems: list[ErrorDetail], prefix: str, build: Callable[[], T]) -> T:
