@@ -24,6 +24,8 @@ from pactboard.core.tenancy import TenantQuerySet
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
 from pactboard.governance.models import (
     ActionItem,
+    Alert,
+    AlertSettings,
     Decision,
     FeedbackComment,
     FeedbackThread,
@@ -122,6 +124,8 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
             created_by_org=org,
         ),
         FeedbackComment.objects.create(thread=thread, author=user, organisation=org, body="Why?"),
+        Alert.objects.create(engagement=engagement, kind="late", cause_key="late:fcr:2026-01", raised_at=now),
+        AlertSettings.objects.create(engagement=engagement),
         engagement,
         objective,
         version,

@@ -5,3 +5,12 @@ class GovernanceConfig(AppConfig):
     name = "pactboard.governance"
     label = "governance"
     verbose_name = "Governance: reviews, actions, feedback, notifications"
+
+    def ready(self) -> None:
+        from pactboard.governance.agenda import agenda_section_register
+        from pactboard.governance.alert_agenda import alerts_attention
+        from pactboard.governance.receivers import values_recorded_scan
+        from pactboard.measurements.signals import values_recorded
+
+        agenda_section_register(key="alerts", title="Dips and chronic KPIs", builder=alerts_attention, after="kpis")
+        values_recorded.connect(values_recorded_scan, dispatch_uid="governance.values_recorded_scan")

@@ -258,8 +258,70 @@ class EmailOptOut(models.Model):
         return f"{self.membership} opted out of {self.kind or 'all'} e-mail"
 
 
+class AlertQuerySet(TenantQuerySet["Alert"]):
+    engagement_path = "engagement"
+
+    def open(self) -> AlertQuerySet:
+        return self.filter(cleared_at__isnull=True)
+
+
+class Alert(models.Model):
+    """Something about an engagement's KPIs that holds now: a breach, a dip, a chronic miss, late data.
+
+    ``cause_key`` names the cause ("breach:fcr:2026-10"); it is unique per engagement, so however
+    often (and however many workers at once) the scan runs, a cause raises one row. The row stays
+    when the cause clears (``cleared_at``) and is raised again if the cause comes back.
+    """
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=12)
+    cause_key = models.CharField(max_length=120)
+    kpi_code = models.CharField(max_length=48, blank=True)
+    period = models.CharField(max_length=16, blank=True, help_text="The period label, as Period.label writes it.")
+    raised_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "-raised_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["engagement", "cause_key"], name="alert_once_per_cause")]
+        indexes = [models.Index(fields=["engagement", "cleared_at"], name="alert_open_idx")]
+
+    def __str__(self) -> str:
+        return self.cause_key
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+class AlertSettingsQuerySet(TenantQuerySet["AlertSettings"]):
+    engagement_path = "engagement"
+
+
+class AlertSettings(models.Model):
+    """Per-engagement alert thresholds; an engagement without a row uses the defaults of alert_rules."""
+
+    engagement = models.OneToOneField(Engagement, on_delete=models.CASCADE, related_name="alert_settings")
+    chronic_after = models.PositiveSmallIntegerField(
+        default=3, help_text="Missed periods in a row that make a KPI chronic."
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Days after a period closes before its missing value is late."
+    )
+
+    objects = AlertSettingsQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Alert settings of {self.engagement}"
+
+
 __all__ = [
     "ActionItem",
+    "Alert",
+    "AlertSettings",
     "Decision",
     "EmailOptOut",
     "FeedbackComment",

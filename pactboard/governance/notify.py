@@ -34,6 +34,12 @@ KIND_LABELS = {
     "feedback.mention": "mentions in feedback threads",
     "meeting.invitation": "review invitations",
     "meeting.minutes": "review minutes",
+    "alert.breach": "KPIs missed",
+    "alert.at_risk": "KPIs at risk",
+    "alert.dip": "dips on a KPI's control chart",
+    "alert.chronic": "KPIs missed several periods in a row",
+    "alert.chronic.cleared": "chronic KPIs met again",
+    "alert.late": "late KPI data",
 }
 
 

@@ -11,7 +11,15 @@ from pactboard.core.errors import not_found
 from pactboard.core.periods import zone
 from pactboard.engagements.models import Engagement
 from pactboard.governance.agenda import Agenda, agenda_build
-from pactboard.governance.models import ActionItem, Decision, FeedbackComment, FeedbackThread, Meeting, Notification
+from pactboard.governance.models import (
+    ActionItem,
+    Alert,
+    Decision,
+    FeedbackComment,
+    FeedbackThread,
+    Meeting,
+    Notification,
+)
 
 
 def meeting_list(*, engagement: Engagement) -> QuerySet[Meeting]:
@@ -144,3 +152,11 @@ def notification_get(*, membership: Membership | None, notification_id: int) -> 
     if found is None:
         raise not_found("No such notification.")
     return found
+
+
+def alerts_chronic(*, engagement: Engagement) -> dict[str, str]:
+    """KPI code -> first period of its open chronic run, for flags on tiles and KPI pages: one query."""
+    rows = Alert.objects.filter(engagement=engagement, kind="chronic", cleared_at__isnull=True).values_list(
+        "kpi_code", "period"
+    )
+    return dict(rows)

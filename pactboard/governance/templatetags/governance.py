@@ -44,6 +44,12 @@ def feedback_open_codes(engagement: Engagement) -> dict[str, int]:
     return {code: len(starts) for code, starts in selectors.feedback_open_periods(engagement=engagement).items()}
 
 
+@register.simple_tag
+def chronic_codes(engagement: Engagement) -> dict[str, str]:
+    """KPI code -> the period its chronic run began, for the chronic flag on tiles and KPI pages: one query."""
+    return selectors.alerts_chronic(engagement=engagement)
+
+
 @register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key)

@@ -30,6 +30,7 @@ from pactboard.measurements.selectors import (
     KpiRule,
     kpi_rules,
 )
+from pactboard.measurements.signals import values_recorded
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,8 @@ def _values_apply(
             )
         )
     result.revisions = Revision.objects.bulk_create(revisions, batch_size=1000)
+    if pending:
+        values_recorded.send(sender=Measurement, engagement=engagement)
     return result
 
 

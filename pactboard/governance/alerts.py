@@ -1,0 +1,253 @@
+"""The alert scan: which causes hold for an engagement's KPIs now, raised once, cleared when they clear.
+
+``alerts_scan`` reads each KPI's closed periods (judged by the version in force in each period),
+asks ``alert_rules`` which causes hold, and reconciles the ``Alert`` rows: a new cause is inserted
+inside a savepoint, so when two scans race the database's unique key (engagement, cause key) lets
+one insert win and the other sees an IntegrityError and moves on; a cleared alert whose cause is
+back is re-opened by a conditional update that only one scan can win. Only the scan that won a
+change audits it and notifies, so nothing is told twice. docs/governance.md, "Alerts".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import cast
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from pactboard.accounts.models import Membership, Role
+from pactboard.audit.services import audit_record
+from pactboard.core.periods import Period, PeriodKind, latest_closed_period, local_date, periods_between
+from pactboard.engagements.models import Engagement
+from pactboard.governance.alert_rules import CHRONIC_AFTER, GRACE_DAYS, Cause, PeriodResult, causes_for_kpi
+from pactboard.governance.models import Alert, AlertSettings
+from pactboard.governance.notify import notify
+from pactboard.kpis.models import AgreementVersion, VersionKpi
+from pactboard.kpis.selectors import kpi_terms
+from pactboard.measurements.models import Measurement
+from pactboard.scoring.attainment import KpiTerms
+from pactboard.scoring.scorecard import kpi_result
+
+KIND_WORDS = {
+    "breach": "missed",
+    "at_risk": "at risk",
+    "dip": "dipped (a special cause on its control chart)",
+    "chronic": "chronic: missed several periods in a row",
+    "late": "late: no value recorded",
+}
+
+
+@dataclass
+class ScanResult:
+    raised: list[Alert] = field(default_factory=list)
+    cleared: list[Alert] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class KpiHistory:
+    code: str
+    name: str
+    terms: KpiTerms
+    history: list[PeriodResult]
+
+
+def alert_thresholds(*, engagement: Engagement) -> tuple[int, int]:
+    """(chronic_after, grace_days) of the engagement: its AlertSettings row, else the defaults."""
+    row = AlertSettings.objects.filter(engagement=engagement).first()
+    if row is None:
+        return CHRONIC_AFTER, GRACE_DAYS
+    return row.chronic_after, row.grace_days
+
+
+def kpi_histories(*, engagement: Engagement, now: datetime) -> list[KpiHistory]:
+    """Every KPI's closed periods within the engagement, each judged by the version in force on its first day.
+
+    A period in which no agreed version held the KPI is left out (nothing was owed then).
+    """
+    versions = list(
+        AgreementVersion.objects.filter(
+            engagement=engagement, status=AgreementVersion.Status.AGREED, effective_from__isnull=False
+        ).order_by("effective_from", "number")
+    )
+    kpis_by_version: dict[int, dict[str, VersionKpi]] = defaultdict(dict)
+    for kpi in VersionKpi.objects.filter(version__in=versions, active=True).prefetch_related("milestones"):
+        kpis_by_version[kpi.version_id][kpi.code] = kpi
+    stored = {
+        (code, kind, start): value
+        for code, kind, start, value in Measurement.objects.filter(engagement=engagement).values_list(
+            "kpi_code", "period_kind", "period_start", "value"
+        )
+    }
+
+    def in_force(day: date) -> AgreementVersion | None:
+        live = [v for v in versions if v.effective_from is not None and v.effective_from <= day]
+        return max(live, key=lambda v: (v.effective_from, v.number)) if live else None
+
+    # Codes in the order of the newest version that has them (the newest definition names the KPI).
+    newest: dict[str, VersionKpi] = {}
+    for v in reversed(versions):
+        for code, kpi in sorted(kpis_by_version[v.pk].items(), key=lambda item: (item[1].position, item[1].pk)):
+            newest.setdefault(code, kpi)
+    out: list[KpiHistory] = []
+    for code, latest in newest.items():
+        kind = cast(PeriodKind, latest.period)
+        last = min(
+            latest_closed_period(kind, now=now, tz=engagement.time_zone),
+            Period.containing(kind, engagement.end_date),
+        )
+        first = Period.containing(kind, engagement.start_date)
+        history: list[PeriodResult] = []
+        if last >= first:
+            for period in periods_between(kind, first, last):
+                version = in_force(period.start)
+                held_kpi = kpis_by_version[version.pk].get(code) if version is not None else None
+                if held_kpi is None or held_kpi.period != kind:
+                    continue
+                value: Decimal | None = stored.get((code, kind, period.start))
+                result = kpi_result(terms=kpi_terms(held_kpi), value=value, period_last_day=period.last_day)
+                history.append(
+                    PeriodResult(
+                        label=period.label,
+                        closes_on=period.end,
+                        value=value,
+                        status=result.status,
+                        target=result.target,
+                    )
+                )
+        out.append(KpiHistory(code=code, name=latest.name, terms=kpi_terms(latest), history=history))
+    return out
+
+
+def alert_causes(*, engagement: Engagement, now: datetime) -> tuple[list[Cause], dict[str, str]]:
+    """Every cause that holds now, and the KPI names by code (for the words of notifications)."""
+    chronic_after, grace_days = alert_thresholds(engagement=engagement)
+    today = local_date(now, engagement.time_zone)
+    causes: list[Cause] = []
+    names: dict[str, str] = {}
+    for h in kpi_histories(engagement=engagement, now=now):
+        names[h.code] = h.name
+        causes.extend(
+            causes_for_kpi(
+                code=h.code,
+                direction=h.terms.direction,
+                history=h.history,
+                today=today,
+                chronic_after=chronic_after,
+                grace_days=grace_days,
+            )
+        )
+    return causes, names
+
+
+def alert_title(*, alert: Alert, name: str, cleared: bool = False) -> str:
+    if cleared:
+        return f"{name}: {alert.kind.replace('_', ' ')} cleared ({alert.period})"
+    return f"{name}: {KIND_WORDS.get(alert.kind, alert.kind)} ({alert.period})"
+
+
+def _managers(engagement: Engagement) -> list[Membership]:
+    return list(
+        Membership.objects.filter(
+            organisation_id__in=[engagement.client_id, engagement.provider_id], role=Role.MANAGER
+        ).select_related("user")
+    )
+
+
+def _audit(action: str, alert: Alert) -> None:
+    audit_record(
+        actor=None,
+        organisation=None,
+        action=action,
+        obj=alert,
+        after={"cause_key": alert.cause_key, "kind": alert.kind, "evidence": alert.evidence},
+        engagement_id=alert.engagement_id,
+    )
+
+
+def _notify(*, engagement: Engagement, alert: Alert, name: str, now: datetime, cleared: bool) -> None:
+    kind = f"alert.{alert.kind}.cleared" if cleared else f"alert.{alert.kind}"
+    url = reverse("dashboards:kpi", args=[engagement.pk, alert.kpi_code]) if alert.kpi_code else ""
+    title = alert_title(alert=alert, name=name, cleared=cleared)
+    notify(
+        recipients=_managers(engagement),
+        kind=kind,
+        cause_key=alert.cause_key,
+        title=title,
+        body=f"{engagement.name}: {title}.",
+        url=url,
+        engagement_id=engagement.pk,
+        now=now,
+    )
+
+
+def alerts_scan(*, engagement: Engagement, now: datetime) -> ScanResult:
+    """Raise the alerts whose cause holds and is not raised yet; clear the open ones whose cause is gone.
+
+    Safe to run any number of times, by any number of workers at once (see the module's docstring).
+    """
+    causes, names = alert_causes(engagement=engagement, now=now)
+    held = {c.key: c for c in causes}
+    result = ScanResult()
+    with transaction.atomic():
+        existing = {a.cause_key: a for a in Alert.objects.filter(engagement=engagement)}
+        for key, cause in held.items():
+            alert = existing.get(key)
+            if alert is None:
+                try:
+                    with transaction.atomic():  # a savepoint: a lost race leaves the scan's transaction usable
+                        alert = Alert.objects.create(
+                            engagement=engagement,
+                            kind=cause.kind,
+                            cause_key=key,
+                            kpi_code=cause.kpi_code,
+                            period=cause.period,
+                            raised_at=now,
+                            evidence=cause.evidence,
+                        )
+                except IntegrityError:
+                    continue  # another scan raised it a moment ago
+                result.raised.append(alert)
+            elif alert.cleared_at is not None:
+                won = Alert.objects.filter(pk=alert.pk, cleared_at__isnull=False).update(
+                    cleared_at=None, raised_at=now, evidence=cause.evidence
+                )
+                if won:
+                    alert.cleared_at, alert.raised_at, alert.evidence = None, now, cause.evidence
+                    result.raised.append(alert)
+        for key, alert in existing.items():
+            if (
+                alert.cleared_at is None
+                and key not in held
+                and Alert.objects.filter(pk=alert.pk, cleared_at__isnull=True).update(cleared_at=now)
+            ):
+                alert.cleared_at = now
+                result.cleared.append(alert)
+        for alert in result.raised:
+            _audit("alert.raise", alert)
+            _notify(
+                engagement=engagement,
+                alert=alert,
+                name=names.get(alert.kpi_code, alert.kpi_code),
+                now=now,
+                cleared=False,
+            )
+        for alert in result.cleared:
+            _audit("alert.clear", alert)
+            if alert.kind == "chronic":
+                _notify(
+                    engagement=engagement,
+                    alert=alert,
+                    name=names.get(alert.kpi_code, alert.kpi_code),
+                    now=now,
+                    cleared=True,
+                )
+    return result
+
+
+def alerts_open(*, engagement: Engagement) -> list[Alert]:
+    """The engagement's open alerts, newest first: one query (dashboards read chronic flags from it)."""
+    return list(Alert.objects.filter(engagement=engagement, cleared_at__isnull=True).order_by("-raised_at", "id"))
