@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("engagements", "0003_businesschange"),
-        ("governance", "0001_initial"),
+        ("governance", "0002_action_cause_key"),
     ]
 
     operations = [
