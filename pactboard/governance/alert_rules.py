@@ -5,15 +5,20 @@ value (None when none was recorded) and the status the scorecard gives it; this 
 with the causes that hold now. A cause is named by a key that stays the same however often the
 scan runs, so the database's unique key (engagement, cause key) makes an alert fire once.
 
-- ``breach`` / ``at_risk``: a period whose value is missed / at risk. One cause per KPI and period.
+- ``breach`` / ``at_risk``: the latest closed period's value is missed / at risk. One cause per KPI
+  and period; when the next period closes, the older period's cause is gone (the alert says what
+  needs attention now, the scorecard keeps the history), so a first scan of a long history raises
+  one alert per KPI, not one per past period.
 - ``dip``: a value that is a special cause on the unfavourable side of the KPI's own individuals
   chart (Western Electric rules 1-4, ``scoring.spc.dips_find``; centre line = mean of the history,
-  sigma = average moving range / 1.128). One cause per KPI and period, whichever rules fired.
+  sigma = average moving range / 1.128), judged on the latest closed period only, whichever rules
+  fired there.
 - ``chronic``: ``chronic_after`` consecutive missed periods (periods with a value; a period without
   one is no evidence either way and neither extends nor ends the run; an at-risk period ends the
   run before it becomes chronic). Once chronic, the KPI stays chronic until a period is met (or
   exceeded) again; at risk is not met, so it does not clear it. The key names the run's first period.
-- ``late``: a period without a value ``grace_days`` days (or more) after it closed.
+- ``late``: one of the last ``LATE_WINDOW`` closed periods without a value ``grace_days`` days (or
+  more) after it closed.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pactboard.scoring.spc import dips_find
 __all__ = [
     "CHRONIC_AFTER",
     "GRACE_DAYS",
+    "LATE_WINDOW",
     "KINDS",
     "AlertKind",
     "Cause",
@@ -44,6 +50,8 @@ KINDS: tuple[AlertKind, ...] = ("breach", "at_risk", "dip", "chronic", "late")
 # Defaults of the per-engagement settings (governance.models.AlertSettings).
 CHRONIC_AFTER = 3
 GRACE_DAYS = 5
+# How many of the newest closed periods are checked for missing values.
+LATE_WINDOW = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,7 +93,8 @@ def causes_for_kpi(
             "A chronic alert needs at least 1 missed period: set chronic_after to 1 or more.", location="chronic_after"
         )
     causes: list[Cause] = []
-    for p in history:
+    latest = history[-1:]
+    for p in history[-LATE_WINDOW:]:
         if p.value is None:
             # Late a grace period after the close: October closes on 1 Nov; grace 5 days -> late from 6 Nov.
             if today >= p.closes_on + timedelta(days=grace_days):
@@ -98,8 +107,8 @@ def causes_for_kpi(
                         evidence={"closed_on": p.closes_on.isoformat(), "grace_days": grace_days},
                     )
                 )
-            continue
-        if p.status in ("missed", "at_risk"):
+    for p in latest:
+        if p.value is not None and p.status in ("missed", "at_risk"):
             kind: AlertKind = "breach" if p.status == "missed" else "at_risk"
             causes.append(
                 Cause(
@@ -114,7 +123,7 @@ def causes_for_kpi(
     by_label: dict[str, list[str]] = {}
     for signal in dips.signals:
         by_label.setdefault(str(signal.label), []).append(signal.rule)
-    for p in history:
+    for p in latest:
         rules = by_label.get(p.label)
         if rules:
             causes.append(

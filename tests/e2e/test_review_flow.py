@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from pactboard.dashboards.selectors import agreed_cache_clear
 from pactboard.governance import services
-from pactboard.governance.models import Meeting
+from pactboard.governance.models import Meeting, Notification
 from pactboard.measurements import services as measurement_services
 from tests.conftest import PASSWORD, World
 from tests.dashboards.conftest import agree_kpis
@@ -91,8 +91,11 @@ def test_client_records_an_action_the_provider_then_sees(
 
     provider_page = browser.new_page()
     _log_in(provider_page, base, review_world.provider_manager.user.email)
-    # Two unread: the overdue action assigned earlier, and the one just recorded.
-    expect(provider_page.get_by_test_id("unread-count")).to_have_text("2")
+    # The alerts October's values raised (at risk on kpi_00, missed on kpi_01, and late months),
+    # plus two actions: the overdue one assigned earlier, and the one just recorded.
+    alerts = Notification.objects.filter(recipient=review_world.provider_manager, kind__startswith="alert.")
+    assert {"alert.at_risk", "alert.breach"} <= set(alerts.values_list("kind", flat=True))
+    expect(provider_page.get_by_test_id("unread-count")).to_have_text(str(alerts.count() + 2))
     provider_page.get_by_role("link", name="Actions", exact=True).click()
     rows = provider_page.get_by_test_id("action-row")
     expect(rows.filter(has_text="Send the October call-routing report")).to_have_count(1)
@@ -102,5 +105,6 @@ def test_client_records_an_action_the_provider_then_sees(
     expect(note).to_contain_text("unread")
     note.get_by_role("link").click()
     expect(provider_page.get_by_role("heading", name="Send the October call-routing report")).to_be_visible()
-    expect(provider_page.get_by_test_id("unread-count")).to_have_text("1")  # opening it marked it read
+    # Opening it marked it read.
+    expect(provider_page.get_by_test_id("unread-count")).to_have_text(str(alerts.count() + 1))
     provider_page.screenshot(path=str(screenshot_dir / "review-action.png"), full_page=True)

@@ -29,9 +29,22 @@ def _keys(
     )
 
 
-def test_breach_and_at_risk_name_their_period():
+def test_breach_and_at_risk_name_the_latest_closed_period():
+    assert _keys([_p("2026-09", 85, "met"), _p("2026-10", 70, "missed")]) == ["breach:k:2026-10"]
+    assert _keys([_p("2026-09", 70, "missed"), _p("2026-10", 77, "at_risk")]) == ["at_risk:k:2026-10"]
+
+
+def test_an_older_breach_is_gone_once_a_newer_period_closes():
+    # The alert says what needs attention now: August's miss and September's amber are history
+    # once October (met) has closed; the scorecard keeps them.
     history = [_p("2026-08", 70, "missed"), _p("2026-09", 77, "at_risk"), _p("2026-10", 85, "met")]
-    assert _keys(history) == ["at_risk:k:2026-09", "breach:k:2026-08"]
+    assert _keys(history) == []
+
+
+def test_late_looks_at_the_last_three_closed_periods_only():
+    closed = date(2026, 1, 1)
+    history = [_p(f"2025-{m:02d}", None, "no_data", closes_on=closed) for m in range(7, 13)]
+    assert _keys(history, today=date(2026, 11, 2)) == ["late:k:2025-10", "late:k:2025-11", "late:k:2025-12"]
 
 
 def test_late_from_the_day_the_grace_period_ends():

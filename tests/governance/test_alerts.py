@@ -2,8 +2,9 @@
 
 The ``gov`` world (tests/governance/conftest.py): kpi_00 (higher, 80/75) = 77 in 2026-10, at risk;
 kpi_01 (lower, 20/25) = 30 in 2026-10, missed; no other values. At NOW (10 Nov 2026) the closed
-months are 2026-01 .. 2026-10; January to September have no value and closed more than 5 days
-(the default grace) ago, so each KPI is late for 9 months: 18 late + 1 at risk + 1 breach = 20.
+months are 2026-01 .. 2026-10; of the last three closed (August to October), August and September
+have no value and closed more than 5 days (the default grace) ago, so each KPI is late for 2 months:
+4 late + 1 at risk + 1 breach = 6.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pactboard.measurements import services as measurement_services
 from tests.conftest import World
 from tests.governance.conftest import NOW
 
-EXPECTED = 20
+EXPECTED = 6
 
 
 def _push(world: World, code: str, values: dict[str, int]) -> None:
@@ -51,7 +52,7 @@ def test_each_cause_fires_once_when_the_scan_runs_twice(gov: World):
     assert second.raised == []
     assert second.cleared == []
     keys = _open_keys(gov)
-    assert {"breach:kpi_01:2026-10", "at_risk:kpi_00:2026-10", "late:kpi_00:2026-01", "late:kpi_01:2026-09"} <= keys
+    assert {"breach:kpi_01:2026-10", "at_risk:kpi_00:2026-10", "late:kpi_00:2026-08", "late:kpi_01:2026-09"} <= keys
     assert len(keys) == EXPECTED
     # Managers of both parties, once per cause; the viewer and outsiders hear nothing.
     notes = Notification.objects.filter(cause_key="breach:kpi_01:2026-10")
@@ -86,8 +87,8 @@ def test_chronic_after_three_missed_months_until_met_again(gov: World):
     result = alerts_scan(engagement=gov.engagement, now=NOW)
     assert "chronic:kpi_01:2026-08" in {a.cause_key for a in result.cleared}
     assert Notification.objects.filter(kind="alert.chronic.cleared").count() == 2
-    # August and September stay breached.
-    assert {"breach:kpi_01:2026-08", "breach:kpi_01:2026-09"} <= _open_keys(gov)
+    # August and September's misses are history now that October (met) is the latest closed month.
+    assert not {"breach:kpi_01:2026-08", "breach:kpi_01:2026-09"} & _open_keys(gov)
 
 
 def test_chronic_threshold_and_grace_per_engagement(gov: World):
@@ -95,8 +96,8 @@ def test_chronic_threshold_and_grace_per_engagement(gov: World):
     alerts_scan(engagement=gov.engagement, now=NOW)
     keys = _open_keys(gov)
     assert "chronic:kpi_01:2026-10" in keys  # one missed month is chronic at N = 1
-    # 60 days' grace: late when closed on or before 10 Nov - 60 days = 11 Sep 2026, so January .. August
-    # (August closes on 1 Sep) are late and September (closes on 1 Oct) is not yet.
+    # 60 days' grace: late when closed on or before 10 Nov - 60 days = 11 Sep 2026, so of the last three
+    # closed months August (closes on 1 Sep) is late and September (closes on 1 Oct) is not yet.
     assert "late:kpi_00:2026-08" in keys
     assert "late:kpi_00:2026-09" not in keys
 
@@ -145,11 +146,14 @@ def test_two_workers_scanning_at_once_raise_each_cause_once(gov: World):
     assert AuditEvent.objects.filter(action="alert.raise").count() == audited + EXPECTED
 
 
-def test_recording_values_scans_after_the_commit(gov: World, django_capture_on_commit_callbacks):
+def test_recording_values_scans_after_the_commit(gov: World, django_capture_on_commit_callbacks, monkeypatch):
     # Tasks run at once under the test settings (ImmediateBackend): the scan follows the commit.
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
     with django_capture_on_commit_callbacks(execute=True):
-        _push(gov, "kpi_01", {"2026-09": 40})
-    assert "breach:kpi_01:2026-09" in _open_keys(gov)
+        _push(gov, "kpi_00", {"2026-10": 70})  # higher is better, 80 / 75: 70 is missed
+    assert "breach:kpi_00:2026-10" in _open_keys(gov)
 
 
 def test_scan_command_is_idempotent(gov: World, capsys):
