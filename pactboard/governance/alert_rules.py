@@ -36,8 +36,8 @@ from pactboard.scoring.spc import dips_find
 __all__ = [
     "CHRONIC_AFTER",
     "GRACE_DAYS",
-    "LATE_WINDOW",
     "KINDS",
+    "LATE_WINDOW",
     "AlertKind",
     "Cause",
     "PeriodResult",
@@ -95,18 +95,17 @@ def causes_for_kpi(
     causes: list[Cause] = []
     latest = history[-1:]
     for p in history[-LATE_WINDOW:]:
-        if p.value is None:
-            # Late a grace period after the close: October closes on 1 Nov; grace 5 days -> late from 6 Nov.
-            if today >= p.closes_on + timedelta(days=grace_days):
-                causes.append(
-                    Cause(
-                        kind="late",
-                        key=f"late:{code}:{p.label}",
-                        kpi_code=code,
-                        period=p.label,
-                        evidence={"closed_on": p.closes_on.isoformat(), "grace_days": grace_days},
-                    )
+        # Late a grace period after the close: October closes on 1 Nov; grace 5 days -> late from 6 Nov.
+        if p.value is None and today >= p.closes_on + timedelta(days=grace_days):
+            causes.append(
+                Cause(
+                    kind="late",
+                    key=f"late:{code}:{p.label}",
+                    kpi_code=code,
+                    period=p.label,
+                    evidence={"closed_on": p.closes_on.isoformat(), "grace_days": grace_days},
                 )
+            )
     for p in latest:
         if p.value is not None and p.status in ("missed", "at_risk"):
             kind: AlertKind = "breach" if p.status == "missed" else "at_risk"
