@@ -11,6 +11,7 @@ change audits it and notifies, so nothing is told twice. docs/governance.md, "Al
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -63,10 +64,13 @@ def alert_thresholds(*, engagement: Engagement) -> tuple[int, int]:
     return row.chronic_after, row.grace_days
 
 
-def kpi_histories(*, engagement: Engagement, now: datetime) -> list[KpiHistory]:
+def kpi_histories(
+    *, engagement: Engagement, now: datetime, kpi_codes: Collection[str] | None = None
+) -> list[KpiHistory]:
     """Every KPI's closed periods within the engagement, each judged by the version in force on its first day.
 
-    A period in which no agreed version held the KPI is left out (nothing was owed then).
+    A period in which no agreed version held the KPI is left out (nothing was owed then). With
+    ``kpi_codes``, only those KPIs.
     """
     versions = list(
         AgreementVersion.objects.filter(
@@ -74,13 +78,15 @@ def kpi_histories(*, engagement: Engagement, now: datetime) -> list[KpiHistory]:
         ).order_by("effective_from", "number")
     )
     kpis_by_version: dict[int, dict[str, VersionKpi]] = defaultdict(dict)
-    for kpi in VersionKpi.objects.filter(version__in=versions, active=True).prefetch_related("milestones"):
+    kpi_rows = VersionKpi.objects.filter(version__in=versions, active=True)
+    values = Measurement.objects.filter(engagement=engagement)
+    if kpi_codes is not None:
+        kpi_rows, values = kpi_rows.filter(code__in=kpi_codes), values.filter(kpi_code__in=kpi_codes)
+    for kpi in kpi_rows.prefetch_related("milestones"):
         kpis_by_version[kpi.version_id][kpi.code] = kpi
     stored = {
         (code, kind, start): value
-        for code, kind, start, value in Measurement.objects.filter(engagement=engagement).values_list(
-            "kpi_code", "period_kind", "period_start", "value"
-        )
+        for code, kind, start, value in values.values_list("kpi_code", "period_kind", "period_start", "value")
     }
 
     def in_force(day: date) -> AgreementVersion | None:
@@ -122,13 +128,15 @@ def kpi_histories(*, engagement: Engagement, now: datetime) -> list[KpiHistory]:
     return out
 
 
-def alert_causes(*, engagement: Engagement, now: datetime) -> tuple[list[Cause], dict[str, str]]:
-    """Every cause that holds now, and the KPI names by code (for the words of notifications)."""
+def alert_causes(
+    *, engagement: Engagement, now: datetime, kpi_codes: Collection[str] | None = None
+) -> tuple[list[Cause], dict[str, str]]:
+    """Every cause that holds now (of ``kpi_codes`` only, when given), and the KPI names by code."""
     chronic_after, grace_days = alert_thresholds(engagement=engagement)
     today = local_date(now, engagement.time_zone)
     causes: list[Cause] = []
     names: dict[str, str] = {}
-    for h in kpi_histories(engagement=engagement, now=now):
+    for h in kpi_histories(engagement=engagement, now=now, kpi_codes=kpi_codes):
         names[h.code] = h.name
         causes.extend(
             causes_for_kpi(
@@ -184,16 +192,21 @@ def _notify(*, engagement: Engagement, alert: Alert, name: str, now: datetime, c
     )
 
 
-def alerts_scan(*, engagement: Engagement, now: datetime) -> ScanResult:
+def alerts_scan(*, engagement: Engagement, now: datetime, kpi_codes: Collection[str] | None = None) -> ScanResult:
     """Raise the alerts whose cause holds and is not raised yet; clear the open ones whose cause is gone.
 
-    Safe to run any number of times, by any number of workers at once (see the module's docstring).
+    With ``kpi_codes``, only the alerts of those KPIs are judged (the scan after values are recorded);
+    the others are left as they are. Safe to run any number of times, by any number of workers at
+    once (see the module's docstring).
     """
-    causes, names = alert_causes(engagement=engagement, now=now)
+    causes, names = alert_causes(engagement=engagement, now=now, kpi_codes=kpi_codes)
     held = {c.key: c for c in causes}
     result = ScanResult()
     with transaction.atomic():
-        existing = {a.cause_key: a for a in Alert.objects.filter(engagement=engagement)}
+        scope = Alert.objects.filter(engagement=engagement)
+        if kpi_codes is not None:
+            scope = scope.filter(kpi_code__in=kpi_codes)
+        existing = {a.cause_key: a for a in scope}
         for key, cause in held.items():
             alert = existing.get(key)
             if alert is None:

@@ -10,9 +10,10 @@ from pactboard.governance.alerts import alerts_scan
 
 
 @task
-def alerts_scan_task(engagement_id: int) -> str:
+def alerts_scan_task(engagement_id: int, kpi_codes: list[str] | None = None) -> str:
+    """Scan the engagement (only ``kpi_codes`` when given) for alerts."""
     engagement = Engagement.objects.filter(pk=engagement_id).first()
     if engagement is None:
         return "engagement deleted: nothing to scan"
-    result = alerts_scan(engagement=engagement, now=timezone.now())
+    result = alerts_scan(engagement=engagement, now=timezone.now(), kpi_codes=kpi_codes)
     return f"{len(result.raised)} raised, {len(result.cleared)} cleared"

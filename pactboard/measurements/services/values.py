@@ -244,7 +244,9 @@ def _values_apply(
         )
     result.revisions = Revision.objects.bulk_create(revisions, batch_size=1000)
     if pending:
-        values_recorded.send(sender=Measurement, engagement=engagement)
+        values_recorded.send(
+            sender=Measurement, engagement=engagement, kpi_codes=sorted({m.kpi_code for m, _, _ in pending})
+        )
     return result
 
 
