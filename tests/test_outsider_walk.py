@@ -72,6 +72,7 @@ ALLOWED = {
     "governance:unsubscribe": "the signed token is the secret; a bad one is refused alike",
     "api:list_my_actions": "open actions of the actor's own organisation",
     "api:list_notifications": "the actor's own notifications",
+    "api:create_engagement": "creates one for the actor's own organisation",
     "api:document_validate": "checks the document sent; reads no stored data",
     "api:document_diff_view": "compares the two documents sent; reads no stored data",
 }
