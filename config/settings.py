@@ -318,5 +318,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("PACTBOARD_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # APScheduler logs each run of each job (the scheduler's lock refresh every 5 s): only problems.
+    "loggers": {"django.server": {"level": "WARNING"}, "apscheduler.executors": {"level": "WARNING"}},
 }

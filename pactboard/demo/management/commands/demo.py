@@ -74,7 +74,7 @@ class Command(BaseCommand):
         return supervisor
 
 
-_PACTBOARD = [sys.executable, "-m", "pactboard.cli"]
+_PACTBOARD = [sys.executable, "-u", "-m", "pactboard.cli"]  # unbuffered: their log lines show as they happen
 
 
 class _DemoWorker:
