@@ -117,7 +117,10 @@ def duty_causes(*, engagement: Engagement, now: datetime, notice_days: int = REV
             DutyCause(
                 kind="review_soon",
                 key=f"review:{meeting.pk}:{meeting.starts_at.astimezone(UTC):%Y%m%dT%H%MZ}",
-                title=f"{meeting.title}: {_in_days((local.date() - today).days)}, {local:%-d %b %Y %H:%M}",
+                title=(
+                    f"Review {_in_days((local.date() - today).days)}: {meeting.title}, "
+                    f"{local:%a %-d %b %Y %H:%M} ({engagement.time_zone})"
+                ),
                 url=reverse("governance:meeting", args=[engagement.pk, meeting.pk]),
                 recipients=attendees,
                 period=local.date().isoformat(),

@@ -188,7 +188,7 @@ def test_a_review_within_three_days_alerts_its_attendees_until_it_starts(world: 
     assert _recipients(key) == {world.client_manager.pk, world.provider_manager.pk}
     note = Notification.objects.get(recipient=world.client_manager, cause_key=key)
     assert note.kind == "alert.review_soon"
-    assert "in 2 days" in note.title
+    assert note.title == "Review in 2 days: Acme review, Thu 12 Nov 2026 10:00 (Europe/Berlin)"
     # The meeting starts: the alert clears (and the Friday one, 1 day ahead now, is raised).
     started = alerts_scan(engagement=world.engagement, now=datetime(2026, 11, 12, 9, 0, tzinfo=UTC))
     assert [a.cause_key for a in started.cleared] == [key]
