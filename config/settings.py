@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     # Only for its templates and static files: /api/docs serves Swagger UI from the app, not from a CDN.
     "ninja",
     "django_tasks_db",
+    # The scheduler (`pactboard crontask`): enqueues each `@cron` task of the apps' tasks modules on its schedule.
+    "crontask",
     "pactboard.core",
     "pactboard.accounts",
     "pactboard.audit",
@@ -297,6 +299,11 @@ FILE_UPLOAD_HANDLERS = [
 PACTBOARD_IMPORT_STALE_SECONDS = env_int("PACTBOARD_IMPORT_STALE_SECONDS", 120)
 if PACTBOARD_IMPORT_STALE_SECONDS < 10:
     raise ImproperlyConfigured("PACTBOARD_IMPORT_STALE_SECONDS: expected at least 10 (seconds).")
+# A task result still RUNNING this long after it started belongs to a worker that died: it is failed
+# (pactboard/core/task_results.py, swept every 10 minutes by the scheduler).
+PACTBOARD_TASK_STALE_MINUTES = env_int("PACTBOARD_TASK_STALE_MINUTES", 60)
+if PACTBOARD_TASK_STALE_MINUTES < 1:
+    raise ImproperlyConfigured("PACTBOARD_TASK_STALE_MINUTES: expected at least 1 (minute).")
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("PACTBOARD_SECURE_COOKIES", SITE_URL.startswith("https://"))
@@ -311,5 +318,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("PACTBOARD_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # APScheduler logs each run of each job (the scheduler's lock refresh every 5 s): only problems.
+    "loggers": {"django.server": {"level": "WARNING"}, "apscheduler.executors": {"level": "WARNING"}},
 }

@@ -266,7 +266,8 @@ class AlertQuerySet(TenantQuerySet["Alert"]):
 
 
 class Alert(models.Model):
-    """Something about an engagement's KPIs that holds now: a breach, a dip, a chronic miss, late data.
+    """Something about an engagement that holds now: a breach, a dip, a chronic miss, late data (about a KPI);
+    a proposal awaiting a party's signature, an overdue action, a review starting soon (owed by people).
 
     ``cause_key`` names the cause ("breach:fcr:2026-10"); it is unique per engagement, so however
     often (and however many workers at once) the scan runs, a cause raises one row. The row stays
@@ -274,7 +275,7 @@ class Alert(models.Model):
     """
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="alerts")
-    kind = models.CharField(max_length=12)
+    kind = models.CharField(max_length=20)
     cause_key = models.CharField(max_length=120)
     kpi_code = models.CharField(max_length=48, blank=True)
     period = models.CharField(max_length=16, blank=True, help_text="The period label, as Period.label writes it.")
@@ -310,6 +311,9 @@ class AlertSettings(models.Model):
     )
     grace_days = models.PositiveSmallIntegerField(
         default=5, help_text="Days after a period closes before its missing value is late."
+    )
+    review_notice_days = models.PositiveSmallIntegerField(
+        default=3, help_text="Days before a review starts that its attendees are reminded of it."
     )
 
     objects = AlertSettingsQuerySet.as_manager()

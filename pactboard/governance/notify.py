@@ -40,6 +40,9 @@ KIND_LABELS = {
     "alert.chronic": "KPIs missed several periods in a row",
     "alert.chronic.cleared": "chronic KPIs met again",
     "alert.late": "late KPI data",
+    "alert.awaiting_signature": "agreements awaiting your signature",
+    "alert.action_overdue": "overdue actions",
+    "alert.review_soon": "reviews starting soon",
 }
 
 
