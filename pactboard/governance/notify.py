@@ -63,7 +63,7 @@ class NotifyEvent:
     now: datetime
 
 
-NotifyChannel = Callable[[NotifyEvent], None]
+NotifyChannel = Callable[[NotifyEvent], object]
 _channels: dict[str, NotifyChannel] = {}
 
 

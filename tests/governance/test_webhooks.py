@@ -23,6 +23,7 @@ from django.utils import timezone
 from pactboard.core.errors import PactboardError
 from pactboard.governance import services, webhooks
 from pactboard.governance.models import Notification, Webhook, WebhookAttempt, WebhookDelivery
+from pactboard.governance.notify import notify
 from pactboard.governance.webhooks import webhook_deliver, webhook_retries_due
 from tests.conftest import World, client_for
 
@@ -308,3 +309,30 @@ def test_a_manager_adds_a_webhook_on_the_page_sees_its_secret_once_and_disables_
     assert switched.status_code == 302
     hook.refresh_from_db()
     assert not hook.active
+
+
+def test_one_delivery_per_cause_and_a_held_lease_is_not_sent_twice(world: World, receiver: Receiver):
+    hook = _hook(world, receiver)
+    now = timezone.now()
+    for _ in range(2):  # the same cause told twice (a scan run again) is one delivery
+        notify(
+            recipients=[],
+            kind="alert.breach",
+            cause_key="breach:kpi_00:2026-10",
+            title="FCR: missed (2026-10)",
+            body="",
+            url="",
+            engagement_id=world.engagement.pk,
+            now=now,
+        )
+    delivery = WebhookDelivery.objects.get(webhook=hook)
+    # Another worker holds it: this one sends nothing.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(lease_until=now + timedelta(seconds=60))
+    assert webhooks.webhook_delivery_attempt(delivery_id=delivery.pk, now=now).outcome == "skipped"
+    assert receiver.requests == []
+    # Once the lease has lapsed (its worker died), the delivery is sent, once.
+    later = now + timedelta(seconds=61)
+    assert webhooks.webhook_delivery_attempt(delivery_id=delivery.pk, now=later).outcome == "delivered"
+    assert webhooks.webhook_delivery_attempt(delivery_id=delivery.pk, now=later).outcome == "skipped"
+    assert len(receiver.requests) == 1
+    assert json.loads(receiver.requests[0]["body"])["text"] == "Acme support: FCR: missed (2026-10)"
