@@ -295,6 +295,12 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# Webhooks (docs/governance.md): HTTPS to public addresses only. ALLOW_LOCAL (tests, local use) also
+# accepts http:// to 127.0.0.1/localhost/::1 and https:// to private, loopback and link-local addresses.
+PACTBOARD_WEBHOOKS_ALLOW_LOCAL = env_bool("PACTBOARD_WEBHOOKS_ALLOW_LOCAL", False)
+PACTBOARD_WEBHOOK_TIMEOUT_SECONDS = env_int("PACTBOARD_WEBHOOK_TIMEOUT_SECONDS", 5)
+if not 1 <= PACTBOARD_WEBHOOK_TIMEOUT_SECONDS <= 60:
+    raise ImproperlyConfigured("PACTBOARD_WEBHOOK_TIMEOUT_SECONDS: expected 1 to 60 (seconds).")
 # An import still "running" without a heartbeat for this long belongs to a dead worker and is failed.
 PACTBOARD_IMPORT_STALE_SECONDS = env_int("PACTBOARD_IMPORT_STALE_SECONDS", 120)
 if PACTBOARD_IMPORT_STALE_SECONDS < 10:

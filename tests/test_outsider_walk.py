@@ -25,6 +25,7 @@ from pactboard.accounts.services import api_token_create
 from pactboard.api.main import api
 from pactboard.core.periods import Period
 from pactboard.governance import services as governance_services
+from pactboard.governance import webhooks as governance_webhooks
 from pactboard.governance.models import Notification
 from pactboard.incentives import services as incentive_services
 from pactboard.kpis import services as kpi_services
@@ -70,6 +71,9 @@ ALLOWED = {
     "governance:notifications_badge": "the actor's own unread count",
     "governance:notifications_read_all": "marks the actor's own notifications read",
     "governance:unsubscribe": "the signed token is the secret; a bad one is refused alike",
+    "governance:preferences": "the actor's own e-mail preferences",
+    "api:get_preferences": "the actor's own e-mail preferences",
+    "api:set_preferences": "the actor's own e-mail preferences",
     "api:list_my_actions": "open actions of the actor's own organisation",
     "api:list_notifications": "the actor's own notifications",
     "api:create_engagement": "creates one for the actor's own organisation",
@@ -140,6 +144,9 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
     # The action's owner is notified: the client manager's own notification, which no one else may read.
     notification = Notification.objects.filter(recipient=world.client_manager).first()
     assert notification is not None
+    webhook = governance_webhooks.webhook_create(
+        actor=world.client_manager, engagement=world.engagement, url="https://hooks.example.com/victim", now=now
+    )
     return {
         "pk": world.engagement.pk,
         "engagement_id": world.engagement.pk,
@@ -157,6 +164,7 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         "action_id": action.pk,
         "thread_id": thread.pk,
         "notification_id": notification.pk,
+        "webhook_id": webhook.pk,
         "settlement_id": settlement.pk,
         "period": "2026-03",
         "action": "approve",

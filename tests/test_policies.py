@@ -11,6 +11,7 @@ import pytest
 
 from pactboard.accounts.models import Role
 from pactboard.engagements.policy import engagement_may
+from pactboard.governance.webhooks import webhooks_may
 from pactboard.measurements.policy import measurements_may
 from tests.conftest import World, make_member
 
@@ -29,6 +30,15 @@ MEASUREMENTS = {
     "provider_manager": {"contribute": True, "declare": True, "recompute": True},
     "provider_contributor": {"contribute": True, "declare": False, "recompute": False},
     "outsider": {"contribute": "not_found", "declare": "not_found", "recompute": "not_found"},
+}
+
+# Webhooks post the engagement's notifications elsewhere: managers of either party manage them.
+WEBHOOKS = {
+    "client_manager": True,
+    "client_viewer": False,
+    "provider_manager": True,
+    "provider_contributor": False,
+    "outsider": "not_found",
 }
 
 
@@ -58,3 +68,8 @@ def test_engagement_policy(world: World, actor: str, action: str):
 def test_measurements_policy(world: World, actor: str, action: str):
     verdict = measurements_may(actor=_actor(world, actor), engagement=world.engagement, action=action)  # type: ignore[arg-type]
     _check(verdict, MEASUREMENTS[actor][action])
+
+
+@pytest.mark.parametrize("actor", list(WEBHOOKS))
+def test_webhooks_policy(world: World, actor: str):
+    _check(webhooks_may(actor=_actor(world, actor), engagement=world.engagement), WEBHOOKS[actor])

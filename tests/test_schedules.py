@@ -24,6 +24,8 @@ SCHEDULES = {
     "alerts_scan_all": ("5", "*"),
     "task_results_sweep": ("*/10", "*"),
     "task_results_prune_old": ("30", "3"),
+    "webhook_retries_due": ("*", "*"),
+    "digests_send": ("0", "*"),
 }
 
 

@@ -31,6 +31,9 @@ from pactboard.governance.models import (
     FeedbackThread,
     Meeting,
     MeetingAttendee,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from pactboard.incentives.models import Settlement
 from pactboard.kpis.models import (
@@ -109,7 +112,19 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
         created_by=user,
         created_by_org=org,
     )
+    webhook = Webhook.objects.create(
+        engagement=engagement,
+        url="https://hooks.example.com/x",
+        secret="s",
+        created_by=user,
+        created_by_org=org,
+        created_at=now,
+    )
+    delivery = WebhookDelivery.objects.create(webhook=webhook, kind="k", cause_key="c", body="{}", created_at=now)
     rows: list[models.Model] = [
+        webhook,
+        delivery,
+        WebhookAttempt.objects.create(delivery=delivery, number=1, attempted_at=now),
         meeting,
         thread,
         MeetingAttendee.objects.create(meeting=meeting, membership=member),

@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from pactboard.engagements.models import Engagement
 from pactboard.governance.alerts import alerts_scan
+from pactboard.governance.digests import digests_send
 from pactboard.governance.services import meetings_schedule
+from pactboard.governance.webhooks import webhook_retries_due
 
 
 def engagements_active_ids() -> list[int]:
@@ -60,3 +62,8 @@ def meetings_schedule_all() -> str:
     for pk in ids:
         meetings_schedule_task.enqueue(pk)
     return f"{len(ids)} engagements scheduled"
+
+
+# Entry points written beside their services, scheduled here so this file is the room's one schedule.
+cron("* * * * *")(webhook_retries_due)  # every minute: deliveries whose back-off has run out are tried again
+cron("0 * * * *")(digests_send)  # hourly on the hour: whoever's local time is 08:xx gets the day's digest

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pactboard.governance import views
+from pactboard.governance import notify_views, views
 
 app_name = "governance"
 
@@ -23,8 +23,12 @@ urlpatterns = [
     path(f"{_E}feedback/", views.thread_create, name="thread_create"),
     path(f"{_E}feedback/<int:thread_id>/", views.thread_detail, name="thread"),
     path(f"{_E}feedback/<int:thread_id>/resolve/", views.thread_resolve, name="thread_resolve"),
+    path(f"{_E}webhooks/", notify_views.webhooks_page, name="webhooks"),
+    path(f"{_E}webhooks/<int:webhook_id>/", notify_views.webhook_detail, name="webhook"),
+    path(f"{_E}webhooks/<int:webhook_id>/active/", notify_views.webhook_switch, name="webhook_switch"),
     path("actions/", views.actions, name="actions"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/preferences/", notify_views.preferences_page, name="preferences"),
     path("notifications/badge/", views.notifications_badge, name="notifications_badge"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:notification_id>/", views.notification_open, name="notification"),

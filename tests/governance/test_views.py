@@ -15,6 +15,7 @@ from django.utils import timezone
 from pactboard.governance import services
 from pactboard.governance.models import ActionItem, Meeting, Notification
 from pactboard.governance.urls import urlpatterns
+from pactboard.governance.webhooks import webhook_create
 from tests.conftest import World, client_for, make_engagement
 from tests.governance.conftest import OCTOBER
 
@@ -126,12 +127,16 @@ def _urls(gov: World, meeting: Meeting) -> list[tuple[str, str]]:
     )
     note = Notification.objects.for_recipient(gov.provider_manager).first()
     assert note is not None
+    webhook = webhook_create(
+        actor=gov.client_manager, engagement=gov.engagement, url="https://hooks.example.com/x", now=timezone.now()
+    )
     ids = {
         "pk": gov.engagement.pk,
         "meeting_id": meeting.pk,
         "action_id": action.pk,
         "thread_id": thread.pk,
         "notification_id": note.pk,
+        "webhook_id": webhook.pk,
     }
     out = []
     for p in urlpatterns:
