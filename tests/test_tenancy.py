@@ -31,6 +31,10 @@ from pactboard.governance.models import (
     FeedbackThread,
     Meeting,
     MeetingAttendee,
+    RelevanceComment,
+    RelevanceItem,
+    RelevanceReview,
+    RelevanceSettings,
 )
 from pactboard.incentives.models import Settlement
 from pactboard.kpis.models import (
@@ -109,7 +113,21 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
         created_by=user,
         created_by_org=org,
     )
+    relevance_review = RelevanceReview.objects.create(engagement=engagement, due_on=date(2026, 7, 1), based_on=version)
+    relevance_item = RelevanceItem.objects.create(
+        review=relevance_review,
+        kpi_code="fcr",
+        kpi_name="FCR",
+        unit="%",
+        direction="higher",
+        period_kind="month",
+        target=Decimal(75),
+    )
     rows: list[models.Model] = [
+        relevance_review,
+        relevance_item,
+        RelevanceComment.objects.create(item=relevance_item, author=user, organisation=org, body="Still relevant?"),
+        RelevanceSettings.objects.create(engagement=engagement),
         meeting,
         thread,
         MeetingAttendee.objects.create(meeting=meeting, membership=member),

@@ -80,7 +80,8 @@ def test_evidence_of_a_hand_worked_history(world: World, agreed3):
     assert (ev.minimum, ev.maximum) == (Decimal(70), Decimal(92))
     assert ev.completeness == Decimal("0.8333")
     assert (ev.first_period, ev.last_period) == ("2026-01", "2026-06")
-    assert ev.live_objective and ev.live_objectives == (f"goal-{world.engagement.pk}",)
+    assert ev.live_objective
+    assert ev.live_objectives == (f"goal-{world.engagement.pk}",)
     # kpi_01 was never measured: six periods in force, none measured, no spread.
     none = evidence["kpi_01"]
     assert (none.periods_in_force, none.periods_measured, none.completeness, none.spread) == (6, 0, Decimal(0), None)
@@ -132,7 +133,8 @@ def test_the_schedule_opens_a_review_once_when_it_is_due(world: World, agreed3):
     assert [(r.engagement_id, r.due_on) for r in opened] == [(world.engagement.pk, date(2026, 7, 1))]
     assert relevance.relevance_reviews_open_due(now=due) == []  # run twice: nothing new
     review = opened[0]
-    assert review.opened_by is None and review.based_on == agreed3
+    assert review.opened_by is None
+    assert review.based_on == agreed3
     assert list(review.items.values_list("kpi_code", flat=True)) == ["kpi_00", "kpi_01", "kpi_02"]
     assert AuditEvent.objects.filter(action="relevance.open", engagement_id=world.engagement.pk).count() == 1
     # The other engagement has no agreement in force: nothing to review there.
@@ -143,7 +145,8 @@ def test_a_second_worker_loses_on_the_unique_key(world: World, agreed3):
     # Two workers that both saw "due, nothing open" race to insert: the database lets one win.
     first = relevance._review_create(engagement=world.engagement, due_on=date(2026, 7, 1), version=agreed3, actor=None)
     second = relevance._review_create(engagement=world.engagement, due_on=date(2026, 7, 1), version=agreed3, actor=None)
-    assert first is not None and second is None
+    assert first is not None
+    assert second is None
     # Another due day while one is still open is refused too: at most one open review.
     with pytest.raises(IntegrityError), transaction.atomic():
         RelevanceReview.objects.create(engagement=world.engagement, due_on=date(2026, 7, 2), based_on=agreed3)
@@ -254,7 +257,8 @@ def test_must_show_adjust_one_retire_one_ends_as_a_proposal_with_exactly_those_c
     _decide_must_show(world, review)
     closed = relevance.relevance_review_close(actor=world.client_manager, review=review, now=NOW)
     draft = closed.draft
-    assert draft is not None and draft.status == AgreementVersion.Status.DRAFT
+    assert draft is not None
+    assert draft.status == AgreementVersion.Status.DRAFT
     assert draft.based_on == agreed3
     # The next period after 10 July 2026 (monthly KPIs) starts on 1 August.
     assert draft.effective_from == date(2026, 8, 1)
@@ -289,7 +293,8 @@ def test_closing_freezes_the_evidence_and_is_audited(world: World, agreed3):
     ev = relevance.relevance_evidence(review=review, items=items, now=NOW)["kpi_00"]
     assert (ev.periods_measured, ev.exceeded, ev.met, ev.missed) == (2, 1, 1, 0)
     event = AuditEvent.objects.get(action="relevance.close")
-    assert event.after["adjusted"] == ["kpi_00"] and event.after["retired"] == ["kpi_01"]
+    assert event.after["adjusted"] == ["kpi_00"]
+    assert event.after["retired"] == ["kpi_01"]
     assert event.after["kept"] == ["kpi_02"]
     with pytest.raises(PactboardError) as closed:
         relevance.relevance_item_decide(
@@ -319,5 +324,6 @@ def test_keeping_every_kpi_creates_no_draft(world: World, agreed3):
     for item in relevance.relevance_items(review=review):
         relevance.relevance_item_decide(actor=world.client_manager, item=item, decision="keep", now=NOW)
     closed = relevance.relevance_review_close(actor=world.client_manager, review=review, now=NOW)
-    assert closed.status == "closed" and closed.draft is None
+    assert closed.status == "closed"
+    assert closed.draft is None
     assert not AgreementVersion.objects.filter(engagement=world.engagement, status="draft").exists()
