@@ -89,7 +89,7 @@ class KpiEvidence:
     def from_json(cls, data: dict[str, Any] | None) -> KpiEvidence:
         if not data:
             return cls()
-        values = {k: data.get(k) for k in cls.__dataclass_fields__}
+        values: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__}
         for key in ("mean", "spread", "minimum", "maximum", "completeness"):
             values[key] = Decimal(values[key]) if values[key] is not None else None
         values["live_objectives"] = tuple(values["live_objectives"] or ())
@@ -284,7 +284,7 @@ def relevance_settings_set(*, actor: Membership, engagement: Engagement, every_m
     return row
 
 
-def _review_create(
+def relevance_review_insert(
     *, engagement: Engagement, due_on: date, version: AgreementVersion, actor: Membership | None
 ) -> RelevanceReview | None:
     """Insert the review and its KPIs; None when another run (or worker) got there first (the unique keys)."""
@@ -344,7 +344,7 @@ def relevance_review_open(*, actor: Membership, engagement: Engagement, now: dat
     version = version_in_force(engagement=engagement, on=today)
     if version is None:
         raise PactboardError("No agreed KPI set is in force yet: there is nothing to review.", kind="conflict")
-    review = _review_create(engagement=engagement, due_on=today, version=version, actor=actor)
+    review = relevance_review_insert(engagement=engagement, due_on=today, version=version, actor=actor)
     if review is None:  # another request opened one meanwhile
         raced = RelevanceReview.objects.filter(engagement=engagement, status=RelevanceReview.Status.OPEN).first()
         if raced is None:
@@ -383,7 +383,7 @@ def relevance_reviews_open_due(*, now: datetime) -> list[RelevanceReview]:
         version = version_in_force(engagement=engagement, on=today)
         if version is None:
             continue
-        review = _review_create(engagement=engagement, due_on=due, version=version, actor=None)
+        review = relevance_review_insert(engagement=engagement, due_on=due, version=version, actor=None)
         if review is not None:
             opened.append(review)
     return opened
@@ -578,7 +578,7 @@ def _draft_create(*, actor: Membership, review: RelevanceReview, changes: _Chang
             kind="conflict",
         )
     for item in changes.adjust:
-        fields = {
+        fields: dict[str, Any] = {
             name: value
             for name, value in (
                 ("target", item.new_target),

@@ -143,8 +143,12 @@ def test_the_schedule_opens_a_review_once_when_it_is_due(world: World, agreed3):
 
 def test_a_second_worker_loses_on_the_unique_key(world: World, agreed3):
     # Two workers that both saw "due, nothing open" race to insert: the database lets one win.
-    first = relevance._review_create(engagement=world.engagement, due_on=date(2026, 7, 1), version=agreed3, actor=None)
-    second = relevance._review_create(engagement=world.engagement, due_on=date(2026, 7, 1), version=agreed3, actor=None)
+    first = relevance.relevance_review_insert(
+        engagement=world.engagement, due_on=date(2026, 7, 1), version=agreed3, actor=None
+    )
+    second = relevance.relevance_review_insert(
+        engagement=world.engagement, due_on=date(2026, 7, 1), version=agreed3, actor=None
+    )
     assert first is not None
     assert second is None
     # Another due day while one is still open is refused too: at most one open review.
