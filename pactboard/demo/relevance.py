@@ -33,7 +33,7 @@ def demo_relevance_load(*, now: datetime | None = None) -> bool:
     version = version_in_force(engagement=engagement, on=today)
     if due is None or version is None:
         return False
-    review = relevance.relevance_review_insert(engagement=engagement, due_on=due, version=version, actor=None)
+    review = relevance.relevance_review_insert(engagement=engagement, due_on=due, version=version, actor=None, now=now)
     if review is None:
         return False
     client, provider = _member(CLIENT_ADMIN), _member(SUPPORT_MANAGER)

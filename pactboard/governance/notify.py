@@ -175,3 +175,7 @@ def notify(
     if ids:
         transaction.on_commit(lambda: notifications_email(notification_ids=ids, now=now, attachments=attachments))
     return rows
+
+
+# KPI relevance reviews (governance/relevance.py): a review opened, for the managers of both parties.
+KIND_LABELS["relevance.opened"] = "KPI relevance reviews opened"

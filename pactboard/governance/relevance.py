@@ -21,8 +21,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
 
-from pactboard.accounts.models import Membership
+from pactboard.accounts.models import Membership, Role
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, invalid, not_found
 from pactboard.core.periods import local_date
@@ -31,6 +33,7 @@ from pactboard.governance import policy
 from pactboard.governance.alert_rules import PeriodResult
 from pactboard.governance.alerts import kpi_histories
 from pactboard.governance.models import RelevanceComment, RelevanceItem, RelevanceReview, RelevanceSettings
+from pactboard.governance.notify import notify
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpiObjective
@@ -285,9 +288,16 @@ def relevance_settings_set(*, actor: Membership, engagement: Engagement, every_m
 
 
 def relevance_review_insert(
-    *, engagement: Engagement, due_on: date, version: AgreementVersion, actor: Membership | None
+    *,
+    engagement: Engagement,
+    due_on: date,
+    version: AgreementVersion,
+    actor: Membership | None,
+    now: datetime | None = None,
 ) -> RelevanceReview | None:
-    """Insert the review and its KPIs; None when another run (or worker) got there first (the unique keys)."""
+    """Insert the review and its KPIs and tell both parties' managers; None when another run (or worker)
+    got there first (the unique keys)."""
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             review = RelevanceReview.objects.create(
@@ -321,6 +331,20 @@ def relevance_review_insert(
                 review,
                 after={"due_on": due_on, "version": version.number, "kpis": [k.code for k in kpis]},
             )
+            notify(
+                recipients=Membership.objects.filter(
+                    organisation_id__in=[engagement.client_id, engagement.provider_id],
+                    role__in=[Role.ADMIN, Role.MANAGER],
+                ).select_related("user"),
+                kind="relevance.opened",
+                cause_key=f"relevance:{review.pk}",
+                title=f"{engagement.name}: KPI relevance review opened ({len(kpis)} KPIs to keep, adjust or retire)",
+                body="The client's managers decide on each KPI from its evidence; either party can comment.",
+                url=reverse("governance:relevance_review", args=[engagement.pk, review.pk]),
+                engagement_id=engagement.pk,
+                now=now,
+                skip=actor,
+            )
     except IntegrityError:
         return None
     return review
@@ -344,7 +368,7 @@ def relevance_review_open(*, actor: Membership, engagement: Engagement, now: dat
     version = version_in_force(engagement=engagement, on=today)
     if version is None:
         raise PactboardError("No agreed KPI set is in force yet: there is nothing to review.", kind="conflict")
-    review = relevance_review_insert(engagement=engagement, due_on=today, version=version, actor=actor)
+    review = relevance_review_insert(engagement=engagement, due_on=today, version=version, actor=actor, now=now)
     if review is None:  # another request opened one meanwhile
         raced = RelevanceReview.objects.filter(engagement=engagement, status=RelevanceReview.Status.OPEN).first()
         if raced is None:
@@ -383,7 +407,7 @@ def relevance_reviews_open_due(*, now: datetime) -> list[RelevanceReview]:
         version = version_in_force(engagement=engagement, on=today)
         if version is None:
             continue
-        review = relevance_review_insert(engagement=engagement, due_on=due, version=version, actor=None)
+        review = relevance_review_insert(engagement=engagement, due_on=due, version=version, actor=None, now=now)
         if review is not None:
             opened.append(review)
     return opened

@@ -18,7 +18,7 @@ from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
 from pactboard.governance import relevance
 from pactboard.governance.alert_rules import PeriodResult
-from pactboard.governance.models import RelevanceItem, RelevanceReview, RelevanceSettings
+from pactboard.governance.models import Notification, RelevanceItem, RelevanceReview, RelevanceSettings
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.content import FieldChange
 from pactboard.kpis.models import AgreementVersion
@@ -137,6 +137,12 @@ def test_the_schedule_opens_a_review_once_when_it_is_due(world: World, agreed3):
     assert review.based_on == agreed3
     assert list(review.items.values_list("kpi_code", flat=True)) == ["kpi_00", "kpi_01", "kpi_02"]
     assert AuditEvent.objects.filter(action="relevance.open", engagement_id=world.engagement.pk).count() == 1
+    # Both parties' managers are told once (the client viewer is not: viewers do not decide).
+    told = Notification.objects.filter(kind="relevance.opened", cause_key=f"relevance:{review.pk}")
+    assert sorted(told.values_list("recipient__user__email", flat=True)) == [
+        world.client_manager.user.email,
+        world.provider_manager.user.email,
+    ]
     # The other engagement has no agreement in force: nothing to review there.
     assert not RelevanceReview.objects.filter(engagement=world.other_engagement).exists()
 
@@ -176,6 +182,9 @@ def test_opening_on_demand_returns_the_open_review(world: World, agreed3):
     review = _open(world)
     again, created = relevance.relevance_review_open(actor=world.provider_manager, engagement=world.engagement, now=NOW)
     assert (again.pk, created) == (review.pk, False)
+    # The manager who opened it is not told about it; the other party's manager is.
+    told = Notification.objects.filter(kind="relevance.opened").values_list("recipient", flat=True)
+    assert list(told) == [world.provider_manager.pk]
     with pytest.raises(PactboardError) as refused:
         relevance.relevance_review_open(actor=world.client_viewer, engagement=world.engagement, now=NOW)
     assert refused.value.kind == "forbidden"
