@@ -24,6 +24,7 @@ from django.utils import timezone
 from pactboard.accounts.services import api_token_create
 from pactboard.api.main import api
 from pactboard.core.periods import Period
+from pactboard.governance import relevance
 from pactboard.governance import services as governance_services
 from pactboard.governance import webhooks as governance_webhooks
 from pactboard.governance.models import Notification
@@ -141,6 +142,10 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         body="Why did QA dip?",
         now=now,
     )
+    # A KPI relevance review of the agreement in force.
+    relevance_review, _ = relevance.relevance_review_open(
+        actor=world.client_manager, engagement=world.engagement, now=now
+    )
     # The action's owner is notified: the client manager's own notification, which no one else may read.
     notification = Notification.objects.filter(recipient=world.client_manager).first()
     assert notification is not None
@@ -169,6 +174,8 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         "period": "2026-03",
         "action": "approve",
         "fmt": "csv",
+        "review_id": relevance_review.pk,
+        "item_id": relevance_review.items.first().pk,
     }
 
 

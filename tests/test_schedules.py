@@ -26,6 +26,7 @@ SCHEDULES = {
     "task_results_prune_old": ("30", "3"),
     "webhook_retries_due": ("*", "*"),
     "digests_send": ("0", "*"),
+    "relevance_reviews_open_due_task": ("20", "4"),
 }
 
 

@@ -31,6 +31,10 @@ from pactboard.governance.models import (
     FeedbackThread,
     Meeting,
     MeetingAttendee,
+    RelevanceComment,
+    RelevanceItem,
+    RelevanceReview,
+    RelevanceSettings,
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
@@ -121,10 +125,24 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
         created_at=now,
     )
     delivery = WebhookDelivery.objects.create(webhook=webhook, kind="k", cause_key="c", body="{}", created_at=now)
+    relevance_review = RelevanceReview.objects.create(engagement=engagement, due_on=date(2026, 7, 1), based_on=version)
+    relevance_item = RelevanceItem.objects.create(
+        review=relevance_review,
+        kpi_code="fcr",
+        kpi_name="FCR",
+        unit="%",
+        direction="higher",
+        period_kind="month",
+        target=Decimal(75),
+    )
     rows: list[models.Model] = [
         webhook,
         delivery,
         WebhookAttempt.objects.create(delivery=delivery, number=1, attempted_at=now),
+        relevance_review,
+        relevance_item,
+        RelevanceComment.objects.create(item=relevance_item, author=user, organisation=org, body="Still relevant?"),
+        RelevanceSettings.objects.create(engagement=engagement),
         meeting,
         thread,
         MeetingAttendee.objects.create(meeting=meeting, membership=member),

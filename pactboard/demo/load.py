@@ -17,6 +17,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership, Organisation, Role, User
 from pactboard.accounts.services import membership_create, organisation_create, user_create
 from pactboard.demo.history import demo_history_load
+from pactboard.demo.relevance import demo_relevance_load
 from pactboard.demo.reviews import demo_reviews_load
 from pactboard.documents.services import engagement_document_import, engagement_document_validate
 from pactboard.engagements.models import Engagement
@@ -119,4 +120,5 @@ def demo_load() -> list[DemoLogin]:
     now = timezone.now()
     for engagement in Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"):
         alerts_scan(engagement=engagement, now=now)
+    demo_relevance_load()  # a closed KPI relevance review on the support engagement, every KPI kept
     return logins

@@ -218,3 +218,7 @@ def notify(
         for channel in _channels.values():
             channel(event)
     return rows
+
+
+# KPI relevance reviews (governance/relevance.py): a review opened, for the managers of both parties.
+KIND_LABELS["relevance.opened"] = "KPI relevance reviews opened"

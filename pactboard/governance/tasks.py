@@ -16,6 +16,7 @@ from django.utils import timezone
 from pactboard.engagements.models import Engagement
 from pactboard.governance.alerts import alerts_scan
 from pactboard.governance.digests import digests_send
+from pactboard.governance.relevance import relevance_reviews_open_due
 from pactboard.governance.services import meetings_schedule
 from pactboard.governance.webhooks import webhook_retries_due
 
@@ -67,3 +68,11 @@ def meetings_schedule_all() -> str:
 # Entry points written beside their services, scheduled here so this file is the room's one schedule.
 cron("* * * * *")(webhook_retries_due)  # every minute: deliveries whose back-off has run out are tried again
 cron("0 * * * *")(digests_send)  # hourly on the hour: whoever's local time is 08:xx gets the day's digest
+
+
+@cron("20 4 * * *")  # daily at 04:20 (UTC)
+@task
+def relevance_reviews_open_due_task() -> str:
+    """Daily: open the KPI relevance reviews that are due (idempotent: one per engagement and due day)."""
+    opened = relevance_reviews_open_due(now=timezone.now())
+    return f"{len(opened)} relevance review{'s' if len(opened) != 1 else ''} opened"

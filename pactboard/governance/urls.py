@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pactboard.governance import notify_views, views
+from pactboard.governance import notify_views, relevance_views, views
 
 app_name = "governance"
 
@@ -34,4 +34,17 @@ urlpatterns = [
     path("notifications/<int:notification_id>/", views.notification_open, name="notification"),
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
+
+# KPI relevance reviews (pactboard/governance/relevance_views.py)
+_R = f"{_E}relevance/<int:review_id>/"
+_RI = f"{_R}items/<int:item_id>/"
+urlpatterns += [
+    path(f"{_E}relevance/", relevance_views.relevance_reviews, name="relevance_reviews"),
+    path(f"{_E}relevance/open/", relevance_views.relevance_review_open, name="relevance_open"),
+    path(f"{_E}relevance/settings/", relevance_views.relevance_settings, name="relevance_settings"),
+    path(_R, relevance_views.relevance_review_detail, name="relevance_review"),
+    path(f"{_R}close/", relevance_views.relevance_review_close, name="relevance_close"),
+    path(f"{_RI}decide/", relevance_views.relevance_item_decide, name="relevance_decide"),
+    path(f"{_RI}comments/", relevance_views.relevance_item_comment, name="relevance_comment"),
 ]

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from pactboard.governance import services
+from pactboard.governance import relevance, services
 from pactboard.governance.models import ActionItem, Meeting, Notification
 from pactboard.governance.urls import urlpatterns
 from pactboard.governance.webhooks import webhook_create
@@ -138,6 +138,10 @@ def _urls(gov: World, meeting: Meeting) -> list[tuple[str, str]]:
         "notification_id": note.pk,
         "webhook_id": webhook.pk,
     }
+    review, _ = relevance.relevance_review_open(actor=gov.client_manager, engagement=gov.engagement, now=timezone.now())
+    first_item = review.items.first()
+    assert first_item is not None
+    ids |= {"review_id": review.pk, "item_id": first_item.pk}
     out = []
     for p in urlpatterns:
         assert isinstance(p, URLPattern)
