@@ -27,11 +27,11 @@ def test_the_alert_scan_of_every_engagement_runs_even_when_one_fails(gov: World,
 
     broken: set[int] = {gov.engagement.pk}
 
-    def scan(*, engagement: Engagement, now: datetime):
+    def scan(*, engagement: Engagement, now: datetime, kpi_codes=None):
         scanned.append(engagement.pk)
         if engagement.pk in broken:
             raise RuntimeError("this engagement's scan breaks")
-        return real_scan(engagement=engagement, now=now)
+        return real_scan(engagement=engagement, now=now, kpi_codes=kpi_codes)
 
     monkeypatch.setattr(tasks, "alerts_scan", scan)
     # The broken engagement comes first (the lower id): the next one is scanned all the same.
