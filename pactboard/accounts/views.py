@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -12,7 +14,7 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pactboard.accounts import selectors, services
+from pactboard.accounts import selectors, services, throttle
 from pactboard.accounts.forms import ApiTokenForm, EmailAuthenticationForm, InvitationAcceptForm, InvitationForm
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.middleware import SESSION_KEY
@@ -32,6 +34,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Per address and per e-mail asked for, whether or not an account uses it (that stays unsaid).
+        email = str(request.POST.get("email", "")).strip().lower()
+        limit = throttle.password_reset_limit()
+        if not throttle.hit(scope="reset", keys={"ip": throttle.client_ip(request), "account": email}, limit=limit):
+            return throttle.throttled_response(request, seconds=limit.window)
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -103,6 +113,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except PactboardError as exc:
         return render(request, "accounts/invitation_invalid.html", {"message": exc.message}, status=404)
     user = request.user if request.user.is_authenticated else None
+    if request.method == "POST":
+        limit = throttle.invitation_limit()
+        keys = {"ip": throttle.client_ip(request), "account": str(invitation.pk)}
+        if not throttle.hit(scope="invitation", keys=keys, limit=limit):
+            return throttle.throttled_response(request, seconds=limit.window)
     form = InvitationAcceptForm(request.POST or None) if user is None else None
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
