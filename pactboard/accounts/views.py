@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pactboard.accounts import selectors, services, throttle
 from pactboard.accounts.forms import ApiTokenForm, EmailAuthenticationForm, InvitationAcceptForm, InvitationForm
@@ -154,7 +154,12 @@ def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, new_token = services.api_token_create(membership=membership, name=form.cleaned_data["name"])
+            _, new_token = services.api_token_create(
+                membership=membership,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
         except PactboardError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -164,9 +169,21 @@ def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @membership_required
+@require_GET
+def organisation_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every live API token of the organisation, with whose it is: administrators revoke any of them here."""
+    if not request.membership.is_admin:
+        raise PermissionDenied("Only administrators see the organisation's tokens.")
+    tokens = selectors.api_tokens_of_organisation(membership=request.membership)
+    return render(request, "accounts/organisation_tokens.html", {"tokens": tokens})
+
+
+@membership_required
 @require_POST
-def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    """Revoke one of the user's tokens for the acting organisation (another's is a 404)."""
-    token = services.api_token_revoke(actor=request.membership, token_id=token_id)  # type: ignore[attr-defined]
+def api_token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    """Revoke one of the user's tokens (or, for an administrator, the organisation's); another's is a 404."""
+    token = services.api_token_revoke(actor=request.membership, token_id=token_id)
     messages.success(request, f"Token {token.name} ({token.prefix}…) is revoked: it no longer works.")
+    if token.membership_id != request.membership.pk:
+        return redirect("accounts:organisation_tokens")
     return redirect("accounts:api_tokens")

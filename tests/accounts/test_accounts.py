@@ -149,7 +149,7 @@ def test_user_without_membership_sees_explanation(db):
 
 def test_api_token_is_shown_once_and_stored_hashed(world: World):
     c = client_for(world.provider_manager)
-    response = c.post(reverse("accounts:api_tokens"), {"name": "WFM export"})
+    response = c.post(reverse("accounts:api_tokens"), {"name": "WFM export", "scope": "read", "expires_in_days": "90"})
     raw = re.search(r"(pb_[\w-]+)", response.text).group(1)
     token = world.provider_manager.api_tokens.get()
     assert token.token_hash != raw
