@@ -332,9 +332,21 @@ PACTBOARD_IMPORT_STALE_SECONDS = env_int("PACTBOARD_IMPORT_STALE_SECONDS", 120)
 if PACTBOARD_IMPORT_STALE_SECONDS < 10:
     raise ImproperlyConfigured("PACTBOARD_IMPORT_STALE_SECONDS: expected at least 10 (seconds).")
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("PACTBOARD_SECURE_COOKIES", SITE_URL.startswith("https://"))
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS (docs/deployment.md, "Production environment"). Served over https (PACTBOARD_SITE_URL) with debug
+# off, cookies are secure and plain HTTP is redirected; HSTS is opt-in, as browsers remember it.
+_HTTPS = SITE_URL.startswith("https://") and not DEBUG
+SESSION_COOKIE_SECURE = env_bool("PACTBOARD_SECURE_COOKIES", _HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("PACTBOARD_SSL_REDIRECT", _HTTPS)
+SECURE_HSTS_SECONDS = env_int("PACTBOARD_HSTS_SECONDS", 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(f"PACTBOARD_HSTS_SECONDS: 0 (off) or more, got {SECURE_HSTS_SECONDS}.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PACTBOARD_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("PACTBOARD_HSTS_PRELOAD", False)
+# Behind PACTBOARD_TRUSTED_PROXIES proxies (above), the nearest one says whether the client used HTTPS.
+# The proxy must set X-Forwarded-Proto itself, overwriting whatever the client sent.
+if PACTBOARD_TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
