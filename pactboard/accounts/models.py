@@ -55,7 +55,7 @@ class User(AbstractUser):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # A new password (reset, admin, `changepassword`: anything through set_password) ends the user's
         # API tokens. Django's re-hash at log-in clears ``_password`` before saving, so it does not.
-        password_changed = self._password is not None and self.pk is not None
+        password_changed = getattr(self, "_password", None) is not None and self.pk is not None
         super().save(*args, **kwargs)
         if password_changed:
             from pactboard.accounts.services import api_tokens_revoke_of_user
