@@ -37,3 +37,19 @@ def test_dashboards_run_under_the_policy_without_violations(live_server, page: P
     # The chart's actions menu is styled from the static file (closed: its items hidden).
     expect(page.get_by_test_id("kpi-chart").locator("details summary")).to_be_visible()
     assert violations == []
+
+
+def test_api_docs_and_admin_run_under_the_policy(live_server, page: Page, world: World):
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    user = world.client_manager.user
+    user.is_staff = True
+    user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    _log_in(page, live_server.url, "carla@acme.example")
+    page.goto(f"{live_server.url}/api/docs")
+    expect(page.get_by_text("Pactboard API").first).to_be_visible()
+    expect(page.locator(".opblock").first).to_be_visible()
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    assert violations == []
