@@ -49,6 +49,7 @@ ALLOWED = {
     "accounts:switch": "switches among the user's own memberships only",
     "accounts:members": "members of the user's own organisation",
     "accounts:api_tokens": "the user's own tokens",
+    "accounts:organisation_tokens": "tokens of the actor's own organisation, for its administrators",
     "accounts:invitation_accept": "the one-time token is the secret; an unknown one is refused alike",
     "accounts:password_reset": "password reset by e-mail (Django's)",
     "accounts:password_reset_done": "static notice",
