@@ -17,7 +17,13 @@ The package's parts:
 - ``bins``: each record's local period by UTC buckets instead of a conversion per record.
 """
 
-from pactboard.formulas.compile import MAX_FORMULA_LENGTH, CompiledFormula, formula_compile, formula_row_filter_sql
+from pactboard.formulas.compile import (
+    MAX_FORMULA_DEPTH,
+    MAX_FORMULA_LENGTH,
+    CompiledFormula,
+    formula_compile,
+    formula_row_filter_sql,
+)
 from pactboard.formulas.compute import (
     DECIMAL_PLACES,
     PeriodKind,
@@ -28,6 +34,7 @@ from pactboard.formulas.compute import (
 
 __all__ = [
     "DECIMAL_PLACES",
+    "MAX_FORMULA_DEPTH",
     "MAX_FORMULA_LENGTH",
     "CompiledFormula",
     "PeriodKind",
