@@ -28,8 +28,10 @@ from pactboard.formulas.compute import (
     DECIMAL_PLACES,
     PeriodKind,
     formula_compute,
+    formula_connect,
     formula_growth_vs_previous,
     formula_records,
+    query_run,
 )
 
 __all__ = [
@@ -40,7 +42,9 @@ __all__ = [
     "PeriodKind",
     "formula_compile",
     "formula_compute",
+    "formula_connect",
     "formula_growth_vs_previous",
     "formula_records",
     "formula_row_filter_sql",
+    "query_run",
 ]

@@ -415,6 +415,13 @@ def formula_records(
             con.close()
 
 
+def formula_connect(
+    *, allowed_paths: Sequence[Path | str], threads: int | None = None, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A locked-down engine connection (docs/formulas.md) that may read ``allowed_paths`` and nothing else."""
+    return _connect(threads=threads, memory_limit=memory_limit, allowed_paths=[str(p) for p in allowed_paths])
+
+
 def query_run(
     con: duckdb.DuckDBPyConnection,
     query: str,

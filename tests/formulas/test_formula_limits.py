@@ -23,7 +23,7 @@ from sqlglot.generator import Generator
 from pactboard.core.errors import PactboardError
 from pactboard.formulas import MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, CompiledFormula, formula_compile
 from pactboard.formulas import compile as compile_module
-from pactboard.formulas.compute import formula_compute, query_run
+from pactboard.formulas.compute import formula_compute, formula_connect, query_run
 from pactboard.formulas.schema import CONTACTS
 
 
@@ -168,7 +168,7 @@ def parquet(tmp_path: Path) -> Path:
 
 
 def _locked(tmp_path: Path, parquet: Path) -> duckdb.DuckDBPyConnection:
-    return compile_module._connect(allowed_paths=[str(parquet)])
+    return formula_connect(allowed_paths=[parquet])
 
 
 @pytest.mark.parametrize(
