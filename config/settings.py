@@ -265,6 +265,11 @@ DUCKDB_THREADS = env_int("PACTBOARD_DUCKDB_THREADS", 1)
 if DUCKDB_THREADS < 1:
     raise ImproperlyConfigured(f"PACTBOARD_DUCKDB_THREADS: at least 1, got {DUCKDB_THREADS}.")
 DUCKDB_MEMORY_LIMIT = env("PACTBOARD_DUCKDB_MEMORY_LIMIT", "1GB") or "1GB"
+# A computation that runs longer is interrupted and refused (docs/formulas.md, "The engine's DuckDB
+# connection"): a hostile formula or dataset cannot keep a worker busy for good.
+FORMULA_TIMEOUT_SECONDS = env_int("PACTBOARD_FORMULA_TIMEOUT_SECONDS", 120)
+if FORMULA_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured(f"PACTBOARD_FORMULA_TIMEOUT_SECONDS: at least 1, got {FORMULA_TIMEOUT_SECONDS}.")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

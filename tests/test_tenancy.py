@@ -49,7 +49,14 @@ from pactboard.kpis.models import (
     VersionKpi,
     VersionKpiObjective,
 )
-from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision
+from pactboard.measurements.models import (
+    Dataset,
+    DatasetVersion,
+    IdempotencyKey,
+    ImportBatch,
+    Measurement,
+    Revision,
+)
 from tests.conftest import World
 
 # Models with a path to an engagement that are deliberately not scoped by TenantQuerySet, each
@@ -191,6 +198,15 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
             created_by_org=org,
         ),
         Revision.objects.create(measurement=measurement, number=1, value=Decimal(70), source="manual", recorded_at=now),
+        IdempotencyKey.objects.create(
+            organisation=org,
+            engagement=engagement,
+            endpoint="measurements.push",
+            key="k-1",
+            request_sha256="5" * 64,
+            response={"created": 1},
+            status_code=201,
+        ),
         Settlement.objects.create(
             engagement=engagement,
             period="2026-01",

@@ -19,6 +19,7 @@ from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements import batches, ingest, policy
+from pactboard.measurements.limits import ERRORS_SHOWN, VALUE_LIMIT_TEXT, value_limit_problem
 from pactboard.measurements.models import (
     Dataset,
     DatasetVersion,
@@ -249,6 +250,17 @@ def dataset_kpis_compute(
         for (code, period), value in sorted(expected.values.items())
         if value is not None
     ]
+    too_large = [
+        ErrorDetail(f"{row.kpi_code} {row.period.label}: {problem}", row.location, "out_of_range")
+        for row in rows
+        if row.value is not None and (problem := value_limit_problem(row.value)) is not None
+    ]
+    if too_large:
+        raise PactboardError(
+            f"KPI values computed from {dataset.name} v{version.number} are too large to store "
+            f"(below {VALUE_LIMIT_TEXT} in size); nothing was written: check the records behind them.",
+            too_large[:ERRORS_SHOWN],
+        )
     defined = {(row.kpi_code, row.period) for row in rows}
     held = Measurement.objects.filter(
         engagement=engagement, kpi_code__in=list(expected.formulas), source=Source.FORMULA, value__isnull=False
