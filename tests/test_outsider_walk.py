@@ -24,6 +24,7 @@ from django.utils import timezone
 from pactboard.accounts.services import api_token_create
 from pactboard.api.main import api
 from pactboard.core.periods import Period
+from pactboard.governance import collaboration
 from pactboard.governance import services as governance_services
 from pactboard.governance.models import Notification
 from pactboard.incentives import services as incentive_services
@@ -137,6 +138,13 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
     # The action's owner is notified: the client manager's own notification, which no one else may read.
     notification = Notification.objects.filter(recipient=world.client_manager).first()
     assert notification is not None
+    # Collaboration: a draft strategy note (the client's only) and a knowledge-base article.
+    note = collaboration.note_create(
+        actor=world.client_manager, engagement=world.engagement, title="Plan", body="Grow", share=False, now=now
+    )
+    article = collaboration.article_create(
+        actor=world.provider_manager, engagement=world.engagement, kind="lesson", title="Peak", body="Plan", tags="peak"
+    )
     return {
         "pk": world.engagement.pk,
         "engagement_id": world.engagement.pk,
@@ -154,6 +162,8 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         "action_id": action.pk,
         "thread_id": thread.pk,
         "notification_id": notification.pk,
+        "note_id": note.pk,
+        "article_id": article.pk,
         "settlement_id": settlement.pk,
         "period": "2026-03",
         "action": "approve",

@@ -255,3 +255,7 @@ def list_notifications(request: AuthenticatedHttpRequest, unread: bool = False) 
 def read_notification(request: AuthenticatedHttpRequest, notification_id: int) -> dict[str, Any]:
     note = selectors.notification_get(membership=request.membership, notification_id=notification_id)
     return _note_out(services.notification_mark_read(actor=request.membership, notification=note, now=timezone.now()))
+
+
+# Collaboration (F18): strategy notes, knowledge base, wins feed, in their own module.
+router.add_router("", "pactboard.governance.collaboration_api.router")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pactboard.governance import views
+from pactboard.governance import collaboration_urls, views
 
 app_name = "governance"
 
@@ -31,3 +31,6 @@ urlpatterns = [
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
+
+# Collaboration (F18): strategy notes, knowledge base, wins feed.
+urlpatterns += collaboration_urls.urlpatterns

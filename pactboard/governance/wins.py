@@ -238,6 +238,12 @@ def kudos_post(
     return win
 
 
+def kudos_kpis(*, engagement: Engagement) -> dict[str, str]:
+    """The agreed KPIs kudos may be about: code -> newest name (three queries)."""
+    versions, kpis = _agreed(engagement)
+    return {code: kpi.name for code, kpi in _newest(versions, kpis).items()}
+
+
 def win_feed(*, membership: Membership, engagement: Engagement, limit: int = FEED_LIMIT) -> QuerySet[Win]:
     """The engagement's newest posts, automatic and kudos, with their authors (one query)."""
     return (
@@ -262,4 +268,4 @@ def values_recorded_wins(engagement: Engagement) -> None:
     transaction.on_commit(lambda: wins_scan_task.enqueue(engagement_id))
 
 
-__all__ = ["kudos_post", "values_recorded_wins", "win_causes", "win_feed", "win_histories", "wins_scan"]
+__all__ = ["kudos_kpis", "kudos_post", "values_recorded_wins", "win_causes", "win_feed", "win_histories", "wins_scan"]
