@@ -26,7 +26,7 @@ from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import PactboardError, invalid
 from pactboard.core.formatting import number_text
-from pactboard.core.periods import Period, PeriodKind, latest_closed_period, periods_between
+from pactboard.core.periods import Period, PeriodKind, latest_closed_period
 from pactboard.engagements.models import Engagement
 from pactboard.governance.alerts import alert_thresholds
 from pactboard.governance.collaboration_models import Win
@@ -35,7 +35,7 @@ from pactboard.governance.win_rules import WIN_WINDOW, WinCause, WinPeriod, wins
 from pactboard.kpis.models import AgreementVersion, VersionKpi
 from pactboard.kpis.selectors import kpi_terms
 from pactboard.measurements.models import Measurement
-from pactboard.scoring.scorecard import kpi_result
+from pactboard.scoring.attainment import KpiTerms, kpi_status, target_in_force
 
 MESSAGE_MAX = 500
 FEED_LIMIT = 100
@@ -66,19 +66,21 @@ def win_histories(*, engagement: Engagement, now: datetime) -> list[tuple[str, s
     """(code, name, closed periods) of every agreed KPI, each period judged by the version in force on its first day.
 
     Four queries whatever the history's length: versions, their KPIs, the KPIs' milestones, the values.
+    The rules skip periods without a value, so only periods with one are judged, plus the newest
+    WIN_WINDOW closed periods (with or without one), which say which periods may post.
     """
     versions, kpis = _agreed(engagement)
-    stored = {
-        (code, kind, start): value
-        for code, kind, start, value in Measurement.objects.filter(engagement=engagement).values_list(
-            "kpi_code", "period_kind", "period_start", "value"
-        )
-    }
+    stored: dict[tuple[str, str], dict[date, Decimal]] = defaultdict(dict)
+    for code, kind, start, value in Measurement.objects.filter(engagement=engagement).values_list(
+        "kpi_code", "period_kind", "period_start", "value"
+    ):
+        stored[(code, kind)][start] = value
 
     def in_force(day: date) -> AgreementVersion | None:
         live = [v for v in versions if v.effective_from is not None and v.effective_from <= day]
         return max(live, key=lambda v: (v.effective_from, v.number)) if live else None
 
+    terms: dict[int, KpiTerms] = {}  # built once per KPI definition, not once per period
     out: list[tuple[str, str, list[WinPeriod]]] = []
     for code, latest in _newest(versions, kpis).items():
         kind = cast(PeriodKind, latest.period)
@@ -88,21 +90,41 @@ def win_histories(*, engagement: Engagement, now: datetime) -> list[tuple[str, s
         first = Period.containing(kind, engagement.start_date)
         history: list[WinPeriod] = []
         if last >= first:
-            for period in periods_between(kind, first, last):
-                version = in_force(period.start)
+            values = stored.get((code, kind), {})
+            starts = {day for day in values if first.start <= day <= last.start}
+            window = last
+            for _ in range(WIN_WINDOW):
+                if window < first:
+                    break
+                starts.add(window.start)
+                window = window.previous()
+            for day in sorted(starts):
+                period = Period(kind, day)
+                version = in_force(day)
                 held = kpis[version.pk].get(code) if version is not None else None
                 if held is None or held.period != kind:
                     continue
-                value: Decimal | None = stored.get((code, kind, period.start))
-                r = kpi_result(terms=kpi_terms(held), value=value, period_last_day=period.last_day)
+                value: Decimal | None = values.get(day)
+                if value is None:
+                    history.append(WinPeriod(label=period.label, value=None, status="no_data"))
+                    continue
+                held_terms = terms.get(held.pk) or terms.setdefault(held.pk, kpi_terms(held))
+                levels = target_in_force(terms=held_terms, period_last_day=period.last_day)
+                status = kpi_status(
+                    direction=held_terms.direction,
+                    value=value,
+                    target=levels.target,
+                    amber=levels.amber,
+                    stretch=levels.stretch,
+                )
                 history.append(
                     WinPeriod(
                         label=period.label,
                         value=value,
-                        status=r.status,
-                        target=r.target,
-                        stretch=r.stretch,
-                        milestone_date=r.milestone_date,
+                        status=status,
+                        target=levels.target,
+                        stretch=levels.stretch,
+                        milestone_date=levels.milestone_date,
                     )
                 )
         out.append((code, latest.name, history))
