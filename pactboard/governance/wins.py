@@ -70,11 +70,11 @@ def win_histories(*, engagement: Engagement, now: datetime) -> list[tuple[str, s
     WIN_WINDOW closed periods (with or without one), which say which periods may post.
     """
     versions, kpis = _agreed(engagement)
-    stored: dict[tuple[str, str], dict[date, Decimal]] = defaultdict(dict)
-    for code, kind, start, value in Measurement.objects.filter(engagement=engagement).values_list(
+    stored: dict[tuple[str, str], dict[date, Decimal | None]] = defaultdict(dict)
+    for code, kind, start, recorded in Measurement.objects.filter(engagement=engagement).values_list(
         "kpi_code", "period_kind", "period_start", "value"
     ):
-        stored[(code, kind)][start] = value
+        stored[(code, kind)][start] = recorded
 
     def in_force(day: date) -> AgreementVersion | None:
         live = [v for v in versions if v.effective_from is not None and v.effective_from <= day]

@@ -171,3 +171,24 @@ def test_kudos_viewer_and_outsider_refused(gov: World):
                 actor=actor, engagement=gov.engagement, kpi_code="kpi_00", period="2026-10", message="Hi", now=NOW
             )
         assert exc.value.kind == kind
+
+
+def test_only_the_last_three_closed_periods_post_and_gaps_are_skipped(gov: World):
+    # kpi_01 (lower, target 20): March 30 missed, April 18 met -> met again in April, but April is
+    # older than the window (August to October), so nothing is posted for it. July 30 missed, August
+    # has no value, September 18 met: September's previous period with a value is July -> met again.
+    _push(gov, "kpi_01", {"2026-03": 30, "2026-04": 18, "2026-07": 30, "2026-09": 18})
+    keys = {w.cause_key for w in wins_scan(engagement=gov.engagement, now=NOW)}
+    assert keys == {"met_again:kpi_01:2026-09"}
+
+
+def test_wins_scan_command_is_idempotent(gov: World, capsys, monkeypatch):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    _history(gov)
+    call_command("wins", "scan", str(gov.engagement.pk))
+    assert f"Acme support: {len(EXPECTED)} wins posted" in capsys.readouterr().out
+    call_command("wins", "scan")
+    assert "Acme support: 0 wins posted" in capsys.readouterr().out
