@@ -130,3 +130,24 @@ def test_wins_page_shows_the_feed_and_takes_kudos(world: World, django_assert_ma
         .status_code
         == 403
     )
+
+
+def test_strategy_page_query_count_does_not_grow_with_the_notes(world: World, django_assert_max_num_queries):
+    provider = client_for(world.provider_manager)
+    url = reverse("governance:strategy", args=[world.engagement.pk])
+
+    def note(i: int) -> None:
+        c.note_create(
+            actor=world.client_manager, engagement=world.engagement, title=f"Note {i}", body=f"*{i}*", share=True,
+            now=NOW,
+        )  # fmt: skip
+
+    note(0)
+    with django_assert_max_num_queries(12) as one:
+        assert provider.get(url).status_code == 200
+    for i in range(1, 10):
+        note(i)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = provider.get(url).content.decode()
+    assert page.count('data-testid="strategy-note"') == 10
+    assert "<em>9</em>" in page
