@@ -22,6 +22,7 @@ OWN_COMMANDS = {
     "settle": "settle ENGAGEMENT --period 2026-10: the month's settlement (credits, bonuses, net), json or table",
     "reviews": "reviews schedule: create the next review meetings each engagement's cadence calls for",
     "alerts": "alerts scan: raise and clear alerts (breach, at risk, dip, chronic, late data) of each engagement",
+    "wins": "wins scan: post the wins feed's new wins (met again, chronic cleared, milestone, stretch)",
     "backup": "backup FILE: the database and every stored upload and dataset in one checked archive",
     "restore": "restore FILE: a backup into an empty database and data dir",
     "db_worker": "run background tasks (imports, dataset uploads, recomputations, scheduled work)",

@@ -24,7 +24,7 @@ from django.utils import timezone
 from pactboard.accounts.services import api_token_create
 from pactboard.api.main import api
 from pactboard.core.periods import Period
-from pactboard.governance import relevance
+from pactboard.governance import collaboration, relevance
 from pactboard.governance import services as governance_services
 from pactboard.governance import webhooks as governance_webhooks
 from pactboard.governance.models import Notification
@@ -153,6 +153,13 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
     webhook = governance_webhooks.webhook_create(
         actor=world.client_manager, engagement=world.engagement, url="https://hooks.example.com/victim", now=now
     )
+    # Collaboration: a draft strategy note (the client's only) and a knowledge-base article.
+    note = collaboration.note_create(
+        actor=world.client_manager, engagement=world.engagement, title="Plan", body="Grow", share=False, now=now
+    )
+    article = collaboration.article_create(
+        actor=world.provider_manager, engagement=world.engagement, kind="lesson", title="Peak", body="Plan", tags="peak"
+    )
     return {
         "pk": world.engagement.pk,
         "engagement_id": world.engagement.pk,
@@ -171,6 +178,8 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         "thread_id": thread.pk,
         "notification_id": notification.pk,
         "webhook_id": webhook.pk,
+        "note_id": note.pk,
+        "article_id": article.pk,
         "settlement_id": settlement.pk,
         "period": "2026-03",
         "action": "approve",

@@ -27,6 +27,7 @@ SCHEDULES = {
     "webhook_retries_due": ("*", "*"),
     "digests_send": ("0", "*"),
     "relevance_reviews_open_due_task": ("20", "4"),
+    "wins_scan_all": ("40", "4"),
 }
 
 

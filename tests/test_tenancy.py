@@ -22,6 +22,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.tenancy import TenantQuerySet
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
+from pactboard.governance.collaboration_models import Article, StrategyNote, Win
 from pactboard.governance.models import (
     ActionItem,
     Alert,
@@ -220,6 +221,14 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
             net=0,
             adjustments=0,
             payable=0,
+        ),
+        # Collaboration (F18)
+        StrategyNote.objects.create(engagement=engagement, title="Plan", body="x", author=user, updated_by=user),
+        Article.objects.create(
+            engagement=engagement, title="Lesson", body="x", author=user, author_org=org, updated_by=user
+        ),
+        Win.objects.create(
+            engagement=engagement, kind="kudos", kpi_code="fcr", period="2026-01", message="Hi", posted_at=now
         ),
     ]
     return {type(r): r for r in rows}

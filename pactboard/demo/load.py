@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from pactboard.accounts.models import Membership, Organisation, Role, User
 from pactboard.accounts.services import membership_create, organisation_create, user_create
+from pactboard.demo.collaboration import demo_collaboration_load
 from pactboard.demo.history import demo_history_load
 from pactboard.demo.relevance import demo_relevance_load
 from pactboard.demo.reviews import demo_reviews_load
@@ -121,4 +122,5 @@ def demo_load() -> list[DemoLogin]:
     for engagement in Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"):
         alerts_scan(engagement=engagement, now=now)
     demo_relevance_load()  # a closed KPI relevance review on the support engagement, every KPI kept
+    demo_collaboration_load()  # a shared strategy note, knowledge-base articles, wins and kudos
     return logins

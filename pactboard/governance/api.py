@@ -260,3 +260,5 @@ def read_notification(request: AuthenticatedHttpRequest, notification_id: int) -
 
 # KPI relevance reviews: their endpoints live beside their service (pactboard/governance/relevance_api.py).
 router.add_router("", relevance_router)
+# Collaboration (F18): strategy notes, knowledge base, wins feed, in their own module.
+router.add_router("", "pactboard.governance.collaboration_api.router")

@@ -646,3 +646,7 @@ class RelevanceComment(TimeStampedModel):
 
 
 __all__ += ["RelevanceComment", "RelevanceItem", "RelevanceReview", "RelevanceSettings"]
+# Collaboration (F18) lives in its own module; importing it here registers its models with the app.
+from pactboard.governance.collaboration_models import Article, StrategyNote, Win  # noqa: E402
+
+__all__ += ["Article", "StrategyNote", "Win"]

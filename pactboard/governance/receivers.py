@@ -17,8 +17,9 @@ def values_recorded_scan(
     Only those KPIs: a value typed into one KPI of a hundred must not re-judge the other ninety-nine
     (their late-data alerts come from the scheduled scan of the whole engagement).
     """
-    from pactboard.governance import tasks
+    from pactboard.governance import tasks, wins
 
     engagement_id = engagement.pk
     codes = list(kpi_codes) if kpi_codes is not None else None
     transaction.on_commit(lambda: tasks.alerts_scan_task.enqueue(engagement_id, codes))
+    wins.values_recorded_wins(engagement)  # the wins feed: its own task, after the alert scan

@@ -19,6 +19,7 @@ from pactboard.governance.digests import digests_send
 from pactboard.governance.relevance import relevance_reviews_open_due
 from pactboard.governance.services import meetings_schedule
 from pactboard.governance.webhooks import webhook_retries_due
+from pactboard.governance.wins import wins_scan_task
 
 
 def engagements_active_ids() -> list[int]:
@@ -76,3 +77,13 @@ def relevance_reviews_open_due_task() -> str:
     """Daily: open the KPI relevance reviews that are due (idempotent: one per engagement and due day)."""
     opened = relevance_reviews_open_due(now=timezone.now())
     return f"{len(opened)} relevance review{'s' if len(opened) != 1 else ''} opened"
+
+
+@cron("40 4 * * *")  # daily at 04:40 (UTC): wins of periods that closed after their value was recorded
+@task
+def wins_scan_all() -> str:
+    """Post every active engagement's new wins: one task each."""
+    ids = engagements_active_ids()
+    for pk in ids:
+        wins_scan_task.enqueue(pk)
+    return f"{len(ids)} wins scans enqueued"

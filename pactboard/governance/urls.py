@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pactboard.governance import notify_views, relevance_views, views
+from pactboard.governance import collaboration_urls, notify_views, relevance_views, views
 
 app_name = "governance"
 
@@ -48,3 +48,5 @@ urlpatterns += [
     path(f"{_RI}decide/", relevance_views.relevance_item_decide, name="relevance_decide"),
     path(f"{_RI}comments/", relevance_views.relevance_item_comment, name="relevance_comment"),
 ]
+# Collaboration (F18): strategy notes, knowledge base, wins feed.
+urlpatterns += collaboration_urls.urlpatterns

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from pactboard.governance import relevance, services
+from pactboard.governance import collaboration, relevance, services
 from pactboard.governance.models import ActionItem, Meeting, Notification
 from pactboard.governance.urls import urlpatterns
 from pactboard.governance.webhooks import webhook_create
@@ -142,6 +142,13 @@ def _urls(gov: World, meeting: Meeting) -> list[tuple[str, str]]:
     first_item = review.items.first()
     assert first_item is not None
     ids |= {"review_id": review.pk, "item_id": first_item.pk}
+    # Collaboration routes (F18): a draft strategy note and an article.
+    ids["note_id"] = collaboration.note_create(
+        actor=gov.client_manager, engagement=gov.engagement, title="Plan", body="x", share=False, now=timezone.now()
+    ).pk
+    ids["article_id"] = collaboration.article_create(
+        actor=gov.provider_manager, engagement=gov.engagement, kind="lesson", title="L", body="x", tags=""
+    ).pk
     out = []
     for p in urlpatterns:
         assert isinstance(p, URLPattern)
