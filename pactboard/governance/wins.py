@@ -154,7 +154,7 @@ def win_message(*, cause: WinCause, name: str) -> str:
 
 def win_causes(*, engagement: Engagement, now: datetime) -> tuple[list[WinCause], dict[str, str]]:
     """Every win the last WIN_WINDOW closed periods hold now, and the KPI names by code."""
-    chronic_after, _grace = alert_thresholds(engagement=engagement)
+    chronic_after, _grace, _notice = alert_thresholds(engagement=engagement)
     causes: list[WinCause] = []
     names: dict[str, str] = {}
     for code, name, history in win_histories(engagement=engagement, now=now):
