@@ -317,6 +317,7 @@ def _as_stored(kpi: KpiSpec) -> dict[str, Any]:
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-(10**13), max_value=10**13))
+@settings(deadline=None)  # correctness, not speed: a busy CI machine must not fail it on time
 def test_numbers_are_written_and_read_exactly(value: Decimal) -> None:
     # Types only (document_parse): any value must survive, whatever the thresholds say of it.
     document = document_parse(MINIMAL.replace("target: 300", f"target: {value}"))

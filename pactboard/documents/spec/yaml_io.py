@@ -267,6 +267,13 @@ def document_parse(text: str) -> Document:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         raise _refused([_yaml_error(exc)]) from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML builds dates, times and numbers with Python's own constructors, which raise these
+        # (a date such as 2026-02-30, nesting too deep); the YAML parser located nothing for them.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise _refused(
+            [ErrorDetail(f"a value cannot be read ({reason}): check dates exist (2026-02-30 does not) and numbers")]
+        ) from None
     if not isinstance(data, dict):
         raise _refused([ErrorDetail("the document must be a YAML mapping that starts with 'pactboard: 1'")])
     try:
