@@ -1,0 +1,312 @@
+"""Each KPI's outlook: its closed-period history, trend, control-chart signals, runs, classification, forecast.
+
+The reads behind the KPI page's trend panel and forecast fan, the dashboard tile's forecast, the
+scorecard's trend column and the API. A constant number of queries whatever the number of KPIs and
+periods (the agreed versions, their KPIs, their milestones, the values: four); the statistics are
+the pure ``pactboard.scoring`` modules, defined in docs/trends.md:
+
+- history: every closed period from the engagement's start (up to its end), each judged by the
+  version in force on the period's first day; a period in which no agreed version held the KPI
+  keeps its place with no target (so Sen's slope still counts periods) and is no miss or exceedance;
+- ``trends.kpi_classify`` (sign test, Mann-Kendall with Sen's slope, runs) over that history;
+- ``spc.control_signals`` with every rule, on the KPI's own chart, from ``CONTROL_MIN_POINTS`` values;
+- ``forecasts.kpi_forecast`` with the terms in force now, for the running period and the milestones ahead.
+
+Forecasts fit up to four ETS models per KPI (about 0.2 s for five years of months on an idle core),
+so they are memoised per process on their exact inputs (history, terms, current period): a new or
+revised value, a new agreement or a new period is a new key, and nothing is ever stale.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import cast
+
+from django.db.models import Prefetch
+
+from pactboard.core.periods import Period, PeriodKind, latest_closed_period, local_date, periods_between
+from pactboard.engagements.models import Engagement
+from pactboard.kpis.models import AgreementVersion, Milestone, VersionKpi
+from pactboard.kpis.selectors import kpi_terms
+from pactboard.measurements.models import Measurement
+from pactboard.scoring.attainment import Direction, KpiTerms, Status
+from pactboard.scoring.forecasts import KpiForecast, kpi_forecast
+from pactboard.scoring.scorecard import kpi_result
+from pactboard.scoring.spc import (
+    DIPS_MIN_POINTS,
+    RULE_WORDING,
+    RULES,
+    ControlLimits,
+    ControlSignal,
+    Rule,
+    control_limits_estimate,
+    control_signals,
+)
+from pactboard.scoring.trends import KpiClassification, Run, TrendTest, Word, kpi_classify
+
+__all__ = [
+    "CONTROL_MIN_POINTS",
+    "RULE_NAMES",
+    "WORD_LABELS",
+    "KpiOutlook",
+    "OutlookPeriod",
+    "RuleSignals",
+    "forecast_cache_clear",
+    "kpi_outlooks",
+]
+
+# A control chart is read from eight values on: the shortest history on which every Western
+# Electric rule can fire (the same floor as the governance dip alerts, spc.DIPS_MIN_POINTS).
+CONTROL_MIN_POINTS = DIPS_MIN_POINTS
+
+WORD_LABELS: dict[Word, str] = {
+    "consistently_under_performing": "Consistently under-performing",
+    "consistently_over_achieving": "Consistently over-achieving",
+    "improving": "Improving",
+    "declining": "Declining",
+    "stable": "Stable",
+    "insufficient_data": "Not enough data",
+}
+
+RULE_NAMES: dict[Rule, str] = {
+    "we1": "Western Electric rule 1",
+    "we2": "Western Electric rule 2",
+    "we3": "Western Electric rule 3",
+    "we4": "Western Electric rule 4",
+    "nelson3": "Nelson test 3",
+    "nelson4": "Nelson test 4",
+    "nelson7": "Nelson test 7",
+    "nelson8": "Nelson test 8",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutlookPeriod:
+    """One closed period: its value, and the target and status by the version in force on its first day."""
+
+    period: Period
+    value: Decimal | None
+    target: Decimal | None  # None: no agreed version held the KPI then
+    status: Status | None
+    version_number: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleSignals:
+    """One control-chart rule's signals, by the periods that completed its pattern."""
+
+    rule: Rule
+    name: str
+    wording: str
+    periods: tuple[str, ...]
+    sides: tuple[str, ...]  # above/below/increasing/decreasing, as they occur; empty for sideless tests
+
+
+@dataclass(frozen=True, kw_only=True)
+class KpiOutlook:
+    code: str
+    name: str
+    unit: str
+    direction: Direction
+    period_kind: PeriodKind
+    current: Period  # the running period (the forecast's first point)
+    history: tuple[OutlookPeriod, ...]
+    classification: KpiClassification
+    limits: ControlLimits | None
+    signals: tuple[ControlSignal, ...]
+    signals_reason: str
+    forecast: KpiForecast | None  # None when not asked for
+
+    @property
+    def word(self) -> Word:
+        return self.classification.word
+
+    @property
+    def word_label(self) -> str:
+        return WORD_LABELS[self.classification.word]
+
+    @property
+    def trend(self) -> TrendTest | None:
+        return self.classification.trend
+
+    @property
+    def current_run(self) -> Run | None:
+        return self.classification.runs.current
+
+    @property
+    def longest_misses(self) -> int:
+        return self.classification.runs.longest("miss")
+
+    @property
+    def longest_exceedances(self) -> int:
+        return self.classification.runs.longest("exceedance")
+
+    def rule_signals(self) -> list[RuleSignals]:
+        """The signals grouped by rule, in the rules' order."""
+        by_rule: dict[Rule, list[ControlSignal]] = defaultdict(list)
+        for s in self.signals:
+            by_rule[s.rule].append(s)
+        return [
+            RuleSignals(
+                rule=rule,
+                name=RULE_NAMES[rule],
+                wording=RULE_WORDING[rule],
+                periods=tuple(str(s.label) for s in by_rule[rule]),
+                sides=tuple(dict.fromkeys(s.side for s in by_rule[rule] if s.side)),
+            )
+            for rule in RULES
+            if by_rule.get(rule)
+        ]
+
+
+# (code, history, terms, current) -> forecast. Bounded; keyed on the exact inputs, so never stale.
+_FORECAST_CACHE: OrderedDict[tuple[object, ...], KpiForecast] = OrderedDict()
+_FORECAST_CACHE_SIZE = 2048
+_FORECAST_LOCK = threading.Lock()
+
+
+def forecast_cache_clear() -> None:
+    with _FORECAST_LOCK:
+        _FORECAST_CACHE.clear()
+
+
+def _forecast(*, history: Sequence[tuple[Period, Decimal | None]], terms: KpiTerms, current: Period) -> KpiForecast:
+    key = (terms.code, tuple(history), terms, current)
+    with _FORECAST_LOCK:
+        held = _FORECAST_CACHE.get(key)
+        if held is not None:
+            _FORECAST_CACHE.move_to_end(key)
+            return held
+    fresh = kpi_forecast(history=history, terms=terms, current=current)
+    with _FORECAST_LOCK:
+        _FORECAST_CACHE[key] = fresh
+        while len(_FORECAST_CACHE) > _FORECAST_CACHE_SIZE:
+            _FORECAST_CACHE.popitem(last=False)
+    return fresh
+
+
+def _in_force(versions: Sequence[AgreementVersion], day: date) -> AgreementVersion | None:
+    """The agreed version in force on a day (the rule of ``kpis.selectors.version_in_force``)."""
+    live = [v for v in versions if v.effective_from is not None and v.effective_from <= day]
+    return max(live, key=lambda v: (v.effective_from, v.number)) if live else None
+
+
+def _control(
+    points: list[tuple[str, Decimal | None]],
+) -> tuple[ControlLimits | None, tuple[ControlSignal, ...], str]:
+    count = sum(v is not None for _, v in points)
+    if count < CONTROL_MIN_POINTS:
+        return None, (), f"Not checked: {count} values; a control chart needs at least {CONTROL_MIN_POINTS}."
+    limits = control_limits_estimate(points)
+    signals = control_signals(points=points, limits=limits, rules=RULES)
+    return (
+        limits,
+        signals,
+        f"Individuals chart of {limits.points} values: centre line {limits.centre:.6g}, sigma {limits.sigma:.6g} "
+        f"(average moving range / 1.128).",
+    )
+
+
+def kpi_outlooks(
+    *,
+    engagement: Engagement,
+    now: datetime,
+    codes: Collection[str] | None = None,
+    forecast: bool = True,
+) -> dict[str, KpiOutlook]:
+    """Every KPI in force today (or those of ``codes``), in agreed order: history, trend, signals, forecast.
+
+    Four queries whatever the number of KPIs and periods. ``forecast=False`` skips the forecasts
+    (the scorecard's trend column needs none).
+    """
+    versions = list(
+        AgreementVersion.objects.filter(
+            engagement=engagement, status=AgreementVersion.Status.AGREED, effective_from__isnull=False
+        ).order_by("effective_from", "number")
+    )
+    today = local_date(now, engagement.time_zone)
+    in_force_now = _in_force(versions, today)
+    if in_force_now is None:
+        return {}
+    kpis_by_version: dict[int, dict[str, VersionKpi]] = defaultdict(dict)
+    for kpi in (
+        VersionKpi.objects.filter(version__in=versions, active=True)
+        .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("date")))
+        .order_by("position", "id")
+    ):
+        kpis_by_version[kpi.version_id][kpi.code] = kpi
+    wanted = [k for k in kpis_by_version[in_force_now.pk].values() if codes is None or k.code in codes]
+    if not wanted:
+        return {}
+    stored: dict[tuple[str, str, date], Decimal | None] = {
+        (code, kind, start): value
+        for code, kind, start, value in Measurement.objects.filter(
+            engagement=engagement, kpi_code__in=[k.code for k in wanted]
+        ).values_list("kpi_code", "period_kind", "period_start", "value")
+    }
+    terms_of: dict[int, KpiTerms] = {}
+
+    def terms(kpi: VersionKpi) -> KpiTerms:
+        if kpi.pk not in terms_of:
+            terms_of[kpi.pk] = kpi_terms(kpi)
+        return terms_of[kpi.pk]
+
+    out: dict[str, KpiOutlook] = {}
+    for kpi in wanted:
+        kind = cast(PeriodKind, kpi.period)
+        first = Period.containing(kind, engagement.start_date)
+        last = min(
+            latest_closed_period(kind, now=now, tz=engagement.time_zone), Period.containing(kind, engagement.end_date)
+        )
+        current = Period.containing(kind, min(max(today, engagement.start_date), engagement.end_date))
+        history: list[OutlookPeriod] = []
+        for period in periods_between(kind, first, last) if last >= first else []:
+            version = _in_force(versions, period.start)
+            held = kpis_by_version[version.pk].get(kpi.code) if version is not None else None
+            if held is not None and held.period != kind:
+                held = None
+            if held is None and not history:
+                continue  # not agreed yet: the history starts when the KPI does
+            value = stored.get((kpi.code, kind, period.start))
+            if held is None:
+                history.append(OutlookPeriod(period=period, value=value, target=None, status=None, version_number=None))
+                continue
+            result = kpi_result(terms=terms(held), value=value, period_last_day=period.last_day)
+            history.append(
+                OutlookPeriod(
+                    period=period,
+                    value=value,
+                    target=result.target,
+                    status=result.status,
+                    version_number=version.number if version is not None else None,
+                )
+            )
+        points = [(h.period.label, h.value) for h in history]
+        classification = kpi_classify(
+            points=points, targets=[h.target for h in history], direction=cast(Direction, kpi.direction)
+        )
+        limits, signals, reason = _control(points)
+        out[kpi.code] = KpiOutlook(
+            code=kpi.code,
+            name=kpi.name,
+            unit=kpi.unit,
+            direction=cast(Direction, kpi.direction),
+            period_kind=kind,
+            current=current,
+            history=tuple(history),
+            classification=classification,
+            limits=limits,
+            signals=signals,
+            signals_reason=reason,
+            forecast=(
+                _forecast(history=[(h.period, h.value) for h in history], terms=terms(kpi), current=current)
+                if forecast
+                else None
+            ),
+        )
+    return out
