@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -53,11 +53,13 @@ __all__ = [
     "CONTROL_MIN_POINTS",
     "RULE_NAMES",
     "WORD_LABELS",
+    "AgreedKpis",
     "KpiOutlook",
     "OutlookPeriod",
     "RuleSignals",
     "forecast_cache_clear",
     "kpi_outlooks",
+    "outlooks_build",
 ]
 
 # A control chart is read from eight values on: the shortest history on which every Western
@@ -190,9 +192,19 @@ def _forecast(*, history: Sequence[tuple[Period, Decimal | None]], terms: KpiTer
     return fresh
 
 
-def _in_force(versions: Sequence[AgreementVersion], day: date) -> AgreementVersion | None:
+@dataclass(frozen=True, kw_only=True)
+class AgreedKpis:
+    """What the outlook needs of one agreed version: when it took effect and its active KPIs with their terms."""
+
+    number: int
+    effective_from: date
+    kpis: Mapping[str, VersionKpi]  # active KPIs by code, in agreed order
+    terms: Mapping[str, KpiTerms]
+
+
+def _in_force(versions: Sequence[AgreedKpis], day: date) -> AgreedKpis | None:
     """The agreed version in force on a day (the rule of ``kpis.selectors.version_in_force``)."""
-    live = [v for v in versions if v.effective_from is not None and v.effective_from <= day]
+    live = [v for v in versions if v.effective_from <= day]
     return max(live, key=lambda v: (v.effective_from, v.number)) if live else None
 
 
@@ -224,38 +236,62 @@ def kpi_outlooks(
     Four queries whatever the number of KPIs and periods. ``forecast=False`` skips the forecasts
     (the scorecard's trend column needs none).
     """
-    versions = list(
+    rows = list(
         AgreementVersion.objects.filter(
             engagement=engagement, status=AgreementVersion.Status.AGREED, effective_from__isnull=False
         ).order_by("effective_from", "number")
     )
     today = local_date(now, engagement.time_zone)
-    in_force_now = _in_force(versions, today)
-    if in_force_now is None:
-        return {}
+    if not any(v.effective_from is not None and v.effective_from <= today for v in rows):
+        return {}  # nothing in force yet: no need to read the KPIs
     kpis_by_version: dict[int, dict[str, VersionKpi]] = defaultdict(dict)
     for kpi in (
-        VersionKpi.objects.filter(version__in=versions, active=True)
+        VersionKpi.objects.filter(version__in=rows, active=True)
         .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("date")))
         .order_by("position", "id")
     ):
         kpis_by_version[kpi.version_id][kpi.code] = kpi
-    wanted = [k for k in kpis_by_version[in_force_now.pk].values() if codes is None or k.code in codes]
-    if not wanted:
-        return {}
-    stored: dict[tuple[str, str, date], Decimal | None] = {
+    versions = [
+        AgreedKpis(
+            number=v.number,
+            effective_from=v.effective_from,
+            kpis=kpis_by_version[v.pk],
+            terms={code: kpi_terms(k) for code, k in kpis_by_version[v.pk].items()},
+        )
+        for v in rows
+        if v.effective_from is not None
+    ]
+    query = Measurement.objects.filter(engagement=engagement)
+    if codes is not None:
+        query = query.filter(kpi_code__in=list(codes))
+    values: dict[tuple[str, str, date], Decimal | None] = {
         (code, kind, start): value
-        for code, kind, start, value in Measurement.objects.filter(
-            engagement=engagement, kpi_code__in=[k.code for k in wanted]
-        ).values_list("kpi_code", "period_kind", "period_start", "value")
+        for code, kind, start, value in query.values_list("kpi_code", "period_kind", "period_start", "value")
     }
-    terms_of: dict[int, KpiTerms] = {}
+    return outlooks_build(
+        engagement=engagement, now=now, versions=versions, values=values, codes=codes, forecast=forecast
+    )
 
-    def terms(kpi: VersionKpi) -> KpiTerms:
-        if kpi.pk not in terms_of:
-            terms_of[kpi.pk] = kpi_terms(kpi)
-        return terms_of[kpi.pk]
 
+def outlooks_build(
+    *,
+    engagement: Engagement,
+    now: datetime,
+    versions: Sequence[AgreedKpis],
+    values: Mapping[tuple[str, str, date], Decimal | None],
+    codes: Collection[str] | None = None,
+    forecast: bool = True,
+) -> dict[str, KpiOutlook]:
+    """The outlooks from versions and values already loaded (no query): pages that hold them pass them in.
+
+    ``values``: stored values by (KPI code, period kind, period start); those of periods not closed
+    yet are ignored.
+    """
+    today = local_date(now, engagement.time_zone)
+    in_force_now = _in_force(versions, today)
+    if in_force_now is None:
+        return {}
+    wanted = [k for k in in_force_now.kpis.values() if codes is None or k.code in codes]
     out: dict[str, KpiOutlook] = {}
     for kpi in wanted:
         kind = cast(PeriodKind, kpi.period)
@@ -267,23 +303,23 @@ def kpi_outlooks(
         history: list[OutlookPeriod] = []
         for period in periods_between(kind, first, last) if last >= first else []:
             version = _in_force(versions, period.start)
-            held = kpis_by_version[version.pk].get(kpi.code) if version is not None else None
+            held = version.kpis.get(kpi.code) if version is not None else None
             if held is not None and held.period != kind:
                 held = None
             if held is None and not history:
                 continue  # not agreed yet: the history starts when the KPI does
-            value = stored.get((kpi.code, kind, period.start))
-            if held is None:
+            value = values.get((kpi.code, kind, period.start))
+            if version is None or held is None:
                 history.append(OutlookPeriod(period=period, value=value, target=None, status=None, version_number=None))
                 continue
-            result = kpi_result(terms=terms(held), value=value, period_last_day=period.last_day)
+            result = kpi_result(terms=version.terms[kpi.code], value=value, period_last_day=period.last_day)
             history.append(
                 OutlookPeriod(
                     period=period,
                     value=value,
                     target=result.target,
                     status=result.status,
-                    version_number=version.number if version is not None else None,
+                    version_number=version.number,
                 )
             )
         points = [(h.period.label, h.value) for h in history]
@@ -304,7 +340,11 @@ def kpi_outlooks(
             signals=signals,
             signals_reason=reason,
             forecast=(
-                _forecast(history=[(h.period, h.value) for h in history], terms=terms(kpi), current=current)
+                _forecast(
+                    history=[(h.period, h.value) for h in history],
+                    terms=in_force_now.terms[kpi.code],
+                    current=current,
+                )
                 if forecast
                 else None
             ),

@@ -17,6 +17,7 @@ from pactboard.core.periods import Period, PeriodKind, latest_closed_period, loc
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.models import AgreementVersion, Milestone, VersionKpi
 from pactboard.kpis.selectors import kpi_terms
+from pactboard.measurements.outlook import AgreedKpis
 from pactboard.scoring import (
     KpiTerms,
     Status,
@@ -107,6 +108,20 @@ def agreed_sets(*, engagement_ids: Iterable[int]) -> dict[int, list[AgreedSet]]:
         kpis, terms = known[(v.pk, v.content_hash)]
         out[v.engagement_id].append(AgreedSet(version=v, kpis=kpis, terms=terms))
     return out
+
+
+def outlook_versions(sets: Sequence[AgreedSet]) -> list[AgreedKpis]:
+    """The loaded agreed sets as the outlook builder takes them (``measurements.outlook.outlooks_build``)."""
+    return [
+        AgreedKpis(
+            number=s.version.number,
+            effective_from=s.version.effective_from,
+            kpis={k.code: k for k in s.kpis},
+            terms=s.terms,
+        )
+        for s in sets
+        if s.version.effective_from is not None
+    ]
 
 
 def set_in_force(sets: Sequence[AgreedSet], on: date) -> AgreedSet | None:
