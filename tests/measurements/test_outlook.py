@@ -8,6 +8,7 @@ odd codes lower-is-better (target 20).
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from pactboard.core.periods import Period, periods_between
 from pactboard.engagements.models import Engagement
 from pactboard.measurements import services as measurement_services
 from pactboard.measurements.outlook import forecast_cache_clear, kpi_outlooks
-from tests.conftest import World, make_engagement
+from tests.conftest import World, client_for, make_engagement
 from tests.dashboards.conftest import agree_kpis, kpi_code
 
 NOW = datetime(2026, 1, 15, 12, tzinfo=UTC)  # closed months: 2025-01 .. 2025-12; running: 2026-01
@@ -194,3 +195,21 @@ def test_queries_do_not_grow_with_kpis_or_periods(world: World):
     with CaptureQueriesContext(connection) as many:
         kpi_outlooks(engagement=large, now=NOW)
     assert len(few.captured_queries) == len(many.captured_queries) == 4
+
+
+def test_scorecard_trend_column_links_to_the_kpi_pages_trend_panel(world: World):
+    engagement = _engagement(world, 11, SERIES)
+    response = client_for(world.client_manager).get(f"/engagements/{engagement.pk}/scorecard/?period=2025-12")
+    assert response.status_code == 200
+    cells = re.findall(r'data-testid="scorecard-trend"><a [^>]*href="([^"]+)"[^>]*>([^<]+)<', response.text)
+    by_code = {href.split("/kpis/")[1].split("/")[0]: word for href, word in cells}
+    # As of the end of 2025-12: the same twelve closed months as above.
+    assert by_code[kpi_code(0)] == "Consistently under-performing"
+    assert by_code[kpi_code(2)] == "Consistently over-achieving"
+    assert by_code[kpi_code(6)] == "Declining"
+    assert by_code[kpi_code(8)] == "Stable"
+    assert all(href.endswith("/#trend") for href, _ in cells)
+    # As of the end of 2025-06 the improving KPI had six values 71..81, all rising: Mann-Kendall
+    # S = 15, Var S = 6*5*17/18 = 28.33, Z = 14 / 5.32 = 2.63, p = 0.0085: improving already.
+    mid = client_for(world.client_manager).get(f"/engagements/{engagement.pk}/scorecard/?period=2025-06").text
+    assert re.search(rf'href="/engagements/{engagement.pk}/kpis/{kpi_code(4)}/#trend"[^>]*>Improving<', mid)
