@@ -59,6 +59,7 @@ __all__ = [
     "RuleSignals",
     "forecast_cache_clear",
     "kpi_outlooks",
+    "outlook_as_dict",
     "outlooks_build",
 ]
 
@@ -350,3 +351,105 @@ def outlooks_build(
             ),
         )
     return out
+
+
+def _run(run: Run) -> dict[str, object]:
+    return {"kind": run.kind, "length": run.length, "first": str(run.labels[0]), "last": str(run.labels[-1])}
+
+
+def outlook_as_dict(outlook: KpiOutlook) -> dict[str, object]:
+    """An outlook in the API's JSON shape (``measurements.api.OutlookOut``): values as stored, statistics as floats."""
+    c = outlook.classification
+    trend = c.trend
+    fc = outlook.forecast
+    return {
+        "code": outlook.code,
+        "name": outlook.name,
+        "unit": outlook.unit,
+        "direction": outlook.direction,
+        "period_kind": outlook.period_kind,
+        "current_period": outlook.current.label,
+        "classification": {
+            "word": c.word,
+            "label": outlook.word_label,
+            "reason": c.reason,
+            "periods": c.periods,
+            "window": c.window,
+            "misses": c.misses,
+            "exceedances": c.exceedances,
+            "on_target": c.on_target,
+            "p_under": c.p_under,
+            "p_over": c.p_over,
+        },
+        "trend": None
+        if trend is None
+        else {
+            "word": trend.word,
+            "n": trend.n,
+            "s": trend.s,
+            "var_s": trend.var_s,
+            "z": trend.z,
+            "p_value": trend.p_value,
+            "tau": trend.tau,
+            "slope": trend.slope,
+            "alpha": trend.alpha,
+        },
+        "runs": {
+            "current": _run(outlook.current_run) if outlook.current_run else None,
+            "longest_misses": outlook.longest_misses,
+            "longest_exceedances": outlook.longest_exceedances,
+            "runs": [_run(r) for r in c.runs.runs],
+        },
+        "control_chart": {
+            "centre": outlook.limits.centre if outlook.limits else None,
+            "sigma": outlook.limits.sigma if outlook.limits else None,
+            "reason": outlook.signals_reason,
+            "signals": [
+                {
+                    "rule": s.rule,
+                    "name": RULE_NAMES[s.rule],
+                    "wording": s.wording,
+                    "period": str(s.label),
+                    "value": s.value,
+                    "side": s.side,
+                }
+                for s in outlook.signals
+            ],
+        },
+        "forecast": None
+        if fc is None
+        else {
+            "method": fc.method,
+            "method_name": fc.method_name,
+            "model": fc.model,
+            "history_points": fc.history_points,
+            "filled": fc.filled,
+            "last_period": fc.last_period.label if fc.last_period else None,
+            "points": [
+                {
+                    "period": p.period.label,
+                    "reason": p.reason,
+                    "milestone_date": p.milestone_date.isoformat() if p.milestone_date else None,
+                    "horizon": p.horizon,
+                    "mean": p.mean,
+                    "lower_80": p.lower_80,
+                    "upper_80": p.upper_80,
+                    "lower_95": p.lower_95,
+                    "upper_95": p.upper_95,
+                    "target": p.target,
+                    "probability_meeting": p.probability_meeting,
+                }
+                for p in fc.points
+            ],
+        },
+        "history": [
+            {
+                "period": h.period.label,
+                "value": h.value,
+                "target": h.target,
+                "status": h.status,
+                "agreement_version": h.version_number,
+            }
+            for h in outlook.history
+        ],
+    }

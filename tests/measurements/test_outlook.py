@@ -14,9 +14,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from scipy import stats
 
+from pactboard.accounts.services import api_token_create
 from pactboard.core.periods import Period, periods_between
 from pactboard.engagements.models import Engagement
 from pactboard.measurements import services as measurement_services
@@ -213,3 +215,37 @@ def test_scorecard_trend_column_links_to_the_kpi_pages_trend_panel(world: World)
     # S = 15, Var S = 6*5*17/18 = 28.33, Z = 14 / 5.32 = 2.63, p = 0.0085: improving already.
     mid = client_for(world.client_manager).get(f"/engagements/{engagement.pk}/scorecard/?period=2025-06").text
     assert re.search(rf'href="/engagements/{engagement.pk}/kpis/{kpi_code(4)}/#trend"[^>]*>Improving<', mid)
+
+
+def test_outlook_api_serves_the_same_numbers_and_404s_an_outsider(world: World):
+    engagement = _engagement(world, 11, SERIES)
+    _, raw = api_token_create(membership=world.provider_manager, name="outlook")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    one = api.get(f"/api/engagements/{engagement.pk}/kpis/{kpi_code(4)}/outlook")
+    assert one.status_code == 200
+    body = one.json()
+    # The running period is today's; the history ends at the last closed month (values in 2025 only).
+    assert body["classification"]["word"] == "improving"
+    assert body["trend"]["s"] == 66
+    assert body["trend"]["slope"] == pytest.approx(2.0)
+    assert body["history"][0] == {
+        "period": "2025-01",
+        "value": "71.000000",
+        "target": "80.000000",
+        "status": "missed",
+        "agreement_version": 1,
+    }
+    assert body["runs"]["longest_misses"] == 5
+    assert {s["rule"] for s in body["control_chart"]["signals"]} >= {"nelson3"}
+    assert body["forecast"]["method"] in {"ets", "mean"}
+    point = body["forecast"]["points"][0]
+    assert point["reason"] == "current_period"
+    assert point["lower_95"] <= point["lower_80"] <= point["mean"] <= point["upper_80"] <= point["upper_95"]
+    everything = api.get(f"/api/engagements/{engagement.pk}/outlook?forecast=false").json()
+    assert [o["code"] for o in everything] == [kpi_code(i) for i in range(11)]
+    assert all(o["forecast"] is None for o in everything)
+    assert api.get(f"/api/engagements/{engagement.pk}/kpis/nope/outlook").status_code == 404
+    _, other = api_token_create(membership=world.outsider, name="outsider")
+    outsider = Client(HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert outsider.get(f"/api/engagements/{engagement.pk}/kpis/{kpi_code(4)}/outlook").status_code == 404
+    assert outsider.get(f"/api/engagements/{engagement.pk}/outlook").status_code == 404
