@@ -110,7 +110,7 @@ def test_demo_kpis_show_every_trend_word():
     now = datetime(2026, 11, 15, 12, tzinfo=UTC)
     words: dict[str, str] = {}
     for name in (history.SUPPORT, history.DATA_ENTRY, history.SALES):
-        for code, outlook in kpi_outlooks(engagement=engagement_lookup(ref=name), now=now, forecast=False).items():
+        for code, outlook in kpi_outlooks(engagement=engagement_lookup(ref=name), now=now, forecast="none").items():
             words[code] = outlook.word
     assert words["cost_per_acquisition"] == "consistently_under_performing"
     assert words["csat"] == "consistently_over_achieving"

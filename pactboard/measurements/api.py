@@ -364,7 +364,7 @@ def engagement_outlook(
 ) -> list[dict[str, object]]:
     """Every KPI in force: trend, classification, runs, control-chart signals and forecast (docs/trends.md)."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    found = kpi_outlooks(engagement=engagement, now=timezone.now(), forecast=forecast)
+    found = kpi_outlooks(engagement=engagement, now=timezone.now(), forecast="best" if forecast else "none")
     return [outlook_as_dict(o) for o in found.values()]
 
 

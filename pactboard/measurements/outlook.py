@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Literal, cast
 
 from django.db.models import Prefetch
 
@@ -54,6 +54,7 @@ __all__ = [
     "RULE_NAMES",
     "WORD_LABELS",
     "AgreedKpis",
+    "ForecastChoice",
     "KpiOutlook",
     "OutlookPeriod",
     "RuleSignals",
@@ -62,6 +63,8 @@ __all__ = [
     "outlook_as_dict",
     "outlooks_build",
 ]
+
+ForecastChoice = Literal["best", "simple", "none"]
 
 # A control chart is read from eight values on: the shortest history on which every Western
 # Electric rule can fire (the same floor as the governance dip alerts, spc.DIPS_MIN_POINTS).
@@ -178,14 +181,16 @@ def forecast_cache_clear() -> None:
         _FORECAST_CACHE.clear()
 
 
-def _forecast(*, history: Sequence[tuple[Period, Decimal | None]], terms: KpiTerms, current: Period) -> KpiForecast:
-    key = (terms.code, tuple(history), terms, current)
+def _forecast(
+    *, history: Sequence[tuple[Period, Decimal | None]], terms: KpiTerms, current: Period, simple: bool
+) -> KpiForecast:
+    key = (terms.code, tuple(history), terms, current, simple)
     with _FORECAST_LOCK:
         held = _FORECAST_CACHE.get(key)
         if held is not None:
             _FORECAST_CACHE.move_to_end(key)
             return held
-    fresh = kpi_forecast(history=history, terms=terms, current=current)
+    fresh = kpi_forecast(history=history, terms=terms, current=current, simple=simple)
     with _FORECAST_LOCK:
         _FORECAST_CACHE[key] = fresh
         while len(_FORECAST_CACHE) > _FORECAST_CACHE_SIZE:
@@ -230,12 +235,13 @@ def kpi_outlooks(
     engagement: Engagement,
     now: datetime,
     codes: Collection[str] | None = None,
-    forecast: bool = True,
+    forecast: ForecastChoice = "best",
 ) -> dict[str, KpiOutlook]:
     """Every KPI in force today (or those of ``codes``), in agreed order: history, trend, signals, forecast.
 
-    Four queries whatever the number of KPIs and periods. ``forecast=False`` skips the forecasts
-    (the scorecard's trend column needs none).
+    Four queries whatever the number of KPIs and periods. ``forecast``: "best" (ETS when the
+    history allows, docs/trends.md), "simple" (the mean method: no model fitted, for pages showing
+    many KPIs) or "none" (the scorecard's trend column needs no forecast).
     """
     rows = list(
         AgreementVersion.objects.filter(
@@ -281,7 +287,7 @@ def outlooks_build(
     versions: Sequence[AgreedKpis],
     values: Mapping[tuple[str, str, date], Decimal | None],
     codes: Collection[str] | None = None,
-    forecast: bool = True,
+    forecast: ForecastChoice = "best",
 ) -> dict[str, KpiOutlook]:
     """The outlooks from versions and values already loaded (no query): pages that hold them pass them in.
 
@@ -345,8 +351,9 @@ def outlooks_build(
                     history=[(h.period, h.value) for h in history],
                     terms=in_force_now.terms[kpi.code],
                     current=current,
+                    simple=forecast == "simple",
                 )
-                if forecast
+                if forecast != "none"
                 else None
             ),
         )

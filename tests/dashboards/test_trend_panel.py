@@ -99,4 +99,8 @@ def test_dashboard_tile_shows_the_trend_word_and_the_running_periods_forecast(wo
     assert words == ["Consistently under-performing", "Improving"]
     assert f'href="/engagements/{engagement.pk}/kpis/kpi_00/#trend"' in html
     assert html.count(f'data-testid="tile-forecast">Forecast {running.label}: <strong>') == 2
-    assert "chance of meeting the target" in html
+    assert "chance of meeting the target <span class=\"cell-sub\">(average so far)</span>" in html
+    # The tiles use the mean method whatever the history (fitting ETS per tile is too slow) and say so.
+    assert 'data-testid="tile-forecast-note"' in html
+    # kpi_00: the mean of UNDER is 867 / 12 = 72.25; the page rounds it to 72.25 %.
+    assert f"Forecast {running.label}: <strong>72.25 %</strong>" in html

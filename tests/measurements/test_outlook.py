@@ -183,7 +183,7 @@ def test_forecast_uses_ets_on_twelve_values_and_names_it(outlooks):
 
 def test_codes_and_no_forecast(world: World):
     engagement = _engagement(world, 3, {kpi_code(0): UNDER})
-    only = kpi_outlooks(engagement=engagement, now=NOW, codes=[kpi_code(0)], forecast=False)
+    only = kpi_outlooks(engagement=engagement, now=NOW, codes=[kpi_code(0)], forecast="none")
     assert list(only) == [kpi_code(0)]
     assert only[kpi_code(0)].forecast is None
     assert kpi_outlooks(engagement=engagement, now=NOW, codes=["nope"]) == {}

@@ -143,6 +143,8 @@ def engagement_dashboard(
         versions=outlook_versions(sets),
         values={key: v.value for key, v in stored.items()},
         codes=[k.code for k in agreed.kpis],
+        # The mean method: fitting ETS for every tile takes seconds (docs/trends.md, "Cost"); the tile says so.
+        forecast="simple",
     )
     cards: dict[PeriodKind, Scorecard] = {}
     for k_kind, k_period in display.items():

@@ -43,7 +43,7 @@ def scorecard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # The trend as it stood at the end of this period (or now, for a running one): its closed periods
     # up to this one. No forecasts: the column needs the word only (docs/trends.md).
     as_of = min(timezone.now(), period.bounds(engagement.time_zone)[1])
-    outlooks = kpi_outlooks(engagement=engagement, now=as_of, forecast=False)
+    outlooks = kpi_outlooks(engagement=engagement, now=as_of, forecast="none")
     rows = []
     if card.scorecard is not None:
         for r in card.scorecard.results:
