@@ -132,6 +132,11 @@ def set_in_force(sets: Sequence[AgreedSet], on: date) -> AgreedSet | None:
     return max(live, key=lambda s: (s.version.effective_from, s.version.number))
 
 
+def now_or_clock(now: datetime | None = None) -> datetime:
+    """``now`` if given, else the clock (one place, so every dashboard selector reads the same one)."""
+    return now or timezone.now()
+
+
 def local_today(engagement: Engagement, now: datetime | None = None) -> date:
     """Today in the engagement's time zone (periods are calendar days there)."""
     return local_date(now or timezone.now(), engagement.time_zone)

@@ -6,8 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.utils import timezone
-
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import not_found
 from pactboard.core.periods import Period, periods_between
@@ -18,6 +16,7 @@ from pactboard.dashboards.selectors.common import (
     agreed_sets,
     kind_of,
     local_today,
+    now_or_clock,
     outlook_versions,
     set_in_force,
 )
@@ -77,7 +76,7 @@ def kpi_series(
 ) -> KpiSeries:
     """Every period of one KPI from the engagement's start, each judged by the version in force then,
     and its outlook (from the same rows: no more queries)."""
-    now = now or timezone.now()
+    now = now_or_clock(now)
     stamp = engagement_stamp(engagement_id=engagement.pk)
     sets = agreed_sets(engagement_ids=[engagement.pk]).get(engagement.pk, [])
     today = local_today(engagement, now)
