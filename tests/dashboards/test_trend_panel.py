@@ -12,9 +12,11 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from pactboard.core.periods import Period
-from pactboard.dashboards.selectors import local_today
+from pactboard.dashboards.selectors import agreed_cache_clear, local_today
 from pactboard.engagements.models import Engagement
 from pactboard.measurements import services as measurement_services
 from pactboard.measurements.outlook import forecast_cache_clear
@@ -99,8 +101,23 @@ def test_dashboard_tile_shows_the_trend_word_and_the_running_periods_forecast(wo
     assert words == ["Consistently under-performing", "Improving"]
     assert f'href="/engagements/{engagement.pk}/kpis/kpi_00/#trend"' in html
     assert html.count(f'data-testid="tile-forecast">Forecast {running.label}: <strong>') == 2
-    assert "chance of meeting the target <span class=\"cell-sub\">(average so far)</span>" in html
+    assert 'chance of meeting the target <span class="cell-sub">(average so far)</span>' in html
     # The tiles use the mean method whatever the history (fitting ETS per tile is too slow) and say so.
     assert 'data-testid="tile-forecast-note"' in html
     # kpi_00: the mean of UNDER is 867 / 12 = 72.25; the page rounds it to 72.25 %.
     assert f"Forecast {running.label}: <strong>72.25 %</strong>" in html
+
+
+def test_pages_with_trends_read_as_many_queries_for_six_months_as_for_thirty(world: World, build_engagement):
+    short = build_engagement(3, 6, "Six months")
+    long = build_engagement(3, 30, "Thirty months")
+    c = client_for(world.client_manager)
+    c.get(f"/engagements/{short.pk}/dashboard/")  # warm the session
+    for page in ("dashboard/", "kpis/kpi_00/", "scorecard/?period=2024-06"):
+        counts = []
+        for engagement in (short, long):
+            agreed_cache_clear()
+            with CaptureQueriesContext(connection) as ctx:
+                assert c.get(f"/engagements/{engagement.pk}/{page}").status_code == 200
+            counts.append(len(ctx.captured_queries))
+        assert counts[0] == counts[1], page
