@@ -24,7 +24,8 @@ OWN_COMMANDS = {
     "alerts": "alerts scan: raise and clear alerts (breach, at risk, dip, chronic, late data) of each engagement",
     "backup": "backup FILE: the database and every stored upload and dataset in one checked archive",
     "restore": "restore FILE: a backup into an empty database and data dir",
-    "db_worker": "run background tasks (imports, dataset uploads, recomputations)",
+    "db_worker": "run background tasks (imports, dataset uploads, recomputations, scheduled work)",
+    "crontask": "run the scheduler: enqueues the periodic tasks (alert scans, review scheduling) on their schedule",
     "vega_bundle": "write the chart library (static/vendor/vega-embed.js) from vl-convert",
 }
 HELP_REQUESTS: tuple[list[str], ...] = ([], ["help"], ["--help"], ["-h"])

@@ -88,9 +88,11 @@ DATA_ENTRY_NOTES = {
 # CPA falls, but slower than its tightening milestones (52, then 48, then 45): ten misses in the twelve
 # months to August 2026, so it is "consistently under-performing" although it improves.
 CPA = [61.5, 58.9, 56.8, 55.9, 54.6, 54.1, 53.4, 52.8, 50.9, 50.1, 49.6, 49.2, 48.9, 48.6, 47.2, 46.3, 44.7, 43.8]
-# Growth fades as the programme matures (declining), and in October 2026 the paid tier's price rise
-# (a business change) stalls it: a miss.
-REVENUE_GROWTH = [2.9, 2.7, 3.0, 2.6, 2.8, 2.5, 2.6, 2.4, 2.2, 2.5, 2.3, 2.1, 2.2, 1.9, 2.0, 1.8, 1.7, 0.4]
+# Growth fades as the programme matures (declining). August 2026: a competitor's free loyalty tier
+# stalls it, and the paid tier's price rise in October (both business changes) keeps it down: three
+# misses in a row (below the amber 0.5), so the KPI is chronic from August until it is met again
+# (later months repeat October's miss).
+REVENUE_GROWTH = [2.9, 2.7, 3.0, 2.6, 2.8, 2.5, 2.6, 2.4, 2.2, 2.5, 2.3, 2.1, 2.2, 1.9, 2.0, 0.3, 0.2, 0.4]
 CPA_CORRECTED_INDEX = 16
 CPA_FIRST_ENTRY = 47.9
 CPA_CORRECTION_REASON = (
@@ -189,6 +191,15 @@ BUSINESS_CHANGES: list[tuple[str, str, date, str, str, str, list[str]]] = [
         "New hire cohort of 18 operators",
         "Peak-season hiring; the cohort works under double-key verification until December.",
         ["accuracy_rate"],
+    ),
+    (
+        SALES,
+        "vera.client@northwind.example",
+        date(2026, 8, 3),
+        "market",
+        "A competitor launches a free loyalty tier",
+        "Brightmart's free tier takes the upsell conversations that used to end in a paid membership.",
+        ["revenue_growth"],
     ),
     (
         SALES,

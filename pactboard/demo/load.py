@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from pactboard.accounts.models import Membership, Organisation, Role, User
 from pactboard.accounts.services import membership_create, organisation_create, user_create
 from pactboard.demo.history import demo_history_load
+from pactboard.demo.relevance import demo_relevance_load
 from pactboard.demo.reviews import demo_reviews_load
 from pactboard.documents.services import engagement_document_import, engagement_document_validate
+from pactboard.engagements.models import Engagement
 from pactboard.engagements.services import provider_profile_update
+from pactboard.governance.alerts import alerts_scan
 
 DEMO_PASSWORD = "pactboard-demo-2026"
 CLIENT_NAME = "Northwind Retail"
@@ -111,4 +115,10 @@ def demo_load() -> list[DemoLogin]:
         )
     demo_history_load()  # 18 months of values, imports and datasets; does nothing if already there
     demo_reviews_load()  # a held review with minutes and actions, the next ones, an open feedback thread
+    # Alerts now, so the first page shows them (the chronic flag of inside sales' revenue growth); the
+    # scans that recording the values enqueued find nothing more to do when the worker runs them.
+    now = timezone.now()
+    for engagement in Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"):
+        alerts_scan(engagement=engagement, now=now)
+    demo_relevance_load()  # a closed KPI relevance review on the support engagement, every KPI kept
     return logins
