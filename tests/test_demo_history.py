@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import duckdb
@@ -15,6 +16,7 @@ from pactboard.demo import history
 from pactboard.engagements.models import BusinessChange
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.measurements.models import DatasetVersion, ImportBatch, Measurement, Revision, Source
+from pactboard.measurements.outlook import kpi_outlooks
 from pactboard.measurements.selectors import measurements_verify, scorecard_for_period
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +96,31 @@ def test_generated_contacts_are_deterministic(tmp_path):
         "FROM read_parquet(?)"
     )
     assert con.execute(query, [str(a)]).fetchone() == con.execute(query, [str(b)]).fetchone()
+
+
+def test_demo_kpis_show_every_trend_word():
+    """docs/trends.md, "Classification": each word on at least one demo KPI, as of mid-November 2026.
+
+    Worked from pactboard/demo/history.py's series and the engagement documents' targets:
+    cost per acquisition misses 10 of the 12 months to October 2026 (sign test p = 79/4096 = 0.019);
+    CSAT beats its 86 milestone in 10 of 12; revenue growth falls from about 3 to under 2 (Mann-Kendall);
+    service level hovers around 80 (5 misses, 7 exceedances, no trend); FCR rises steadily.
+    """
+    call_command("demo", "--no-serve", stdout=io.StringIO())
+    now = datetime(2026, 11, 15, 12, tzinfo=UTC)
+    words: dict[str, str] = {}
+    for name in (history.SUPPORT, history.DATA_ENTRY, history.SALES):
+        for code, outlook in kpi_outlooks(engagement=engagement_lookup(ref=name), now=now, forecast="none").items():
+            words[code] = outlook.word
+    assert words["cost_per_acquisition"] == "consistently_under_performing"
+    assert words["csat"] == "consistently_over_achieving"
+    assert words["fcr"] == "improving"
+    assert words["revenue_growth"] == "declining"
+    assert words["service_level"] == "stable"
+    assert set(words.values()) >= {
+        "consistently_under_performing",
+        "consistently_over_achieving",
+        "improving",
+        "declining",
+        "stable",
+    }

@@ -24,6 +24,7 @@ from pactboard.core.htmx import render_page
 from pactboard.core.views import membership_required
 from pactboard.dashboards import charts, selectors
 from pactboard.dashboards.forms import BusinessChangeForm
+from pactboard.dashboards.outlooks import tile_forecast, trend_panel
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.engagements import services as engagement_services
 from pactboard.engagements.models import BusinessChange, Engagement
@@ -130,6 +131,7 @@ def engagement_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
                 kind=t.kpi.period,
             ),
             "unit": _unit_arg(t.kpi.unit, engagement.currency),
+            "forecast": tile_forecast(t.outlook, currency=engagement.currency),
         }
         for t in dashboard.tiles
     ]
@@ -160,6 +162,8 @@ def kpi_detail(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
         return HttpResponse(status=NOT_CHANGED)
     series = selectors.kpi_series(membership=request.membership, engagement=engagement, kpi_code=code)
     feedback = list(thread_list(engagement=engagement, kpi_code=series.kpi.code))
+    # A KPI not in force today (retired, or not yet) has no outlook: the page says so.
+    outlook = series.outlook
     charts.vega_bundle_ready()
     try:
         values_url: str | None = reverse("measurements:kpi_values", args=[engagement.pk, code])
@@ -174,7 +178,11 @@ def kpi_detail(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
             "series": series,
             "kpi": series.kpi,
             "unit": _unit_arg(series.kpi.unit, engagement.currency),
-            "chart": charts.kpi_chart(series, feedback={t.period_start for t in feedback if t.is_open}),
+            "chart": charts.kpi_chart(
+                series, feedback={t.period_start for t in feedback if t.is_open}, outlook=outlook
+            ),
+            "outlook": outlook,
+            "trend": trend_panel(outlook, currency=engagement.currency) if outlook else None,
             "feedback_threads": feedback,
             "summary": charts.kpi_chart_summary(series),
             "values_url": values_url,

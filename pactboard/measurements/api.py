@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -18,6 +19,7 @@ from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
 from pactboard.measurements import batches, recompute, selectors, services, tasks
 from pactboard.measurements.models import Dataset, ImportBatch
+from pactboard.measurements.outlook import kpi_outlooks, outlook_as_dict
 from pactboard.measurements.records_csv import records_csv
 
 router = Router(tags=["measurements"])
@@ -249,3 +251,125 @@ def get_records(request: AuthenticatedHttpRequest, engagement_id: int, measureme
     response = HttpResponse(records_csv(found.table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{found.file_name}"'
     return response
+
+
+class OutlookPeriodOut(Schema):
+    period: str
+    value: Decimal | None
+    target: Decimal | None  # null: no agreed version held the KPI in that period
+    status: str | None
+    agreement_version: int | None
+
+
+class ClassificationOut(Schema):
+    word: str
+    label: str
+    reason: str
+    periods: int
+    window: int
+    misses: int
+    exceedances: int
+    on_target: int
+    p_under: float | None
+    p_over: float | None
+
+
+class TrendOut(Schema):
+    word: str  # improving / declining / no_trend, read in the KPI's direction
+    n: int
+    s: int
+    var_s: float
+    z: float
+    p_value: float
+    tau: float
+    slope: float = Field(description="Sen's slope, in the KPI's unit per period")
+    alpha: float
+
+
+class RunOut(Schema):
+    kind: str
+    length: int
+    first: str
+    last: str
+
+
+class RunsOut(Schema):
+    current: RunOut | None
+    longest_misses: int
+    longest_exceedances: int
+    runs: list[RunOut]
+
+
+class SignalOut(Schema):
+    rule: str
+    name: str
+    wording: str
+    period: str
+    value: float
+    side: str | None
+
+
+class ControlChartOut(Schema):
+    centre: float | None
+    sigma: float | None
+    reason: str
+    signals: list[SignalOut]
+
+
+class ForecastPointOut(Schema):
+    period: str
+    reason: str
+    milestone_date: str | None
+    horizon: int
+    mean: float
+    lower_80: float
+    upper_80: float
+    lower_95: float
+    upper_95: float
+    target: Decimal
+    probability_meeting: float
+
+
+class ForecastOut(Schema):
+    method: str
+    method_name: str
+    model: str
+    history_points: int
+    filled: int
+    last_period: str | None
+    points: list[ForecastPointOut]
+
+
+class OutlookOut(Schema):
+    code: str
+    name: str
+    unit: str
+    direction: str
+    period_kind: str
+    current_period: str
+    classification: ClassificationOut
+    trend: TrendOut | None
+    runs: RunsOut
+    control_chart: ControlChartOut
+    forecast: ForecastOut | None
+    history: list[OutlookPeriodOut]
+
+
+@router.get("/{engagement_id}/outlook", response=list[OutlookOut])
+def engagement_outlook(
+    request: AuthenticatedHttpRequest, engagement_id: int, forecast: bool = True
+) -> list[dict[str, object]]:
+    """Every KPI in force: trend, classification, runs, control-chart signals and forecast (docs/trends.md)."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    found = kpi_outlooks(engagement=engagement, now=timezone.now(), forecast="best" if forecast else "none")
+    return [outlook_as_dict(o) for o in found.values()]
+
+
+@router.get("/{engagement_id}/kpis/{code}/outlook", response=OutlookOut)
+def kpi_outlook(request: AuthenticatedHttpRequest, engagement_id: int, code: str) -> dict[str, object]:
+    """One KPI's outlook, as its page shows it: trend, classification, runs, signals and forecast."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    found = kpi_outlooks(engagement=engagement, now=timezone.now(), codes=[code]).get(code)
+    if found is None:
+        raise not_found("No such KPI in the agreement in force.")
+    return outlook_as_dict(found)

@@ -166,9 +166,16 @@ def _ets(y: np.ndarray, steps: list[int], season_length: int | None) -> tuple[st
 
 
 def series_forecast(
-    *, values: Sequence[float | None], horizons: Sequence[int], season_length: int | None = None
+    *,
+    values: Sequence[float | None],
+    horizons: Sequence[int],
+    season_length: int | None = None,
+    simple: bool = False,
 ) -> SeriesForecast:
-    """Forecasts ``horizons`` periods after the last element of ``values`` (None = a missing period)."""
+    """Forecasts ``horizons`` periods after the last element of ``values`` (None = a missing period).
+
+    ``simple``: the mean method whatever the length (no model fitted: instant, for many KPIs at once).
+    """
     if not horizons or any(h < 1 for h in horizons):
         raise PactboardError(
             "Forecast horizons count periods after the last one and start at 1.",
@@ -184,7 +191,7 @@ def series_forecast(
     steps = [h + trailing for h in horizons]
     window = np.array([math.nan if v is None else v for v in values[first : last + 1]], dtype=float)
     n = len(present)
-    if n >= ETS_MIN_POINTS:
+    if n >= ETS_MIN_POINTS and not simple:
         gaps = np.isnan(window)
         filled = window.copy()
         if gaps.any():
@@ -262,8 +269,12 @@ def _history_check(history: Sequence[tuple[Period, Decimal | None]], kind: Perio
     return dict(history)
 
 
-def kpi_forecast(*, history: Sequence[tuple[Period, Decimal | None]], terms: KpiTerms, current: Period) -> KpiForecast:
+def kpi_forecast(
+    *, history: Sequence[tuple[Period, Decimal | None]], terms: KpiTerms, current: Period, simple: bool = False
+) -> KpiForecast:
     """Forecasts for the end of ``current`` and for each milestone dated from ``current`` on.
+
+    ``simple``: the mean method even for a long history (see ``series_forecast``).
 
     ``history`` holds the completed periods (any order, gaps allowed). A point whose period the
     history already covers is left out. Each point carries the target in force for its period
@@ -297,7 +308,10 @@ def kpi_forecast(*, history: Sequence[tuple[Period, Decimal | None]], terms: Kpi
         fitted = SeriesForecast(method="none", model="nothing ahead", points=0, filled=0, predictions=())
     else:
         fitted = series_forecast(
-            values=[None if v is None else float(v) for v in values], horizons=horizons, season_length=season
+            values=[None if v is None else float(v) for v in values],
+            horizons=horizons,
+            season_length=season,
+            simple=simple,
         )
     points = []
     for (period, reason, milestone_date), predictive in zip(wanted, fitted.predictions, strict=False):
@@ -320,6 +334,8 @@ def kpi_forecast(*, history: Sequence[tuple[Period, Decimal | None]], terms: Kpi
             )
         )
     name = _METHOD_NAMES[fitted.method]
+    if simple and fitted.method == "mean" and fitted.points >= ETS_MIN_POINTS:
+        name = "Average of the values so far (no trend or season assumed; the quick method, used instead of smoothing)"
     if fitted.method == "ets":
         name = f"{name}, {fitted.model}, chosen by AICc"
     return KpiForecast(

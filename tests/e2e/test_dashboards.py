@@ -149,7 +149,7 @@ def test_kpi_page_draws_the_chart_and_embeds_the_values(live_server, page: Page,
     page.set_viewport_size({"width": 1280, "height": 900})
     _log_in(page, live_server.url, "carla@acme.example")
     page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/dashboard/")
-    page.locator(f'[data-kpi="{kpi_code(0)}"]').get_by_role("link").click()
+    page.locator(f'[data-kpi="{kpi_code(0)}"]').get_by_role("heading").get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("KPI 00")
     chart = page.get_by_test_id("kpi-chart")
     expect(chart.locator("svg.marks")).to_be_visible()
@@ -173,7 +173,7 @@ def test_keyboard_reaches_the_period_picker_and_the_tiles(live_server, page: Pag
     picker.select_option("2026-05")
     expect(page).to_have_url(re.compile(r"period=2026-05"))
     expect(page.get_by_test_id("kpi-tile").first.locator(".tile-period")).to_have_text("2026-05")
-    page.get_by_test_id("kpi-tile").first.get_by_role("link").focus()
+    page.get_by_test_id("kpi-tile").first.get_by_role("heading").get_by_role("link").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("KPI 00")
 

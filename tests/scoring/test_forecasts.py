@@ -160,3 +160,21 @@ def test_history_of_another_kind_is_refused() -> None:
     with pytest.raises(PactboardError) as caught:
         kpi_forecast(history=[(Period.parse("2026-Q1"), Decimal(1))], terms=terms, current=Period.parse("2026-06"))
     assert caught.value.details[0].location == "history[0].period"
+
+
+def test_simple_asks_for_the_mean_method_on_a_long_history() -> None:
+    # Twelve values 10, 12, ..., 32 would take ETS; simple=True takes their mean, 21, as the forecast,
+    # with s = sqrt(sum((x - 21)^2) / 11) = sqrt(572 / 11) and 11 degrees of freedom.
+    values = [10 + 2 * i for i in range(12)]
+    quick = series_forecast(values=values, horizons=[1], simple=True)
+    assert quick.method == "mean"
+    (predictive,) = quick.predictions
+    assert (predictive.mean, predictive.df) == (21, 11)
+    assert predictive.scale == pytest.approx(math.sqrt(572 / 11) * math.sqrt(1 + 1 / 12))
+    months = periods_between("month", Period.parse("2026-01"), Period.parse("2026-12"))
+    history = [(p, Decimal(v)) for p, v in zip(months, values, strict=True)]
+    terms = KpiTerms(code="FCR", direction="higher", target=Decimal(15))
+    result = kpi_forecast(history=history, terms=terms, current=Period.parse("2027-01"), simple=True)
+    assert result.method == "mean"
+    assert "quick method" in result.method_name
+    assert result.points[0].mean == 21

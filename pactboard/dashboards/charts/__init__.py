@@ -18,6 +18,7 @@ from pactboard.dashboards.charts.common import (
     _Y_HI,
     _Y_LO,
     CHANGE_COLOUR,
+    FORECAST_COLOUR,
     INK,
     MUTED,
     STATUS_COLOURS,
@@ -38,6 +39,7 @@ from pactboard.dashboards.charts.sparklines import Sparkline, sparkline
 
 __all__ = [
     "CHANGE_COLOUR",
+    "FORECAST_COLOUR",
     "INK",
     "MUTED",
     "STATUS_COLOURS",

@@ -50,6 +50,10 @@ STATUS_SHAPES: dict[str, str] = {
 CHANGE_COLOUR = "#6d28d9"
 
 
+# The forecast fan (a teal apart from the status colours; its point is an open diamond, its line dashed).
+FORECAST_COLOUR = "#0f766e"
+
+
 INK = "#1b2430"
 
 

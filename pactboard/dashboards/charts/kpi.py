@@ -6,15 +6,18 @@ import functools
 import json
 from collections.abc import Collection
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import altair as alt
 
+from pactboard.core.formatting import date_text
 from pactboard.dashboards.charts.common import (
     _TIME_AXIS,
     _Y_HI,
     _Y_LO,
     CHANGE_COLOUR,
+    FORECAST_COLOUR,
     INK,
     MUTED,
     STATUS_COLOURS,
@@ -28,12 +31,15 @@ from pactboard.dashboards.charts.common import (
 )
 
 
-def kpi_chart(series: Any, *, validate: bool = False, feedback: Collection[date] = ()) -> dict[str, Any]:
+def kpi_chart(
+    series: Any, *, validate: bool = False, feedback: Collection[date] = (), outlook: Any = None
+) -> dict[str, Any]:
     """The KPI over time: values coloured and shaped by status, the target in force (it steps at milestones
-    and new versions), the amber and stretch bands, the baseline, milestones and business changes.
+    and new versions), the amber and stretch bands, the baseline, milestones and business changes, and the
+    forecast as a fan (80 % and 95 % prediction intervals) from the last closed value.
 
     ``series`` is a ``dashboards.selectors.KpiSeries``; ``feedback``: period starts with an open feedback
-    thread, ringed on the chart.
+    thread, ringed on the chart; ``outlook``: the KPI's ``measurements.outlook.KpiOutlook`` (its forecast).
     """
     kpi = series.kpi
     unit, currency = kpi.unit, series.engagement.currency
@@ -67,10 +73,13 @@ def kpi_chart(series: Any, *, validate: bool = False, feedback: Collection[date]
         for m in series.milestones
     ]
     baseline = _f(kpi.baseline_value)
+    fan = _fan_rows(outlook, unit, currency)
     numbers: list[float | None] = [baseline]
     for row in rows:
         numbers += [row["value"], row["target"], row["amber"], row["stretch"]]
     numbers += [m["target"] for m in milestones]
+    for f in fan:
+        numbers += [f["lower_95"], f["upper_95"]]
     lo, hi = _y_domain(numbers)
     first_day, after_last = (
         (series.points[0].period.start, series.points[-1].period.end) if series.points else (None, None)
@@ -109,6 +118,8 @@ def kpi_chart(series: Any, *, validate: bool = False, feedback: Collection[date]
     ]
     if open_feedback:
         datasets["feedback"] = open_feedback
+    if fan:
+        datasets["forecast"] = fan
     y_title = f"{kpi.name} ({currency if unit == 'currency' else unit})" if unit not in {"count", "score"} else kpi.name
     layout = _kpi_chart_layout(
         y_title=y_title,
@@ -201,6 +212,32 @@ def _kpi_chart_layout(*, y_title: str, kind: str, parts: tuple[str, ...], valida
         alt.Tooltip("amber_text:N", title="Amber threshold"),
         alt.Tooltip("stretch_text:N", title="Stretch"),
     ]
+    if "forecast" in parts:
+        fc = alt.Chart(alt.Data(name="forecast"))
+        fc_x = alt.X("mid:T", scale=x_scale)
+        fc_tooltip = [
+            alt.Tooltip("period:N", title="Forecast for"),
+            alt.Tooltip("mean_text:N", title="Point forecast"),
+            alt.Tooltip("interval_80_text:N", title="80 % interval"),
+            alt.Tooltip("interval_95_text:N", title="95 % interval"),
+            alt.Tooltip("target_text:N", title="Target in force"),
+            alt.Tooltip("probability_text:N", title="Probability of meeting it"),
+            alt.Tooltip("method:N", title="Method"),
+        ]
+        layers += [
+            fc.mark_area(color=FORECAST_COLOUR, opacity=0.15).encode(
+                x=fc_x, y=alt.Y("lower_95:Q", scale=y_scale), y2="upper_95:Q"
+            ),
+            fc.mark_area(color=FORECAST_COLOUR, opacity=0.3).encode(
+                x=fc_x, y=alt.Y("lower_80:Q", scale=y_scale), y2="upper_80:Q"
+            ),
+            fc.mark_line(color=FORECAST_COLOUR, strokeDash=[5, 3], strokeWidth=2).encode(
+                x=fc_x, y=alt.Y("mean:Q", scale=y_scale)
+            ),
+            fc.mark_point(shape="diamond", filled=False, color=FORECAST_COLOUR, size=90, strokeWidth=2)
+            .encode(x=fc_x, y=alt.Y("mean:Q", scale=y_scale), tooltip=fc_tooltip)
+            .transform_filter("!datum.anchor"),
+        ]
     statuses = [s for s in STATUS_SHAPES]
     legend_domain = [STATUS_LABELS[s] for s in statuses]
     layers += [
@@ -270,6 +307,60 @@ def _kpi_chart_layout(*, y_title: str, kind: str, parts: tuple[str, ...], valida
         .configure_view(stroke=None)
     )
     return json.dumps(chart.to_dict(validate=validate))
+
+
+def _fan_rows(outlook: Any, unit: str, currency: str) -> list[dict[str, Any]]:
+    """The fan: from the last closed value (zero width) to each forecast point, mean and both intervals."""
+    forecast = getattr(outlook, "forecast", None)
+    if forecast is None or not forecast.points:
+        return []
+    last = next((h for h in reversed(outlook.history) if h.value is not None), None)
+    rows: list[dict[str, Any]] = []
+    if last is not None:
+        v = float(last.value)
+        rows.append(
+            {
+                "mid": _local(_mid(last.period)),
+                "period": last.period.label,
+                "mean": v,
+                "lower_80": v,
+                "upper_80": v,
+                "lower_95": v,
+                "upper_95": v,
+                "anchor": True,
+            }
+        )
+    for p in forecast.points:
+        what = (
+            "end of the current period"
+            if p.reason == "current_period"
+            else f"milestone of {date_text(p.milestone_date)}"
+        )
+        rows.append(
+            {
+                "mid": _local(_mid(p.period)),
+                "period": f"{p.period.label} ({what})",
+                "mean": p.mean,
+                "lower_80": p.lower_80,
+                "upper_80": p.upper_80,
+                "lower_95": p.lower_95,
+                "upper_95": p.upper_95,
+                "anchor": False,
+                "mean_text": value_text(_d(p.mean), unit, currency),
+                "interval_80_text": f"{value_text(_d(p.lower_80), unit, currency)} to "
+                f"{value_text(_d(p.upper_80), unit, currency)}",
+                "interval_95_text": f"{value_text(_d(p.lower_95), unit, currency)} to "
+                f"{value_text(_d(p.upper_95), unit, currency)}",
+                "target_text": value_text(p.target, unit, currency),
+                "probability_text": f"{p.probability_meeting * 100:.0f} %",
+                "method": forecast.method_name,
+            }
+        )
+    return rows
+
+
+def _d(x: float) -> Decimal:
+    return Decimal(repr(x))
 
 
 def kpi_chart_summary(series: Any) -> str:

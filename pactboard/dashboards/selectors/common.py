@@ -17,6 +17,7 @@ from pactboard.core.periods import Period, PeriodKind, latest_closed_period, loc
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.models import AgreementVersion, Milestone, VersionKpi
 from pactboard.kpis.selectors import kpi_terms
+from pactboard.measurements.outlook import AgreedKpis
 from pactboard.scoring import (
     KpiTerms,
     Status,
@@ -109,12 +110,31 @@ def agreed_sets(*, engagement_ids: Iterable[int]) -> dict[int, list[AgreedSet]]:
     return out
 
 
+def outlook_versions(sets: Sequence[AgreedSet]) -> list[AgreedKpis]:
+    """The loaded agreed sets as the outlook builder takes them (``measurements.outlook.outlooks_build``)."""
+    return [
+        AgreedKpis(
+            number=s.version.number,
+            effective_from=s.version.effective_from,
+            kpis={k.code: k for k in s.kpis},
+            terms=s.terms,
+        )
+        for s in sets
+        if s.version.effective_from is not None
+    ]
+
+
 def set_in_force(sets: Sequence[AgreedSet], on: date) -> AgreedSet | None:
     """The agreed set in force on a day: the rule of ``kpis.selectors.version_in_force``, on loaded versions."""
     live = [s for s in sets if s.version.effective_from is not None and s.version.effective_from <= on]
     if not live:
         return None
     return max(live, key=lambda s: (s.version.effective_from, s.version.number))
+
+
+def now_or_clock(now: datetime | None = None) -> datetime:
+    """``now`` if given, else the clock (one place, so every dashboard selector reads the same one)."""
+    return now or timezone.now()
 
 
 def local_today(engagement: Engagement, now: datetime | None = None) -> date:

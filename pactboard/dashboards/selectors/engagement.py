@@ -26,6 +26,7 @@ from pactboard.dashboards.selectors.common import (
     display_period,
     kind_of,
     local_today,
+    outlook_versions,
     set_in_force,
 )
 from pactboard.dashboards.selectors.stamps import engagement_stamp
@@ -33,6 +34,7 @@ from pactboard.engagements.models import BusinessChange, Engagement
 from pactboard.engagements.selectors import business_change_list
 from pactboard.kpis.models import AgreementVersion, VersionKpi
 from pactboard.measurements.models import Measurement
+from pactboard.measurements.outlook import KpiOutlook, outlooks_build
 from pactboard.scoring import (
     KpiResult,
     Scorecard,
@@ -57,6 +59,8 @@ class KpiTile:
     revision_count: int
     source: str
     in_score: bool
+    # Trend word and forecast as of today; None for a KPI not in the version in force today.
+    outlook: KpiOutlook | None = None
 
 
 @dataclass(frozen=True)
@@ -127,14 +131,20 @@ def engagement_dashboard(
     agreed = set_in_force(sets, selected.start) or current
 
     display: dict[PeriodKind, Period] = {k: display_period(k, selected) for k in {kind_of(kpi) for kpi in agreed.kpis}}
-    earliest = min(p.shift(1 - SPARK_PERIODS).start for p in display.values()) if display else selected.start
+    # Every value of these KPIs (the outlooks read their whole history); the tiles pick their window.
     stored = _values(
-        Measurement.objects.filter(
-            engagement=engagement,
-            kpi_code__in=[k.code for k in agreed.kpis],
-            period_start__gte=earliest,
-            period_start__lte=selected.last_day,
-        ).values_list(*_VALUE_FIELDS)
+        Measurement.objects.filter(engagement=engagement, kpi_code__in=[k.code for k in agreed.kpis]).values_list(
+            *_VALUE_FIELDS
+        )
+    )
+    outlooks = outlooks_build(
+        engagement=engagement,
+        now=now,
+        versions=outlook_versions(sets),
+        values={key: v.value for key, v in stored.items()},
+        codes=[k.code for k in agreed.kpis],
+        # The mean method: fitting ETS for every tile takes seconds (docs/trends.md, "Cost"); the tile says so.
+        forecast="simple",
     )
     cards: dict[PeriodKind, Scorecard] = {}
     for k_kind, k_period in display.items():
@@ -162,6 +172,7 @@ def engagement_dashboard(
                 revision_count=held.revision_count if held else 0,
                 source=held.source if held else "",
                 in_score=kpi.period == selected.kind,
+                outlook=outlooks.get(kpi.code),
             )
         )
     other = [

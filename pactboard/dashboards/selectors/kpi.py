@@ -16,6 +16,8 @@ from pactboard.dashboards.selectors.common import (
     agreed_sets,
     kind_of,
     local_today,
+    now_or_clock,
+    outlook_versions,
     set_in_force,
 )
 from pactboard.dashboards.selectors.stamps import engagement_stamp
@@ -23,6 +25,7 @@ from pactboard.engagements.models import BusinessChange, Engagement
 from pactboard.engagements.selectors import business_change_list
 from pactboard.kpis.models import AgreementVersion, Milestone, VersionKpi
 from pactboard.measurements.models import Measurement
+from pactboard.measurements.outlook import KpiOutlook, outlooks_build
 from pactboard.scoring import (
     KpiResult,
     scorecard_compute,
@@ -50,6 +53,8 @@ class KpiSeries:
     changes: list[BusinessChange]
     stamp: str
     milestones: list[Milestone] = field(default_factory=list)
+    # Trend, control chart and forecast; None for a KPI not in the version in force today.
+    outlook: KpiOutlook | None = None
 
     @property
     def latest(self) -> KpiPoint | None:
@@ -69,7 +74,9 @@ class KpiSeries:
 def kpi_series(
     *, membership: Membership | None, engagement: Engagement, kpi_code: str, now: datetime | None = None
 ) -> KpiSeries:
-    """Every period of one KPI from the engagement's start, each judged by the version in force then."""
+    """Every period of one KPI from the engagement's start, each judged by the version in force then,
+    and its outlook (from the same rows: no more queries)."""
+    now = now_or_clock(now)
     stamp = engagement_stamp(engagement_id=engagement.pk)
     sets = agreed_sets(engagement_ids=[engagement.pk]).get(engagement.pk, [])
     today = local_today(engagement, now)
@@ -117,4 +124,11 @@ def kpi_series(
         changes=business_change_list(membership=membership, engagement=engagement, kpi_code=kpi_code),
         stamp=stamp,
         milestones=list(kpi.milestones.all()),
+        outlook=outlooks_build(
+            engagement=engagement,
+            now=now,
+            versions=outlook_versions(sets),
+            values={key: v.value for key, v in stored.items()},
+            codes=[kpi_code],
+        ).get(kpi_code),
     )

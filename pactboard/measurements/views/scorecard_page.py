@@ -14,6 +14,7 @@ from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
 from pactboard.measurements import selectors
 from pactboard.measurements.forms import ScorecardPeriodForm
+from pactboard.measurements.outlook import kpi_outlooks
 from pactboard.measurements.views.common import STATUS_LABELS, _engagement
 
 
@@ -39,6 +40,10 @@ def scorecard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         form = ScorecardPeriodForm(initial={"period": period.label})
     card = selectors.scorecard_for_period(engagement=engagement, period=period)
     rules = selectors.kpi_rules(engagement=engagement)
+    # The trend as it stood at the end of this period (or now, for a running one): its closed periods
+    # up to this one. No forecasts: the column needs the word only (docs/trends.md).
+    as_of = min(timezone.now(), period.bounds(engagement.time_zone)[1])
+    outlooks = kpi_outlooks(engagement=engagement, now=as_of, forecast="none")
     rows = []
     if card.scorecard is not None:
         for r in card.scorecard.results:
@@ -60,6 +65,7 @@ def scorecard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     "status_symbol": symbol,
                     "attainment": ratio_percent_text(r.attainment),
                     "milestone_date": r.milestone_date,
+                    "trend": outlooks.get(r.code),
                 }
             )
     sc = card.scorecard
