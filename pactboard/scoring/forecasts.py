@@ -35,10 +35,6 @@ from decimal import Decimal
 from typing import Literal
 
 import numpy as np
-import pandas as pd
-from scipy import stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.core.periods import Period, PeriodKind, periods_between
@@ -83,6 +79,8 @@ class Predictive:
     def quantile(self, p: float) -> float:
         if self.scale == 0:
             return self.mean
+        from scipy import stats  # imported when used: scipy and statsmodels take seconds to load
+
         z = stats.norm.ppf(p) if self.df is None else stats.t.ppf(p, self.df)
         return float(self.mean + z * self.scale)
 
@@ -97,6 +95,8 @@ class Predictive:
             met = self.mean >= target if direction == "higher" else self.mean <= target
             return 1.0 if met else 0.0
         z = (target - self.mean) / self.scale
+        from scipy import stats
+
         below = stats.norm.cdf(z) if self.df is None else stats.t.cdf(z, self.df)
         return float(1 - below if direction == "higher" else below)
 
@@ -126,6 +126,10 @@ def _ets_candidates(n: int, season_length: int | None) -> list[tuple[str, dict[s
 
 def _ets(y: np.ndarray, steps: list[int], season_length: int | None) -> tuple[str, list[Predictive]] | None:
     """The lowest-AICc model's forecasts at ``steps`` (1 = the period after the last value), or None if none fits."""
+    import pandas as pd
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
     endog = pd.Series(y)
     best: tuple[float, str, object] | None = None
     for name, spec in _ets_candidates(len(y), season_length):

@@ -27,9 +27,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-import pymannkendall
-from scipy.stats import binomtest
-
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.scoring.attainment import DIRECTIONS, Direction, is_at_or_beyond
 from pactboard.scoring.series import Label, Observation, series_check
@@ -111,6 +108,8 @@ def trend_test(*, points: Sequence[Observation], direction: Direction, alpha: fl
             f"A trend needs at least {TREND_MIN_POINTS} values; this history has {n}.",
             details=[ErrorDetail(f"needs {TREND_MIN_POINTS} values", "values", "too_short")],
         )
+    import pymannkendall  # imported when used: it loads scipy, which takes a second or more
+
     result = pymannkendall.original_test([math.nan if v is None else v for v in values], alpha=alpha)
     p = float(result.p)
     word: TrendWord = "no_trend"
@@ -252,6 +251,8 @@ def kpi_classify(
     decided = misses + exceedances
     p_under = p_over = None
     if decided:
+        from scipy.stats import binomtest  # imported when used: scipy takes a second or more to load
+
         p_under = float(binomtest(misses, decided, 0.5, alternative="greater").pvalue)
         p_over = float(binomtest(exceedances, decided, 0.5, alternative="greater").pvalue)
     trend = trend_test(points=points, direction=direction, alpha=alpha) if periods >= TREND_MIN_POINTS else None
