@@ -2,6 +2,7 @@
 
     uv run python bench/bench_forecasts.py                        # defaults below, a few minutes
     uv run python bench/bench_forecasts.py --series 2 --length 30 # quick check
+    uv run python bench/bench_forecasts.py --demo                 # the demo's monthly KPI series
 
 For each simulated monthly series (seeded, so every run prints the same figures) and each origin
 from the 3rd value on, ``series_forecast`` sees the values up to the origin and forecasts the
@@ -13,6 +14,11 @@ the table reports each method separately, per horizon and per kind of series.
 Kinds (all with Gaussian noise): ``level`` (constant 100, sd 5), ``trend`` (100 + 0.5 t, sd 3),
 ``seasonal`` (100 + 8 sin(2 pi t / 12), sd 2), ``ar1`` (100 + AR(1) with phi 0.6, sd 3),
 ``random_walk`` (100 + cumulative N(0, 2)).
+
+``--demo`` backtests the demo's own monthly KPI series instead (``pactboard/demo/history.py``:
+FCR, service level, CSAT, handle time, accuracy, turnaround, cost per acquisition, revenue growth;
+18 months each), the histories a user of ``pactboard demo`` sees forecast; the kind column then
+names the KPI.
 """
 
 from __future__ import annotations
@@ -53,12 +59,28 @@ def simulate(kind: str, length: int, rng: np.random.Generator) -> list[float]:
     return [float(v) for v in y]
 
 
+def demo_series() -> list[tuple[str, list[float]]]:
+    """The demo's monthly KPI series, as pactboard/demo/history.py writes them (18 months each)."""
+    import os
+
+    os.environ.setdefault("PACTBOARD_DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from pactboard.demo import history
+
+    names = ("FCR", "SERVICE_LEVEL", "CSAT", "AHT_SECONDS", "ACCURACY", "TURNAROUND_HOURS", "CPA", "REVENUE_GROWTH")
+    return [(name.lower(), [float(v) for v in getattr(history, name)]) for name in names]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=int, default=3, help="series per kind")
     parser.add_argument("--length", type=int, default=36, help="months per series")
     parser.add_argument("--horizons", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--demo", action="store_true", help="backtest the demo's KPI series instead")
     args = parser.parse_args()
 
     rng = np.random.default_rng(args.seed)
@@ -67,31 +89,35 @@ def main() -> None:
     by_kind: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     models: dict[str, int] = defaultdict(int)
     started = time.perf_counter()
-    for kind in KINDS:
-        for _ in range(args.series):
-            y = simulate(kind, args.length, rng)
-            for origin in range(3, args.length):
-                horizons = [h for h in args.horizons if origin + h <= args.length]
-                if not horizons:
-                    continue
-                result = series_forecast(values=y[:origin], horizons=horizons, season_length=12)
-                models[result.model.split(", season")[0] if result.method == "ets" else result.method] += 1
-                for predictive in result.predictions:
-                    actual = y[origin + predictive.horizon - 1]
-                    lo80, hi80 = predictive.interval(0.8)
-                    lo95, hi95 = predictive.interval(0.95)
-                    hits = (1, int(lo80 <= actual <= hi80), int(lo95 <= actual <= hi95))
-                    for table, key in (
-                        (by_horizon, (result.method, predictive.horizon)),
-                        (by_kind, (result.method, kind)),
-                    ):
-                        table[key] = [a + b for a, b in zip(table[key], hits, strict=True)]
+    if args.demo:
+        runs = demo_series()
+    else:
+        runs = [(kind, simulate(kind, args.length, rng)) for kind in KINDS for _ in range(args.series)]
+    for kind, y in runs:
+        for origin in range(3, len(y)):
+            horizons = [h for h in args.horizons if origin + h <= len(y)]
+            if not horizons:
+                continue
+            result = series_forecast(values=y[:origin], horizons=horizons, season_length=12)
+            models[result.model.split(", season")[0] if result.method == "ets" else result.method] += 1
+            for predictive in result.predictions:
+                actual = y[origin + predictive.horizon - 1]
+                lo80, hi80 = predictive.interval(0.8)
+                lo95, hi95 = predictive.interval(0.95)
+                hits = (1, int(lo80 <= actual <= hi80), int(lo95 <= actual <= hi95))
+                for table, key in (
+                    (by_horizon, (result.method, predictive.horizon)),
+                    (by_kind, (result.method, kind)),
+                ):
+                    table[key] = [a + b for a, b in zip(table[key], hits, strict=True)]
     elapsed = time.perf_counter() - started
 
-    print(
-        f"seed {args.seed}; {args.series} series x {len(KINDS)} kinds x {args.length} months; "
-        f"horizons {args.horizons}; {elapsed:.0f} s"
+    what = (
+        f"the demo's {len(runs)} monthly KPI series"
+        if args.demo
+        else f"seed {args.seed}; {args.series} series x {len(KINDS)} kinds x {args.length} months"
     )
+    print(f"{what}; horizons {args.horizons}; {elapsed:.0f} s")
     print("\n| method | horizon | forecasts | 80 % interval covered | 95 % interval covered |")
     print("|---|---|---|---|---|")
     for (method, horizon), (n, c80, c95) in sorted(by_horizon.items()):
