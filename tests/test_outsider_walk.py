@@ -30,6 +30,7 @@ from pactboard.incentives import services as incentive_services
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.measurements.models import Measurement
+from pactboard.reports import services as report_services
 from tests.conftest import World, client_for
 from tests.incentives.conftest import qa_scheme
 from tests.measurements.conftest import agreed  # noqa: F401 - a fixture, used by name
@@ -137,6 +138,9 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
     # The action's owner is notified: the client manager's own notification, which no one else may read.
     notification = Notification.objects.filter(recipient=world.client_manager).first()
     assert notification is not None
+    recipient = report_services.report_recipient_add(
+        actor=world.client_manager, engagement=world.engagement, membership_id=world.client_viewer.pk
+    )
     return {
         "pk": world.engagement.pk,
         "engagement_id": world.engagement.pk,
@@ -158,6 +162,7 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         "period": "2026-03",
         "action": "approve",
         "fmt": "csv",
+        "recipient_id": recipient.pk,
     }
 
 

@@ -43,6 +43,7 @@ from pactboard.kpis.models import (
     VersionKpiObjective,
 )
 from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision
+from pactboard.reports.models import Report, ReportRecipient
 from tests.conftest import World
 
 # Models with a path to an engagement that are deliberately not scoped by TenantQuerySet, each
@@ -172,6 +173,8 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
             adjustments=0,
             payable=0,
         ),
+        Report.objects.create(engagement=engagement, period="2026-01"),
+        ReportRecipient.objects.create(engagement=engagement, membership=member),
     ]
     return {type(r): r for r in rows}
 

@@ -40,6 +40,7 @@ KIND_LABELS = {
     "alert.chronic": "KPIs missed several periods in a row",
     "alert.chronic.cleared": "chronic KPIs met again",
     "alert.late": "late KPI data",
+    "report.sent": "scheduled engagement reports",
 }
 
 
