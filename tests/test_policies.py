@@ -12,6 +12,8 @@ import pytest
 from pactboard.accounts.models import Role
 from pactboard.engagements.policy import engagement_may
 from pactboard.measurements.policy import measurements_may
+from pactboard.reports.models import Report
+from pactboard.reports.policy import recipients_may, report_may
 from tests.conftest import World, make_member
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +60,32 @@ def test_engagement_policy(world: World, actor: str, action: str):
 def test_measurements_policy(world: World, actor: str, action: str):
     verdict = measurements_may(actor=_actor(world, actor), engagement=world.engagement, action=action)  # type: ignore[arg-type]
     _check(verdict, MEASUREMENTS[actor][action])
+
+
+# Reports: both parties read; managers of either party edit a draft's texts and finalise it; each
+# party's managers choose their own recipients; a final report is refused as "conflict".
+REPORTS = {
+    "client_manager": {"edit": True, "finalise": True, "recipients": True},
+    "client_viewer": {"edit": False, "finalise": False, "recipients": False},
+    "provider_manager": {"edit": True, "finalise": True, "recipients": True},
+    "provider_contributor": {"edit": False, "finalise": False, "recipients": False},
+    "outsider": {"edit": "not_found", "finalise": "not_found", "recipients": "not_found"},
+}
+
+
+@pytest.mark.parametrize(("actor", "action"), [(a, x) for a, acts in REPORTS.items() for x in acts])
+def test_reports_policy(world: World, actor: str, action: str):
+    member = _actor(world, actor)
+    if action == "recipients":
+        verdict = recipients_may(actor=member, engagement=world.engagement)
+    else:
+        verdict = report_may(actor=member, engagement=world.engagement, report=None, action=action)  # type: ignore[arg-type]
+    _check(verdict, REPORTS[actor][action])
+
+
+def test_a_final_report_is_refused_as_a_conflict(world: World):
+    final = Report(engagement=world.engagement, period="2026-10", status=Report.Status.FINAL)
+    verdict = report_may(actor=world.client_manager, engagement=world.engagement, report=final, action="edit")
+    assert (verdict.allowed, verdict.kind) == (False, "conflict")
+    other_party = recipients_may(actor=world.client_manager, engagement=world.engagement, member=world.provider_manager)
+    assert (other_party.allowed, other_party.kind) == (False, "forbidden")
