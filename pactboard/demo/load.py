@@ -16,6 +16,7 @@ from django.db import transaction
 from pactboard.accounts.models import Membership, Organisation, Role, User
 from pactboard.accounts.services import membership_create, organisation_create, user_create
 from pactboard.demo.history import demo_history_load
+from pactboard.demo.reports import demo_reports_load
 from pactboard.demo.reviews import demo_reviews_load
 from pactboard.documents.services import engagement_document_import, engagement_document_validate
 from pactboard.engagements.services import provider_profile_update
@@ -111,4 +112,5 @@ def demo_load() -> list[DemoLogin]:
         )
     demo_history_load()  # 18 months of values, imports and datasets; does nothing if already there
     demo_reviews_load()  # a held review with minutes and actions, the next ones, an open feedback thread
+    demo_reports_load()  # the monthly report archive of the last three months
     return logins
