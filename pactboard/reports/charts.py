@@ -53,7 +53,12 @@ def _attainment_layout() -> str:
         .mark_bar(height={"band": 0.7})
         .encode(
             y=alt.Y("name:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
-            x=alt.X("attainment:Q", title="Attainment (% of target, capped)", scale=alt.Scale(domainMin=0)),
+            x=alt.X(
+                "attainment:Q",
+                title="Attainment (% of target, capped)",
+                scale=alt.Scale(domainMin=0),
+                axis=alt.Axis(tickCount=6),
+            ),
             color=alt.Color("status:N", scale=colours, legend=alt.Legend(title="Status", orient="bottom")),
             tooltip=[
                 alt.Tooltip("name:N", title="KPI"),
@@ -72,7 +77,9 @@ def _attainment_layout() -> str:
 def _history_layout() -> str:
     colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
     shapes = alt.Scale(domain=list(STATUS_SHAPES), range=list(STATUS_SHAPES.values()))
-    base = alt.Chart(alt.Data(name="points")).encode(x=alt.X("period:O", title=None, sort=None))
+    base = alt.Chart(alt.Data(name="points")).encode(
+        x=alt.X("period:O", title=None, sort=None, axis=alt.Axis(labelAngle=0))
+    )
     target = base.mark_line(color="#1b2430", strokeDash=[4, 3], interpolate="step-after").encode(
         y=alt.Y("target:Q", title=None, scale=alt.Scale(zero=False))
     )
