@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.errors import HTTP_STATUS, PactboardError
-from pactboard.core.periods import Period
+from pactboard.core.periods import Period, local_date
 from pactboard.core.vega import vega_bundle_ready
 from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
@@ -127,6 +127,7 @@ def report(request: AuthenticatedHttpRequest, pk: int, period: str) -> HttpRespo
     charts = report_charts(data)
     if charts:
         vega_bundle_ready()
+    today = local_date(timezone.now(), engagement.time_zone)
     permissions = policy.report_permissions(actor=request.membership, engagement=engagement, report=view.report)
     context = {
         "engagement": engagement,
@@ -140,6 +141,8 @@ def report(request: AuthenticatedHttpRequest, pk: int, period: str) -> HttpRespo
         "successes_text": "\n".join(data["successes"]),
         "challenges_text": "\n".join(data["challenges"]),
         "error": error,
+        "previous": chosen.previous() if chosen.previous().last_day >= engagement.start_date else None,
+        "next": chosen.next() if chosen.next().start <= min(today, engagement.end_date) else None,
         **permissions,
     }
     return render(request, "reports/report.html", context, status=status)
