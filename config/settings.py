@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -114,6 +115,10 @@ INSTALLED_APPS = [
     # Only for its templates and static files: /api/docs serves Swagger UI from the app, not from a CDN.
     "ninja",
     "django_tasks_db",
+    # The scheduler (`pactboard crontask`): enqueues each `@cron` task of the apps' tasks modules on its schedule.
+    "crontask",
+    "axes",
+    "csp",
     "pactboard.core",
     "pactboard.accounts",
     "pactboard.audit",
@@ -138,9 +143,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pactboard.accounts.middleware.ActiveMembershipMiddleware",
     "pactboard.api.middleware.ApiErrorBodyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -208,12 +216,14 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# AxesStandaloneBackend first (django-axes): it refuses a locked-out account or address before any hash runs.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "engagements:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2 at a documented cost, with a bound on concurrent hashes (pactboard/accounts/hashers.py).
+    "pactboard.accounts.hashers.PactboardArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -224,12 +234,43 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 INVITATION_TTL_DAYS = env_int("PACTBOARD_INVITATION_TTL_DAYS", 7)
+# How many password hashes one process computes at once (each takes about 19 MiB); the rest wait.
+PACTBOARD_HASH_CONCURRENCY = env_int("PACTBOARD_HASH_CONCURRENCY", 2)
+if PACTBOARD_HASH_CONCURRENCY < 1:
+    raise ImproperlyConfigured(f"PACTBOARD_HASH_CONCURRENCY: at least 1, got {PACTBOARD_HASH_CONCURRENCY}.")
+
+# Throttling (pactboard/accounts/throttle.py). Log-in: django-axes locks an account, and separately a
+# client address, after PACTBOARD_LOGIN_FAILURES failures, for PACTBOARD_LOGIN_COOLOFF_MINUTES.
+PACTBOARD_TRUSTED_PROXIES = env_int("PACTBOARD_TRUSTED_PROXIES", 0)
+if PACTBOARD_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"PACTBOARD_TRUSTED_PROXIES: 0 or more, got {PACTBOARD_TRUSTED_PROXIES}.")
+AXES_FAILURE_LIMIT = env_int("PACTBOARD_LOGIN_FAILURES", 10)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured(f"PACTBOARD_LOGIN_FAILURES: at least 1, got {AXES_FAILURE_LIMIT}.")
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PACTBOARD_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: per account, and per address
+AXES_USERNAME_CALLABLE = "pactboard.accounts.throttle.login_username"
+AXES_CLIENT_IP_CALLABLE = "pactboard.accounts.throttle.client_ip"
+AXES_RESET_ON_SUCCESS = True
+# A guess during the lock-out does not start the cool-off again: the owner can log in once it is over.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "pactboard.accounts.throttle.axes_lockout"
+AXES_VERBOSE = False
+# Password reset and invitation acceptance: attempts per address and per account in each window.
+PACTBOARD_THROTTLE_WINDOW_SECONDS = env_int("PACTBOARD_THROTTLE_WINDOW_SECONDS", 15 * 60)
+PACTBOARD_RESET_ATTEMPTS = env_int("PACTBOARD_RESET_ATTEMPTS", 5)
+PACTBOARD_INVITATION_ATTEMPTS = env_int("PACTBOARD_INVITATION_ATTEMPTS", 10)
 # What one KPI computation may take from the machine (pactboard/measurements/recompute.py): one
 # thread by default leaves the other cores to the web pages while the worker computes.
 DUCKDB_THREADS = env_int("PACTBOARD_DUCKDB_THREADS", 1)
 if DUCKDB_THREADS < 1:
     raise ImproperlyConfigured(f"PACTBOARD_DUCKDB_THREADS: at least 1, got {DUCKDB_THREADS}.")
 DUCKDB_MEMORY_LIMIT = env("PACTBOARD_DUCKDB_MEMORY_LIMIT", "1GB") or "1GB"
+# A computation that runs longer is interrupted and refused (docs/formulas.md, "The engine's DuckDB
+# connection"): a hostile formula or dataset cannot keep a worker busy for good.
+FORMULA_TIMEOUT_SECONDS = env_int("PACTBOARD_FORMULA_TIMEOUT_SECONDS", 120)
+if FORMULA_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured(f"PACTBOARD_FORMULA_TIMEOUT_SECONDS: at least 1, got {FORMULA_TIMEOUT_SECONDS}.")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -294,15 +335,57 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# Webhooks (docs/governance.md): HTTPS to public addresses only. ALLOW_LOCAL (tests, local use) also
+# accepts http:// to 127.0.0.1/localhost/::1 and https:// to private, loopback and link-local addresses.
+PACTBOARD_WEBHOOKS_ALLOW_LOCAL = env_bool("PACTBOARD_WEBHOOKS_ALLOW_LOCAL", False)
+PACTBOARD_WEBHOOK_TIMEOUT_SECONDS = env_int("PACTBOARD_WEBHOOK_TIMEOUT_SECONDS", 5)
+if not 1 <= PACTBOARD_WEBHOOK_TIMEOUT_SECONDS <= 60:
+    raise ImproperlyConfigured("PACTBOARD_WEBHOOK_TIMEOUT_SECONDS: expected 1 to 60 (seconds).")
 # An import still "running" without a heartbeat for this long belongs to a dead worker and is failed.
 PACTBOARD_IMPORT_STALE_SECONDS = env_int("PACTBOARD_IMPORT_STALE_SECONDS", 120)
 if PACTBOARD_IMPORT_STALE_SECONDS < 10:
     raise ImproperlyConfigured("PACTBOARD_IMPORT_STALE_SECONDS: expected at least 10 (seconds).")
+# A task result still RUNNING this long after it started belongs to a worker that died: it is failed
+# (pactboard/core/task_results.py, swept every 10 minutes by the scheduler).
+PACTBOARD_TASK_STALE_MINUTES = env_int("PACTBOARD_TASK_STALE_MINUTES", 60)
+if PACTBOARD_TASK_STALE_MINUTES < 1:
+    raise ImproperlyConfigured("PACTBOARD_TASK_STALE_MINUTES: expected at least 1 (minute).")
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("PACTBOARD_SECURE_COOKIES", SITE_URL.startswith("https://"))
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS (docs/deployment.md, "Production environment"). Served over https (PACTBOARD_SITE_URL) with debug
+# off, cookies are secure and plain HTTP is redirected; HSTS is opt-in, as browsers remember it.
+_HTTPS = SITE_URL.startswith("https://") and not DEBUG
+SESSION_COOKIE_SECURE = env_bool("PACTBOARD_SECURE_COOKIES", _HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("PACTBOARD_SSL_REDIRECT", _HTTPS)
+SECURE_HSTS_SECONDS = env_int("PACTBOARD_HSTS_SECONDS", 0)
+if SECURE_HSTS_SECONDS < 0:
+    raise ImproperlyConfigured(f"PACTBOARD_HSTS_SECONDS: 0 (off) or more, got {SECURE_HSTS_SECONDS}.")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PACTBOARD_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("PACTBOARD_HSTS_PRELOAD", False)
+# Behind PACTBOARD_TRUSTED_PROXIES proxies (above), the nearest one says whether the client used HTTPS.
+# The proxy must set X-Forwarded-Proto itself, overwriting whatever the client sent.
+if PACTBOARD_TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp 4): scripts, styles and everything else from this site only. No inline
+# <script>, no inline event handler, no eval, no style attribute or injected <style>: the page behaviour is in
+# static/js (tests/test_csp.py scans templates/ for inline code). JSON in <script type="application/json">
+# is data, which the browser does not run. Images may be data: URLs (charts saved as PNG).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -312,5 +395,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("PACTBOARD_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # APScheduler logs each run of each job (the scheduler's lock refresh every 5 s): only problems.
+    "loggers": {"django.server": {"level": "WARNING"}, "apscheduler.executors": {"level": "WARNING"}},
 }

@@ -23,9 +23,11 @@ OWN_COMMANDS = {
     "report": "report ENGAGEMENT --period 2026-10 --format html|pdf|xlsx|csv -o FILE; --due: make, archive, e-mail",
     "reviews": "reviews schedule: create the next review meetings each engagement's cadence calls for",
     "alerts": "alerts scan: raise and clear alerts (breach, at risk, dip, chronic, late data) of each engagement",
+    "wins": "wins scan: post the wins feed's new wins (met again, chronic cleared, milestone, stretch)",
     "backup": "backup FILE: the database and every stored upload and dataset in one checked archive",
     "restore": "restore FILE: a backup into an empty database and data dir",
-    "db_worker": "run background tasks (imports, dataset uploads, recomputations)",
+    "db_worker": "run background tasks (imports, dataset uploads, recomputations, scheduled work)",
+    "crontask": "run the scheduler: enqueues the periodic tasks (alert scans, review scheduling) on their schedule",
     "vega_bundle": "write the chart library (static/vendor/vega-embed.js) from vl-convert",
 }
 HELP_REQUESTS: tuple[list[str], ...] = ([], ["help"], ["--help"], ["-h"])

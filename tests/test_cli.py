@@ -19,7 +19,10 @@ def test_help_lists_pactboards_own_commands_first_one_line_each(capsys):
         name, _, text = line.strip().partition(" ")
         assert text.strip(), f"{name} has no one-line description"
         own.append(name)
-    # Every command of a Pactboard app, and the task worker the README names, in the first block.
-    expected = {name for name, app in get_commands().items() if app.startswith("pactboard")} | {"db_worker"}
+    # Every command of a Pactboard app, and the task worker and scheduler the README names, in the first block.
+    expected = {name for name, app in get_commands().items() if app.startswith("pactboard")} | {
+        "db_worker",
+        "crontask",
+    }
     assert set(own) == expected
     assert start < lines.index("Django's commands:")

@@ -24,7 +24,9 @@ from django.utils import timezone
 from pactboard.accounts.services import api_token_create
 from pactboard.api.main import api
 from pactboard.core.periods import Period
+from pactboard.governance import collaboration, relevance
 from pactboard.governance import services as governance_services
+from pactboard.governance import webhooks as governance_webhooks
 from pactboard.governance.models import Notification
 from pactboard.incentives import services as incentive_services
 from pactboard.kpis import services as kpi_services
@@ -48,6 +50,7 @@ ALLOWED = {
     "accounts:switch": "switches among the user's own memberships only",
     "accounts:members": "members of the user's own organisation",
     "accounts:api_tokens": "the user's own tokens",
+    "accounts:organisation_tokens": "tokens of the actor's own organisation, for its administrators",
     "accounts:invitation_accept": "the one-time token is the secret; an unknown one is refused alike",
     "accounts:password_reset": "password reset by e-mail (Django's)",
     "accounts:password_reset_done": "static notice",
@@ -71,8 +74,14 @@ ALLOWED = {
     "governance:notifications_badge": "the actor's own unread count",
     "governance:notifications_read_all": "marks the actor's own notifications read",
     "governance:unsubscribe": "the signed token is the secret; a bad one is refused alike",
+    "governance:preferences": "the actor's own e-mail preferences",
+    "api:get_preferences": "the actor's own e-mail preferences",
+    "api:set_preferences": "the actor's own e-mail preferences",
     "api:list_my_actions": "open actions of the actor's own organisation",
     "api:list_notifications": "the actor's own notifications",
+    "api:create_engagement": "creates one for the actor's own organisation",
+    "api:document_validate": "checks the document sent; reads no stored data",
+    "api:document_diff_view": "compares the two documents sent; reads no stored data",
 }
 # Django's admin has its own staff-only permission model.
 SKIPPED_NAMESPACES = ("admin:",)
@@ -135,9 +144,23 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         body="Why did QA dip?",
         now=now,
     )
+    # A KPI relevance review of the agreement in force.
+    relevance_review, _ = relevance.relevance_review_open(
+        actor=world.client_manager, engagement=world.engagement, now=now
+    )
     # The action's owner is notified: the client manager's own notification, which no one else may read.
     notification = Notification.objects.filter(recipient=world.client_manager).first()
     assert notification is not None
+    webhook = governance_webhooks.webhook_create(
+        actor=world.client_manager, engagement=world.engagement, url="https://hooks.example.com/victim", now=now
+    )
+    # Collaboration: a draft strategy note (the client's only) and a knowledge-base article.
+    note = collaboration.note_create(
+        actor=world.client_manager, engagement=world.engagement, title="Plan", body="Grow", share=False, now=now
+    )
+    article = collaboration.article_create(
+        actor=world.provider_manager, engagement=world.engagement, kind="lesson", title="Peak", body="Plan", tags="peak"
+    )
     recipient = report_services.report_recipient_add(
         actor=world.client_manager, engagement=world.engagement, membership_id=world.client_viewer.pk
     )
@@ -158,10 +181,15 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         "action_id": action.pk,
         "thread_id": thread.pk,
         "notification_id": notification.pk,
+        "webhook_id": webhook.pk,
+        "note_id": note.pk,
+        "article_id": article.pk,
         "settlement_id": settlement.pk,
         "period": "2026-03",
         "action": "approve",
         "fmt": "csv",
+        "review_id": relevance_review.pk,
+        "item_id": relevance_review.items.first().pk,
         "recipient_id": recipient.pk,
     }
 

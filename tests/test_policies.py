@@ -11,6 +11,8 @@ import pytest
 
 from pactboard.accounts.models import Role
 from pactboard.engagements.policy import engagement_may
+from pactboard.governance.policy import relevance_may
+from pactboard.governance.webhooks import webhooks_may
 from pactboard.measurements.policy import measurements_may
 from pactboard.reports.models import Report
 from pactboard.reports.policy import recipients_may, report_may
@@ -31,6 +33,15 @@ MEASUREMENTS = {
     "provider_manager": {"contribute": True, "declare": True, "recompute": True},
     "provider_contributor": {"contribute": True, "declare": False, "recompute": False},
     "outsider": {"contribute": "not_found", "declare": "not_found", "recompute": "not_found"},
+}
+
+# Webhooks post the engagement's notifications elsewhere: managers of either party manage them.
+WEBHOOKS = {
+    "client_manager": True,
+    "client_viewer": False,
+    "provider_manager": True,
+    "provider_contributor": False,
+    "outsider": "not_found",
 }
 
 
@@ -60,6 +71,34 @@ def test_engagement_policy(world: World, actor: str, action: str):
 def test_measurements_policy(world: World, actor: str, action: str):
     verdict = measurements_may(actor=_actor(world, actor), engagement=world.engagement, action=action)  # type: ignore[arg-type]
     _check(verdict, MEASUREMENTS[actor][action])
+
+
+@pytest.mark.parametrize("actor", list(WEBHOOKS))
+def test_webhooks_policy(world: World, actor: str):
+    _check(webhooks_may(actor=_actor(world, actor), engagement=world.engagement), WEBHOOKS[actor])
+
+
+# KPI relevance reviews (governance): the client's managers decide and close; either party's managers
+# open one; contributors of either party comment; viewers read.
+RELEVANCE = {
+    "client_manager": {"open": True, "decide": True, "comment": True, "close": True},
+    "client_viewer": {"open": False, "decide": False, "comment": False, "close": False},
+    "provider_manager": {"open": True, "decide": False, "comment": True, "close": False},
+    "provider_contributor": {"open": False, "decide": False, "comment": True, "close": False},
+    "outsider": {"open": "not_found", "decide": "not_found", "comment": "not_found", "close": "not_found"},
+}
+
+
+@pytest.mark.parametrize(("actor", "action"), [(a, x) for a, acts in RELEVANCE.items() for x in acts])
+def test_relevance_policy(world: World, actor: str, action: str):
+    verdict = relevance_may(actor=_actor(world, actor), engagement=world.engagement, action=action)  # type: ignore[arg-type]
+    _check(verdict, RELEVANCE[actor][action])
+
+
+def test_a_closed_relevance_review_no_longer_changes(world: World):
+    for action in ("decide", "comment", "close"):
+        verdict = relevance_may(actor=world.client_manager, engagement=world.engagement, action=action, is_open=False)  # type: ignore[arg-type]
+        assert (verdict.allowed, verdict.kind) == (False, "conflict")
 
 
 # Reports: both parties read; managers of either party edit a draft's texts and finalise it; each

@@ -22,6 +22,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.tenancy import TenantQuerySet
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
+from pactboard.governance.collaboration_models import Article, StrategyNote, Win
 from pactboard.governance.models import (
     ActionItem,
     Alert,
@@ -31,6 +32,13 @@ from pactboard.governance.models import (
     FeedbackThread,
     Meeting,
     MeetingAttendee,
+    RelevanceComment,
+    RelevanceItem,
+    RelevanceReview,
+    RelevanceSettings,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
 )
 from pactboard.incentives.models import Settlement
 from pactboard.kpis.models import (
@@ -42,7 +50,14 @@ from pactboard.kpis.models import (
     VersionKpi,
     VersionKpiObjective,
 )
-from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision
+from pactboard.measurements.models import (
+    Dataset,
+    DatasetVersion,
+    IdempotencyKey,
+    ImportBatch,
+    Measurement,
+    Revision,
+)
 from pactboard.reports.models import Report, ReportRecipient
 from tests.conftest import World
 
@@ -110,7 +125,33 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
         created_by=user,
         created_by_org=org,
     )
+    webhook = Webhook.objects.create(
+        engagement=engagement,
+        url="https://hooks.example.com/x",
+        secret="s",
+        created_by=user,
+        created_by_org=org,
+        created_at=now,
+    )
+    delivery = WebhookDelivery.objects.create(webhook=webhook, kind="k", cause_key="c", body="{}", created_at=now)
+    relevance_review = RelevanceReview.objects.create(engagement=engagement, due_on=date(2026, 7, 1), based_on=version)
+    relevance_item = RelevanceItem.objects.create(
+        review=relevance_review,
+        kpi_code="fcr",
+        kpi_name="FCR",
+        unit="%",
+        direction="higher",
+        period_kind="month",
+        target=Decimal(75),
+    )
     rows: list[models.Model] = [
+        webhook,
+        delivery,
+        WebhookAttempt.objects.create(delivery=delivery, number=1, attempted_at=now),
+        relevance_review,
+        relevance_item,
+        RelevanceComment.objects.create(item=relevance_item, author=user, organisation=org, body="Still relevant?"),
+        RelevanceSettings.objects.create(engagement=engagement),
         meeting,
         thread,
         MeetingAttendee.objects.create(meeting=meeting, membership=member),
@@ -159,6 +200,15 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
             created_by_org=org,
         ),
         Revision.objects.create(measurement=measurement, number=1, value=Decimal(70), source="manual", recorded_at=now),
+        IdempotencyKey.objects.create(
+            organisation=org,
+            engagement=engagement,
+            endpoint="measurements.push",
+            key="k-1",
+            request_sha256="5" * 64,
+            response={"created": 1},
+            status_code=201,
+        ),
         Settlement.objects.create(
             engagement=engagement,
             period="2026-01",
@@ -172,6 +222,14 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
             net=0,
             adjustments=0,
             payable=0,
+        ),
+        # Collaboration (F18)
+        StrategyNote.objects.create(engagement=engagement, title="Plan", body="x", author=user, updated_by=user),
+        Article.objects.create(
+            engagement=engagement, title="Lesson", body="x", author=user, author_org=org, updated_by=user
+        ),
+        Win.objects.create(
+            engagement=engagement, kind="kudos", kpi_code="fcr", period="2026-01", message="Hi", posted_at=now
         ),
         Report.objects.create(engagement=engagement, period="2026-01"),
         ReportRecipient.objects.create(engagement=engagement, membership=member),

@@ -41,5 +41,5 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "membership", "last_used_at", "revoked_at"]
+    list_display = ["name", "prefix", "membership", "scope", "expires_at", "last_used_at", "revoked_at"]
     exclude = ["token_hash"]

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from pactboard.accounts.models import Role
+from pactboard.accounts.models import ApiToken, Role
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -35,3 +35,14 @@ class InvitationAcceptForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Which system will use it, e.g. “WFM export”.")
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        help_text="Read only unless the system has to change something.",
+    )
+    expires_in_days = forms.TypedChoiceField(
+        label="Works for",
+        choices=[(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")],
+        coerce=int,
+        initial=90,
+    )

@@ -52,6 +52,16 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.full_name or self.email
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A new password (reset, admin, `changepassword`: anything through set_password) ends the user's
+        # API tokens. Django's re-hash at log-in clears ``_password`` before saving, so it does not.
+        password_changed = getattr(self, "_password", None) is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from pactboard.accounts.services import api_tokens_revoke_of_user
+
+            api_tokens_revoke_of_user(user=self, reason="password changed")
+
 
 class Organisation(TimeStampedModel):
     class Kind(models.TextChoices):
@@ -135,12 +145,23 @@ class Invitation(TimeStampedModel):
 
 
 class ApiToken(TimeStampedModel):
-    """A bearer token for the REST API, acting as one membership. Only its hash is stored."""
+    """A bearer token for the REST API, acting as one membership. Only its hash is stored.
+
+    It works until ``expires_at`` (chosen at creation, at most a year) unless revoked: by its owner,
+    by an administrator of the organisation, or by a change of its owner's password. A read token
+    may only read (GET, HEAD, OPTIONS).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

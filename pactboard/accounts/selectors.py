@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from pactboard.accounts.models import ApiToken, Invitation, Membership, User
 from pactboard.core.errors import not_found
@@ -41,7 +42,22 @@ def organisation_pending_invitations(*, membership: Membership) -> QuerySet[Invi
 
 def api_tokens_of_membership(*, membership: Membership) -> QuerySet[ApiToken]:
     """The membership's tokens that still work, newest first."""
-    return ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).order_by("-created_at")
+    return ApiToken.objects.filter(
+        membership=membership, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at")
+
+
+def api_tokens_of_organisation(*, membership: Membership) -> QuerySet[ApiToken]:
+    """Every live token of the actor's organisation, for its administrators; newest first."""
+    return (
+        ApiToken.objects.filter(
+            membership__organisation_id=membership.organisation_id,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("membership__user")
+        .order_by("-created_at")
+    )
 
 
 def membership_by_email(*, email: str, organisation_names: Sequence[str]) -> Membership:

@@ -177,55 +177,111 @@ def invitation_accept(
     return membership
 
 
-def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, str]:
-    """Create an API token acting as ``membership``; the raw token is shown once."""
+#: How long a token works unless its creator chooses otherwise, and the longest they may choose.
+API_TOKEN_DEFAULT_DAYS = 90
+API_TOKEN_MAX_DAYS = 365
+
+
+def api_token_create(
+    *,
+    membership: Membership,
+    name: str,
+    scope: str = ApiToken.Scope.WRITE,
+    expires_in_days: int = API_TOKEN_DEFAULT_DAYS,
+) -> tuple[ApiToken, str]:
+    """Create an API token acting as ``membership``; the raw token is shown once.
+
+    ``scope`` is read (GET only) or write; the page offers read first. It expires after
+    ``expires_in_days`` (1 to 365).
+    """
+    errors: list[ErrorDetail] = []
     if not name.strip():
-        raise invalid("Name the token, e.g. after the system that will use it.", location="name")
+        errors.append(ErrorDetail("Name the token, e.g. after the system that will use it.", "name"))
+    if scope not in ApiToken.Scope.values:
+        errors.append(ErrorDetail("The scope must be read or write.", "scope"))
+    if not 1 <= expires_in_days <= API_TOKEN_MAX_DAYS:
+        errors.append(
+            ErrorDetail(f"A token works for between 1 and {API_TOKEN_MAX_DAYS} days; choose one.", "expires_in_days")
+        )
+    if errors:
+        raise PactboardError("The token was not created.", errors)
     raw = "pb_" + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            membership=membership, name=name.strip(), prefix=raw[:10], token_hash=_token_hash(raw)
+            membership=membership,
+            name=name.strip(),
+            prefix=raw[:10],
+            token_hash=_token_hash(raw),
+            scope=scope,
+            expires_at=timezone.now() + timedelta(days=expires_in_days),
         )
         audit_record(
             actor=membership.user,
             organisation=membership.organisation,
             action="api_token.create",
             obj=token,
-            after={"name": token.name, "prefix": token.prefix},
+            after={
+                "name": token.name,
+                "prefix": token.prefix,
+                "scope": token.scope,
+                "expires_at": token.expires_at.isoformat(),
+            },
         )
     return token, raw
 
 
+def _revoke(token: ApiToken, *, actor: User, organisation: Organisation, reason: str | None = None) -> None:
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at", "updated_at"])
+    after: dict[str, str] = {"name": token.name, "prefix": token.prefix}
+    if reason:
+        after["reason"] = reason
+    audit_record(actor=actor, organisation=organisation, action="api_token.revoke", obj=token, after=after)
+
+
 def api_token_revoke(*, actor: Membership, token_id: int) -> ApiToken:
-    """Revoke one of the actor's own API tokens; from then on it authenticates nothing. Twice is no error."""
+    """Revoke one of the actor's own API tokens, or, for an administrator, any of the organisation's.
+
+    From then on it authenticates nothing. Twice is no error.
+    """
+    visible = ApiToken.objects.select_for_update()
+    if actor.is_admin:
+        visible = visible.filter(membership__organisation_id=actor.organisation_id)
+    else:
+        visible = visible.filter(membership=actor)
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().filter(pk=token_id, membership=actor).first()
+        token = visible.filter(pk=token_id).first()
         if token is None:
             # Someone else's token looks the same as no token at all.
             raise not_found("No such API token.")
         if token.revoked_at is None:
-            token.revoked_at = timezone.now()
-            token.save(update_fields=["revoked_at", "updated_at"])
-            audit_record(
-                actor=actor.user,
-                organisation=actor.organisation,
-                action="api_token.revoke",
-                obj=token,
-                after={"name": token.name, "prefix": token.prefix},
-            )
+            _revoke(token, actor=actor.user, organisation=actor.organisation)
     return token
 
 
-def api_token_authenticate(*, raw: str) -> Membership | None:
-    """The membership a raw bearer token acts as, or None."""
+def api_tokens_revoke_of_user(*, user: User, reason: str) -> int:
+    """Revoke every live token of ``user`` in every organisation (their password changed); how many."""
+    with transaction.atomic():
+        tokens = list(
+            ApiToken.objects.select_for_update()
+            .select_related("membership__organisation")
+            .filter(membership__user=user, revoked_at__isnull=True)
+        )
+        for token in tokens:
+            _revoke(token, actor=user, organisation=token.membership.organisation, reason=reason)
+    return len(tokens)
+
+
+def api_token_authenticate(*, raw: str) -> ApiToken | None:
+    """The live token behind a raw bearer token (not revoked, not expired, its user active), or None."""
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("membership__user", "membership__organisation")
-        .filter(token_hash=_token_hash(raw), revoked_at__isnull=True)
+        .filter(token_hash=_token_hash(raw), revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if token is None or not token.membership.user.is_active:
         return None
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.membership
+    return token

@@ -11,6 +11,7 @@ urlpatterns = [
     path("switch/", views.membership_switch, name="switch"),
     path("members/", views.members, name="members"),
     path("tokens/", views.api_tokens, name="api_tokens"),
+    path("tokens/organisation/", views.organisation_tokens, name="organisation_tokens"),
     path("tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),

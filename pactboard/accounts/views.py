@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -10,9 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pactboard.accounts import selectors, services
+from pactboard.accounts import selectors, services, throttle
 from pactboard.accounts.forms import ApiTokenForm, EmailAuthenticationForm, InvitationAcceptForm, InvitationForm
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.middleware import SESSION_KEY
@@ -32,6 +34,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Per address and per e-mail asked for, whether or not an account uses it (that stays unsaid).
+        email = str(request.POST.get("email", "")).strip().lower()
+        limit = throttle.password_reset_limit()
+        if not throttle.hit(scope="reset", keys={"ip": throttle.client_ip(request), "account": email}, limit=limit):
+            return throttle.throttled_response(request, seconds=limit.window)
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -103,6 +113,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except PactboardError as exc:
         return render(request, "accounts/invitation_invalid.html", {"message": exc.message}, status=404)
     user = request.user if request.user.is_authenticated else None
+    if request.method == "POST":
+        limit = throttle.invitation_limit()
+        keys = {"ip": throttle.client_ip(request), "account": str(invitation.pk)}
+        if not throttle.hit(scope="invitation", keys=keys, limit=limit):
+            return throttle.throttled_response(request, seconds=limit.window)
     form = InvitationAcceptForm(request.POST or None) if user is None else None
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
@@ -139,7 +154,12 @@ def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, new_token = services.api_token_create(membership=membership, name=form.cleaned_data["name"])
+            _, new_token = services.api_token_create(
+                membership=membership,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
         except PactboardError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -149,9 +169,21 @@ def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @membership_required
+@require_GET
+def organisation_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every live API token of the organisation, with whose it is: administrators revoke any of them here."""
+    if not request.membership.is_admin:
+        raise PermissionDenied("Only administrators see the organisation's tokens.")
+    tokens = selectors.api_tokens_of_organisation(membership=request.membership)
+    return render(request, "accounts/organisation_tokens.html", {"tokens": tokens})
+
+
+@membership_required
 @require_POST
-def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    """Revoke one of the user's tokens for the acting organisation (another's is a 404)."""
-    token = services.api_token_revoke(actor=request.membership, token_id=token_id)  # type: ignore[attr-defined]
+def api_token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    """Revoke one of the user's tokens (or, for an administrator, the organisation's); another's is a 404."""
+    token = services.api_token_revoke(actor=request.membership, token_id=token_id)
     messages.success(request, f"Token {token.name} ({token.prefix}…) is revoked: it no longer works.")
+    if token.membership_id != request.membership.pk:
+        return redirect("accounts:organisation_tokens")
     return redirect("accounts:api_tokens")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -36,6 +38,7 @@ KIND_OF_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "invalid",
     429: "throttled",
 }
@@ -92,6 +95,19 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, status=exc.status_code, message=exc.message)
 
 
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE (files go through the upload
+    # handlers and have their own limit); without this it would answer 400 "Bad Request".
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_response(
+        request,
+        status=413,
+        message=f"The request body is larger than the {limit:,} bytes a request may send: send fewer items at a "
+        "time (split a batch of values into several requests).",
+    )
+
+
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, status=404, message="Not found.")
@@ -101,6 +117,9 @@ api.add_router("/engagements", engagements_router)
 api.add_router("", "pactboard.kpis.api.router")
 api.add_router("/engagements", measurements_router)
 api.add_router("", "pactboard.governance.api.router")
+api.add_router("", "pactboard.governance.notify_api.router")
 api.add_router("/engagements", audit_router)
 api.add_router("/engagements", "pactboard.incentives.api.router")
+api.add_router("", "pactboard.documents.api.router")
+api.add_router("/engagements", "pactboard.measurements.datasets_api.router")
 api.add_router("/engagements", "pactboard.reports.api.router")

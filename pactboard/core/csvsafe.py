@@ -19,10 +19,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["FORMULA_STARTS", "csv_cell", "csv_row", "csv_text"]
+__all__ = ["FORMULA_STARTS", "FORMULA_START_PATTERN", "csv_cell", "csv_row", "csv_text", "sheet_cell", "text_cell"]
 
 #: A cell whose text starts with one of these is prefixed with an apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The same as a regular expression, for columnar writers (pyarrow, DuckDB) that neutralise whole columns.
+FORMULA_START_PATTERN = "^[=+\\-@\\t\\r]"
+
+
+def text_cell(text: str) -> str:
+    """Text as a spreadsheet shows it without evaluating it: a leading apostrophe if it starts like a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_cell(value: Any) -> str:
@@ -35,8 +42,17 @@ def csv_cell(value: Any) -> str:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return text_cell(str(value))
+
+
+def sheet_cell(value: Any) -> Any:
+    """One XLSX cell: numbers, dates and empty cells as they are; text neutralised like a CSV cell.
+
+    A workbook writer (openpyxl) stores a string that starts with ``=`` as a formula; neutralised, it is text.
+    """
+    if value is None or isinstance(value, bool | int | float | Decimal | datetime | date):
+        return value
+    return text_cell(str(value))
 
 
 def csv_row(values: Iterable[Any]) -> list[str]:

@@ -12,14 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from pactboard.accounts.models import Membership, Organisation, Role, User
 from pactboard.accounts.services import membership_create, organisation_create, user_create
+from pactboard.demo.collaboration import demo_collaboration_load
 from pactboard.demo.history import demo_history_load
+from pactboard.demo.relevance import demo_relevance_load
 from pactboard.demo.reports import demo_reports_load
 from pactboard.demo.reviews import demo_reviews_load
 from pactboard.documents.services import engagement_document_import, engagement_document_validate
+from pactboard.engagements.models import Engagement
 from pactboard.engagements.services import provider_profile_update
+from pactboard.governance.alerts import alerts_scan
 
 DEMO_PASSWORD = "pactboard-demo-2026"
 CLIENT_NAME = "Northwind Retail"
@@ -112,5 +117,12 @@ def demo_load() -> list[DemoLogin]:
         )
     demo_history_load()  # 18 months of values, imports and datasets; does nothing if already there
     demo_reviews_load()  # a held review with minutes and actions, the next ones, an open feedback thread
+    # Alerts now, so the first page shows them (the chronic flag of inside sales' revenue growth); the
+    # scans that recording the values enqueued find nothing more to do when the worker runs them.
+    now = timezone.now()
+    for engagement in Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"):
+        alerts_scan(engagement=engagement, now=now)
+    demo_relevance_load()  # a closed KPI relevance review on the support engagement, every KPI kept
+    demo_collaboration_load()  # a shared strategy note, knowledge-base articles, wins and kudos
     demo_reports_load()  # the monthly report archive of the last three months
     return logins

@@ -209,7 +209,6 @@ def _prefixed(exc: PactboardError, prefix: str, paths: dict[str, str] | None = N
     return PactboardError(f"The engagement document was refused: {exc.message}", moved, kind=exc.kind)
 
 
-@transaction.atomic
 def engagement_document_import(
     *,
     text: str,
@@ -224,7 +223,27 @@ def engagement_document_import(
     outside Pactboard (migrating existing contracts), audited as such. Without it ``actor``, a
     manager of either party, drafts it. All or nothing: a refused document changes nothing.
     """
+    # Read and checked (formulas compiled) before the write transaction opens: slow work never
+    # holds the database's write lock, which on SQLite would stall every tenant's writes.
     document = document_load(text)
+    with transaction.atomic():
+        return _document_import(
+            document=document,
+            actor=actor,
+            as_agreed=as_agreed,
+            client_signer=client_signer,
+            provider_signer=provider_signer,
+        )
+
+
+def _document_import(
+    *,
+    document: Document,
+    actor: Membership | None,
+    as_agreed: bool,
+    client_signer: Membership | None,
+    provider_signer: Membership | None,
+) -> AgreementVersion:
     spec = document.engagement
     problems: list[ErrorDetail] = []
     if as_agreed:

@@ -17,5 +17,3 @@ from pactboard.documents.spec import document_json_schema_text
 def engagement_schema(request: HttpRequest) -> HttpResponse:
     """The JSON Schema generated from the document's pydantic models (as committed in schemas/)."""
     return HttpResponse(document_json_schema_text(), content_type="application/schema+json")
-
-

@@ -17,23 +17,34 @@ The package's parts:
 - ``bins``: each record's local period by UTC buckets instead of a conversion per record.
 """
 
-from pactboard.formulas.compile import MAX_FORMULA_LENGTH, CompiledFormula, formula_compile, formula_row_filter_sql
+from pactboard.formulas.compile import (
+    MAX_FORMULA_DEPTH,
+    MAX_FORMULA_LENGTH,
+    CompiledFormula,
+    formula_compile,
+    formula_row_filter_sql,
+)
 from pactboard.formulas.compute import (
     DECIMAL_PLACES,
     PeriodKind,
     formula_compute,
+    formula_connect,
     formula_growth_vs_previous,
     formula_records,
+    query_run,
 )
 
 __all__ = [
     "DECIMAL_PLACES",
+    "MAX_FORMULA_DEPTH",
     "MAX_FORMULA_LENGTH",
     "CompiledFormula",
     "PeriodKind",
     "formula_compile",
     "formula_compute",
+    "formula_connect",
     "formula_growth_vs_previous",
     "formula_records",
     "formula_row_filter_sql",
+    "query_run",
 ]

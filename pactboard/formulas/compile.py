@@ -9,9 +9,11 @@ in NULLIF) is what ``compute`` runs and what ``to_sql`` writes in other dialects
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,6 +30,15 @@ _READ_DIALECT = "duckdb"
 
 #: Longest formula or row filter accepted, in characters (the catalogue's longest is ~150).
 MAX_FORMULA_LENGTH = 4000
+#: Deepest nesting accepted: brackets, function calls, unary signs and NOT, each one level
+#: (a chain like ``a + b + c`` is one level however long). The catalogue's deepest is 6.
+MAX_FORMULA_DEPTH = 32
+
+#: What one DuckDB connection of the engine may take from the machine, unless the caller says
+#: otherwise (settings PACTBOARD_DUCKDB_THREADS, PACTBOARD_DUCKDB_MEMORY_LIMIT, PACTBOARD_FORMULA_TIMEOUT).
+DEFAULT_THREADS = 1
+DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_TIMEOUT_SECONDS = 120.0
 
 # Aggregates a formula may use, by sqlglot node, with the name users write.
 _AGGREGATES: dict[type[exp.Expr], str] = {
@@ -152,7 +163,34 @@ def formula_row_filter_sql(formula: CompiledFormula) -> str | None:
 
 
 def formula_compile(*, expression: str, schema: DatasetSchema, row_filter: str | None = None) -> CompiledFormula:
-    """Parse, whitelist, normalise and type-check a formula over ``schema``; raise PactboardError if refused."""
+    """Parse, whitelist, normalise and type-check a formula over ``schema``; raise PactboardError if refused.
+
+    Outcomes are remembered (a bounded cache), so a caller can check a formula before it opens a
+    write transaction and check it again inside for free.
+    """
+    outcome = _compile_remembered(expression, schema, row_filter)
+    if isinstance(outcome, CompiledFormula):
+        return outcome
+    message, details = outcome
+    raise PactboardError(message=message, details=list(details))
+
+
+@functools.lru_cache(maxsize=512)
+def _compile_remembered(
+    expression: str, schema: DatasetSchema, row_filter: str | None
+) -> CompiledFormula | tuple[str, tuple[ErrorDetail, ...]]:
+    try:
+        return _compile(expression=expression, schema=schema, row_filter=row_filter)
+    except PactboardError as err:
+        return err.message, tuple(err.details)
+
+
+def formula_compile_cache_clear() -> None:
+    """Forget remembered outcomes (tests that count the work of a check)."""
+    _compile_remembered.cache_clear()
+
+
+def _compile(*, expression: str, schema: DatasetSchema, row_filter: str | None) -> CompiledFormula:
     tree = _parse(expression, location="expression")
     _check_nodes(tree, schema=schema, location="expression")
     _check_aggregation(tree)
@@ -211,11 +249,37 @@ def _parse(text: str, *, location: str) -> exp.Expr:
     if len(statements) != 1:
         raise _invalid(
             f"a {_what(location)} is one expression; found {len(statements)} statements "
-            f"({'; '.join(_snippet(s) for s in statements)})",
+            f"({'; '.join(_snippet(s) for s in statements[:3])}{'; ...' if len(statements) > 3 else ''})",
             location=location,
             code="formula_statements",
         )
+    _check_depth(statements[0], location=location)
     return statements[0]
+
+
+def _nesting(tree: exp.Expr) -> Iterator[tuple[exp.Expr, int]]:
+    """Each node with its nesting level; a binary operator continuing a chain (``a + b + c``) adds none."""
+    stack: list[tuple[exp.Expr, int]] = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        yield node, level
+        for child in node.iter_expressions():
+            chained = isinstance(child, exp.Binary) and isinstance(node, exp.Binary) and child is node.this
+            stack.append((child, level if chained else level + 1))
+
+
+def _check_depth(tree: exp.Expr, *, location: str) -> None:
+    # Iterative, so a deep tree is measured before anything recursive (writing SQL, DuckDB's
+    # binder) walks it. Identifiers and literals sit two levels below their column or value.
+    limit = MAX_FORMULA_DEPTH + 2
+    deepest = max(level for _, level in _nesting(tree))
+    if deepest > limit:
+        raise _invalid(
+            f"the {_what(location)} nests {deepest - 2} levels deep; the limit is {MAX_FORMULA_DEPTH}: "
+            "split it into simpler terms",
+            location=location,
+            code="formula_too_deep",
+        )
 
 
 def _what(location: str) -> str:
@@ -226,14 +290,19 @@ def _check_nodes(tree: exp.Expr, *, schema: DatasetSchema, location: str) -> Non
     what = _what(location)
     declared = schema.column_names
     for node in tree.walk():
-        snippet = _snippet(node)
+        # A node's SQL is written only for a refusal: writing it for every node up front costs
+        # each subtree once per ancestor, quadratic in the formula's length.
         if isinstance(node, (exp.Query, exp.Subquery)):
             raise _invalid(
-                f"subqueries are not allowed in a {what}: '{snippet}'", location=location, code="formula_subquery"
+                f"subqueries are not allowed in a {what}: '{_snippet(node)}'",
+                location=location,
+                code="formula_subquery",
             )
         if isinstance(node, (exp.Table, exp.From, exp.Join)):
             raise _invalid(
-                f"table references are not allowed in a {what}: '{snippet}'", location=location, code="formula_table"
+                f"table references are not allowed in a {what}: '{_snippet(node)}'",
+                location=location,
+                code="formula_table",
             )
         if isinstance(node, exp.WithinGroup):
             raise _invalid(
@@ -243,12 +312,14 @@ def _check_nodes(tree: exp.Expr, *, schema: DatasetSchema, location: str) -> Non
             )
         if isinstance(node, exp.Window):
             raise _invalid(
-                f"window functions are not allowed in a {what}: '{snippet}'", location=location, code="formula_window"
+                f"window functions are not allowed in a {what}: '{_snippet(node)}'",
+                location=location,
+                code="formula_window",
             )
         if isinstance(node, exp.Column):
             if node.table or node.args.get("db") or node.args.get("catalog"):
                 raise _invalid(
-                    f"qualified column '{snippet}' is not allowed: name the column only",
+                    f"qualified column '{_snippet(node)}' is not allowed: name the column only",
                     location=location,
                     code="formula_column",
                 )
@@ -274,7 +345,7 @@ def _check_nodes(tree: exp.Expr, *, schema: DatasetSchema, location: str) -> Non
                 location=location,
                 code="formula_function",
             )
-        raise _invalid(f"'{snippet}' is not allowed in a {what}", location=location, code="formula_construct")
+        raise _invalid(f"'{_snippet(node)}' is not allowed in a {what}", location=location, code="formula_construct")
 
 
 def _check_cast(node: exp.Cast, *, location: str) -> None:
@@ -312,37 +383,34 @@ def _check_structural(node: exp.Expr, *, location: str) -> None:
         )
 
 
-def _enclosing_aggregate(node: exp.Expr) -> exp.Expr | None:
-    """The aggregate whose input ``node`` is part of (its arguments or its FILTER condition)."""
-    child, parent = node, node.parent
-    while parent is not None:
-        if isinstance(parent, _AGGREGATE_TYPES):
-            return parent
-        if isinstance(parent, exp.Filter) and child is parent.args.get("expression"):
-            filtered: exp.Expr = parent.this
-            return filtered
-        child, parent = parent, parent.parent
-    return None
-
-
 def _check_aggregation(tree: exp.Expr) -> None:
-    aggregates = list(tree.find_all(*_AGGREGATE_TYPES))
-    for agg in aggregates:
-        outer = _enclosing_aggregate(agg)
-        if outer is not None:
+    # One walk from the top that carries the aggregate each node is an input of (its arguments or
+    # its FILTER condition), instead of climbing to the root from every node.
+    found_aggregate = False
+    stack: list[tuple[exp.Expr, exp.Expr | None]] = [(tree, None)]
+    while stack:
+        node, outer = stack.pop()
+        if isinstance(node, _AGGREGATE_TYPES):
+            if outer is not None:
+                raise _invalid(
+                    f"aggregates cannot be nested: '{_snippet(node)}' is inside '{_snippet(outer)}'",
+                    location="expression",
+                    code="formula_nested_aggregate",
+                )
+            found_aggregate = True
+        elif isinstance(node, exp.Column) and outer is None:
             raise _invalid(
-                f"aggregates cannot be nested: '{_snippet(agg)}' is inside '{_snippet(outer)}'",
-                location="expression",
-                code="formula_nested_aggregate",
-            )
-    for col in tree.find_all(exp.Column):
-        if _enclosing_aggregate(col) is None:
-            raise _invalid(
-                f"the formula must aggregate: '{col.name}' is outside any aggregate",
+                f"the formula must aggregate: '{node.name}' is outside any aggregate",
                 location="expression",
                 code="formula_not_aggregate",
             )
-    if not aggregates:
+        inner = node if isinstance(node, _AGGREGATE_TYPES) else outer
+        for child in node.iter_expressions():
+            if isinstance(node, exp.Filter) and child is node.args.get("expression"):
+                stack.append((child, node.this if isinstance(node.this, _AGGREGATE_TYPES) else inner))
+            else:
+                stack.append((child, inner))
+    if not found_aggregate:
         raise _invalid(
             f"the formula must aggregate (count, sum, avg, ...): '{_snippet(tree)}' has no aggregate",
             location="expression",
@@ -448,19 +516,71 @@ def _type_check(formula: CompiledFormula, *, schema: DatasetSchema) -> None:
                 )
 
 
-def _connect(*, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection whose session zone is UTC, so naive literals read the same everywhere.
+def _connect(
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    allowed_paths: Sequence[str] = (),
+) -> duckdb.DuckDBPyConnection:
+    """A locked-down in-memory connection whose session zone is UTC.
 
-    ``threads`` and ``memory_limit`` bound what one computation may take from the machine.
+    The whitelist is the first barrier; this is the second, so a gap in it would still find
+    nothing: only ``allowed_paths`` can be read (no other file, no URL, no COPY or ATTACH), no
+    extension is installed or loaded, and the configuration is locked, so no statement can lift
+    these or the bounds on threads and memory (DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT).
     """
-    config: dict[str, str | bool | int | float | list[str]] = {}
-    if threads is not None:
-        config["threads"] = threads
-    if memory_limit is not None:
-        config["memory_limit"] = memory_limit
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "threads": threads or DEFAULT_THREADS,
+        "memory_limit": memory_limit or DEFAULT_MEMORY_LIMIT,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "allow_community_extensions": False,
+    }
     con = duckdb.connect(":memory:", config=config)
     con.execute("SET TimeZone = 'UTC'")
+    if allowed_paths:
+        # Set before external access is switched off: DuckDB refuses to change it afterwards.
+        con.execute("SET allowed_paths = $paths", {"paths": [str(p) for p in allowed_paths]})
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
     return con
+
+
+class Deadline:
+    """Interrupts a connection's work after ``seconds`` (DuckDB has no statement timeout).
+
+    A timer thread calls ``connection.interrupt()``; ``expired`` tells the caller that whatever
+    failed (or finished) did so because time ran out, so it reports the timeout, not the symptom.
+    """
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, seconds: float | None) -> None:
+        self.connection = connection
+        self.seconds = seconds
+        self.expired = False
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> Deadline:
+        if self.seconds is not None:
+            self._timer = threading.Timer(self.seconds, self._interrupt)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def _interrupt(self) -> None:
+        self.expired = True
+        self.connection.interrupt()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def error(self) -> PactboardError:
+        return _invalid(
+            f"the computation took longer than its limit of {self.seconds:g} seconds and was stopped: "
+            "simplify the formula or split the dataset",
+            location="expression",
+            code="formula_timeout",
+        )
 
 
 def _quote(name: str) -> str:

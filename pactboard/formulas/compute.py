@@ -22,10 +22,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import sqlglot
 
+from pactboard.core.errors import PactboardError
 from pactboard.formulas.bins import bins_build
 from pactboard.formulas.compile import (
     _READ_DIALECT,
+    DEFAULT_TIMEOUT_SECONDS,
     CompiledFormula,
+    Deadline,
     _connect,
     _duck,
     _invalid,
@@ -151,6 +154,7 @@ def formula_compute(
     connection: duckdb.DuckDBPyConnection | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
 ) -> dict[Any, Any]:
     """Compute every formula for every period (and group) in one DuckDB query.
 
@@ -159,7 +163,8 @@ def formula_compute(
     (or group) has at least one record in it; ``period_from``/``period_to`` keep the periods
     whose start date lies between them, both inclusive. ``threads`` and ``memory_limit`` bound
     the DuckDB connection this call opens (a given ``connection`` keeps its own settings); the
-    values do not depend on them.
+    values do not depend on them. Work that takes longer than ``timeout`` seconds is interrupted
+    and refused (``formula_timeout``).
     """
     _validate_common(period_kind=period_kind, tz=tz, schema=schema, group_by=group_by)
     for key, formula in formulas.items():
@@ -174,61 +179,30 @@ def formula_compute(
     if not formulas or not paths:
         return {}
     keys = list(formulas)
-    con = connection if connection is not None else _connect(threads=threads, memory_limit=memory_limit)
+    con = (
+        connection
+        if connection is not None
+        else _connect(threads=threads, memory_limit=memory_limit, allowed_paths=paths)
+    )
     try:
-        types, period_sql = _source(con, paths=paths, schema=schema, period_kind=period_kind)
-        needed = set().union(*(f.columns for f in formulas.values())) | ({group_by} if group_by else set())
-        _require_columns(needed, types=types, schema=schema)
-        files = "read_parquet($paths, union_by_name = true)"
-        params: dict[str, Any] = {"paths": paths}
-
-        def bind_types(expressions: list[str]) -> list[str]:
-            probe = f"SELECT {', '.join(expressions)} FROM {files} LIMIT 0"  # noqa: S608 - compiled, quoted
-            return [str(t) for t in con.sql(probe, params=params).types]
-
-        plan = plan_build(formulas=formulas, types=types, bind_types=bind_types)
-        source, period_params = _periods_source(
-            con,
-            files=files,
-            params=params,
-            types=types,
-            schema=schema,
-            period_sql=period_sql,
-            period_kind=period_kind,
-            tz=tz,
-            period_from=period_from,
-            period_to=period_to,
-        )
-        if source is None:
-            return {}
-        params |= period_params
-        projection = [f"r.{_quote(c)}" for c in sorted(needed)] + [
-            f"({sql}) AS {alias}" for sql, alias in plan.conditions.items()
-        ]
-        keys_sql = [_PERIOD_COL]
-        if group_by is not None:
-            projection.append(f"r.{_quote(group_by)} AS {_GROUP_COL}")
-            keys_sql.insert(0, _GROUP_COL)
-        leaves = [f"{sql} AS __pb_l{i}" for sql, i in plan.leaves.items()]
-        query = (
-            f"WITH src AS (SELECT {source.period}, {', '.join(projection)} {source.from_sql}) "  # noqa: S608 - quoted
-            f"SELECT {', '.join(keys_sql)}, {', '.join(leaves)} FROM src "
-            f"GROUP BY {', '.join(keys_sql)} ORDER BY {', '.join(keys_sql)}"
-        )
-        try:
-            rows = con.execute(query, params).fetchall()
-        except duckdb.Error as err:
-            raise _invalid(
-                f"could not compute formulas over dataset '{schema.name}': {str(err).splitlines()[0]}",
-                location="parquet_paths",
-                code="formula_runtime",
-            ) from err
-        finally:
-            if source.table is not None and connection is not None:
-                con.execute(f"DROP TABLE IF EXISTS {source.table}")
+        with Deadline(con, timeout) as deadline:
+            try:
+                rows, plan = _compute_rows(
+                    con, formulas=formulas, paths=paths, schema=schema, period_kind=period_kind, tz=tz,
+                    group_by=group_by, period_from=period_from, period_to=period_to,
+                    own_connection=connection is None,
+                )  # fmt: skip
+            except (duckdb.Error, PactboardError) as err:
+                if deadline.expired:
+                    raise deadline.error() from err
+                raise
+            if deadline.expired:  # interrupted between two statements: the work still overran
+                raise deadline.error()
     finally:
         if connection is None:
             con.close()
+    if rows is None:
+        return {}
     # Only the aggregated rows (periods x groups) become Python objects.
     offset = 2 if group_by is not None else 1
     results: dict[Any, dict[str, dict[date, Decimal | None]]] = {}
@@ -246,6 +220,73 @@ def formula_compute(
     if group_by is None:
         return results.get(None, {k: {} for k in keys})
     return results
+
+
+def _compute_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    formulas: Mapping[str, CompiledFormula],
+    paths: list[str],
+    schema: DatasetSchema,
+    period_kind: PeriodKind,
+    tz: str,
+    group_by: str | None,
+    period_from: date | None,
+    period_to: date | None,
+    own_connection: bool,
+) -> tuple[list[tuple[Any, ...]] | None, Any]:
+    """The aggregated rows (periods x groups) and the plan that turns them into values; None without periods."""
+    types, period_sql = _source(con, paths=paths, schema=schema, period_kind=period_kind)
+    needed = set().union(*(f.columns for f in formulas.values())) | ({group_by} if group_by else set())
+    _require_columns(needed, types=types, schema=schema)
+    files = "read_parquet($paths, union_by_name = true)"
+    params: dict[str, Any] = {"paths": paths}
+
+    def bind_types(expressions: list[str]) -> list[str]:
+        probe = f"SELECT {', '.join(expressions)} FROM {files} LIMIT 0"  # noqa: S608 - compiled, quoted
+        return [str(t) for t in con.sql(probe, params=params).types]
+
+    plan = plan_build(formulas=formulas, types=types, bind_types=bind_types)
+    source, period_params = _periods_source(
+        con,
+        files=files,
+        params=params,
+        types=types,
+        schema=schema,
+        period_sql=period_sql,
+        period_kind=period_kind,
+        tz=tz,
+        period_from=period_from,
+        period_to=period_to,
+    )
+    if source is None:
+        return None, plan
+    params |= period_params
+    projection = [f"r.{_quote(c)}" for c in sorted(needed)] + [
+        f"({sql}) AS {alias}" for sql, alias in plan.conditions.items()
+    ]
+    keys_sql = [_PERIOD_COL]
+    if group_by is not None:
+        projection.append(f"r.{_quote(group_by)} AS {_GROUP_COL}")
+        keys_sql.insert(0, _GROUP_COL)
+    leaves = [f"{sql} AS __pb_l{i}" for sql, i in plan.leaves.items()]
+    query = (
+        f"WITH src AS (SELECT {source.period}, {', '.join(projection)} {source.from_sql}) "  # noqa: S608 - quoted
+        f"SELECT {', '.join(keys_sql)}, {', '.join(leaves)} FROM src "
+        f"GROUP BY {', '.join(keys_sql)} ORDER BY {', '.join(keys_sql)}"
+    )
+    try:
+        rows = con.execute(query, params).fetchall()
+    except duckdb.Error as err:
+        raise _invalid(
+            f"could not compute formulas over dataset '{schema.name}': {str(err).splitlines()[0]}",
+            location="parquet_paths",
+            code="formula_runtime",
+        ) from err
+    finally:
+        if source.table is not None and not own_connection:
+            con.execute(f"DROP TABLE IF EXISTS {source.table}")
+    return rows, plan
 
 
 @dataclass(frozen=True)
@@ -339,7 +380,7 @@ def formula_records(
             code="period_start",
         )
     paths = [str(p) for p in parquet_paths]
-    con = connection if connection is not None else _connect()
+    con = connection if connection is not None else _connect(allowed_paths=paths)
     try:
         if not paths:
             import pyarrow as pa
@@ -372,6 +413,33 @@ def formula_records(
     finally:
         if connection is None:
             con.close()
+
+
+def formula_connect(
+    *, allowed_paths: Sequence[Path | str], threads: int | None = None, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A locked-down engine connection (docs/formulas.md) that may read ``allowed_paths`` and nothing else."""
+    return _connect(threads=threads, memory_limit=memory_limit, allowed_paths=[str(p) for p in allowed_paths])
+
+
+def query_run(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    params: dict[str, Any] | None = None,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+) -> list[tuple[Any, ...]]:
+    """Run one query on an engine connection, interrupted and refused after ``timeout`` seconds."""
+    with Deadline(con, timeout) as deadline:
+        try:
+            rows = con.execute(query, params or {}).fetchall()
+        except duckdb.Error as err:
+            if deadline.expired:
+                raise deadline.error() from err
+            raise
+    if deadline.expired:
+        raise deadline.error()
+    return rows
 
 
 # --- periods and derived values (same calendar rules as pactboard.core.periods) ----------

@@ -7,7 +7,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from pactboard.governance.models import ActionItem, FeedbackThread, Meeting, Notification
+from pactboard.governance.models import (
+    ActionItem,
+    Digest,
+    FeedbackThread,
+    Meeting,
+    Notification,
+    Webhook,
+    WebhookDelivery,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,5 +48,23 @@ class FeedbackThreadAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("title", "recipient", "kind", "created_at", "read_at", "emailed_at")
+    list_display = ("title", "recipient", "kind", "email_mode", "created_at", "read_at", "emailed_at")
     list_filter = ("kind",)
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdmin):
+    list_display = ("url_shown", "engagement", "active", "failure_count", "disabled_at")
+    exclude = ("secret", "url")  # the signing key and the URL's path (a chat webhook's key) stay out of sight
+    readonly_fields = ("url_shown",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "cause_key", "webhook", "status", "attempts", "next_attempt_at", "delivered_at")
+    list_filter = ("status",)
+
+
+@admin.register(Digest)
+class DigestAdmin(ReadOnlyAdmin):
+    list_display = ("recipient", "local_date", "time_zone", "sent_at", "item_count")

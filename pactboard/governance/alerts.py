@@ -6,11 +6,15 @@ inside a savepoint, so when two scans race the database's unique key (engagement
 one insert win and the other sees an IntegrityError and moves on; a cleared alert whose cause is
 back is re-opened by a conditional update that only one scan can win. Only the scan that won a
 change audits it and notifies, so nothing is told twice. docs/governance.md, "Alerts".
+
+Besides the KPI causes of ``alert_rules``, ``alert_duties`` adds the causes people owe (a signature,
+an overdue action, a review about to start), each told to those people only.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,7 +27,8 @@ from pactboard.accounts.models import Membership, Role
 from pactboard.audit.services import audit_record
 from pactboard.core.periods import Period, PeriodKind, latest_closed_period, local_date, periods_between
 from pactboard.engagements.models import Engagement
-from pactboard.governance.alert_rules import CHRONIC_AFTER, GRACE_DAYS, Cause, PeriodResult, causes_for_kpi
+from pactboard.governance.alert_duties import REVIEW_NOTICE_DAYS, DutyCause, duty_causes
+from pactboard.governance.alert_rules import CHRONIC_AFTER, GRACE_DAYS, KINDS, Cause, PeriodResult, causes_for_kpi
 from pactboard.governance.models import Alert, AlertSettings
 from pactboard.governance.notify import notify
 from pactboard.kpis.models import AgreementVersion, VersionKpi
@@ -38,6 +43,9 @@ KIND_WORDS = {
     "dip": "dipped (a special cause on its control chart)",
     "chronic": "chronic: missed several periods in a row",
     "late": "late: no value recorded",
+    "awaiting_signature": "awaiting your signature",
+    "action_overdue": "action overdue",
+    "review_soon": "review soon",
 }
 
 
@@ -55,18 +63,21 @@ class KpiHistory:
     history: list[PeriodResult]
 
 
-def alert_thresholds(*, engagement: Engagement) -> tuple[int, int]:
-    """(chronic_after, grace_days) of the engagement: its AlertSettings row, else the defaults."""
+def alert_thresholds(*, engagement: Engagement) -> tuple[int, int, int]:
+    """(chronic_after, grace_days, review_notice_days) of the engagement: its AlertSettings row, else the defaults."""
     row = AlertSettings.objects.filter(engagement=engagement).first()
     if row is None:
-        return CHRONIC_AFTER, GRACE_DAYS
-    return row.chronic_after, row.grace_days
+        return CHRONIC_AFTER, GRACE_DAYS, REVIEW_NOTICE_DAYS
+    return row.chronic_after, row.grace_days, row.review_notice_days
 
 
-def kpi_histories(*, engagement: Engagement, now: datetime) -> list[KpiHistory]:
+def kpi_histories(
+    *, engagement: Engagement, now: datetime, kpi_codes: Collection[str] | None = None
+) -> list[KpiHistory]:
     """Every KPI's closed periods within the engagement, each judged by the version in force on its first day.
 
-    A period in which no agreed version held the KPI is left out (nothing was owed then).
+    A period in which no agreed version held the KPI is left out (nothing was owed then). With
+    ``kpi_codes``, only those KPIs.
     """
     versions = list(
         AgreementVersion.objects.filter(
@@ -74,13 +85,15 @@ def kpi_histories(*, engagement: Engagement, now: datetime) -> list[KpiHistory]:
         ).order_by("effective_from", "number")
     )
     kpis_by_version: dict[int, dict[str, VersionKpi]] = defaultdict(dict)
-    for kpi in VersionKpi.objects.filter(version__in=versions, active=True).prefetch_related("milestones"):
+    kpi_rows = VersionKpi.objects.filter(version__in=versions, active=True)
+    values = Measurement.objects.filter(engagement=engagement)
+    if kpi_codes is not None:
+        kpi_rows, values = kpi_rows.filter(code__in=kpi_codes), values.filter(kpi_code__in=kpi_codes)
+    for kpi in kpi_rows.prefetch_related("milestones"):
         kpis_by_version[kpi.version_id][kpi.code] = kpi
     stored = {
         (code, kind, start): value
-        for code, kind, start, value in Measurement.objects.filter(engagement=engagement).values_list(
-            "kpi_code", "period_kind", "period_start", "value"
-        )
+        for code, kind, start, value in values.values_list("kpi_code", "period_kind", "period_start", "value")
     }
 
     def in_force(day: date) -> AgreementVersion | None:
@@ -122,13 +135,19 @@ def kpi_histories(*, engagement: Engagement, now: datetime) -> list[KpiHistory]:
     return out
 
 
-def alert_causes(*, engagement: Engagement, now: datetime) -> tuple[list[Cause], dict[str, str]]:
-    """Every cause that holds now, and the KPI names by code (for the words of notifications)."""
-    chronic_after, grace_days = alert_thresholds(engagement=engagement)
+def alert_causes(
+    *,
+    engagement: Engagement,
+    now: datetime,
+    kpi_codes: Collection[str] | None = None,
+    thresholds: tuple[int, int, int] | None = None,
+) -> tuple[list[Cause], dict[str, str]]:
+    """Every KPI cause that holds now (of ``kpi_codes`` only, when given), and the KPI names by code."""
+    chronic_after, grace_days, _ = thresholds or alert_thresholds(engagement=engagement)
     today = local_date(now, engagement.time_zone)
     causes: list[Cause] = []
     names: dict[str, str] = {}
-    for h in kpi_histories(engagement=engagement, now=now):
+    for h in kpi_histories(engagement=engagement, now=now, kpi_codes=kpi_codes):
         names[h.code] = h.name
         causes.extend(
             causes_for_kpi(
@@ -168,12 +187,14 @@ def _audit(action: str, alert: Alert) -> None:
     )
 
 
-def _notify(*, engagement: Engagement, alert: Alert, name: str, now: datetime, cleared: bool) -> None:
+def _notify(
+    *, engagement: Engagement, alert: Alert, name: str, now: datetime, cleared: bool, managers: list[Membership]
+) -> None:
     kind = f"alert.{alert.kind}.cleared" if cleared else f"alert.{alert.kind}"
     url = reverse("dashboards:kpi", args=[engagement.pk, alert.kpi_code]) if alert.kpi_code else ""
     title = alert_title(alert=alert, name=name, cleared=cleared)
     notify(
-        recipients=_managers(engagement),
+        recipients=managers,
         kind=kind,
         cause_key=alert.cause_key,
         title=title,
@@ -184,16 +205,44 @@ def _notify(*, engagement: Engagement, alert: Alert, name: str, now: datetime, c
     )
 
 
-def alerts_scan(*, engagement: Engagement, now: datetime) -> ScanResult:
+def _notify_duty(*, engagement: Engagement, duty: DutyCause, now: datetime) -> None:
+    """A duty is told to the people who owe it only (a party's signers, an action's owner, attendees)."""
+    notify(
+        recipients=duty.recipients,
+        kind=f"alert.{duty.kind}",
+        cause_key=duty.key,
+        title=duty.title,
+        body=f"{engagement.name}: {duty.title}.",
+        url=duty.url,
+        engagement_id=engagement.pk,
+        now=now,
+    )
+
+
+def alerts_scan(*, engagement: Engagement, now: datetime, kpi_codes: Collection[str] | None = None) -> ScanResult:
     """Raise the alerts whose cause holds and is not raised yet; clear the open ones whose cause is gone.
 
-    Safe to run any number of times, by any number of workers at once (see the module's docstring).
+    With ``kpi_codes``, only the alerts of those KPIs are judged (the scan after values are recorded);
+    the others are left as they are. Safe to run any number of times, by any number of workers at
+    once (see the module's docstring).
     """
-    causes, names = alert_causes(engagement=engagement, now=now)
-    held = {c.key: c for c in causes}
+    thresholds = alert_thresholds(engagement=engagement)
+    causes, names = alert_causes(engagement=engagement, now=now, kpi_codes=kpi_codes, thresholds=thresholds)
+    # Duties (signatures, overdue actions, reviews soon) belong to no KPI: a scan of some KPIs leaves them be.
+    duties = (
+        {}
+        if kpi_codes is not None
+        else {d.key: d for d in duty_causes(engagement=engagement, now=now, notice_days=thresholds[2])}
+    )
+    held: dict[str, Cause | DutyCause] = {c.key: c for c in causes}
+    held.update(duties)
     result = ScanResult()
+    managers: list[Membership] | None = None
     with transaction.atomic():
-        existing = {a.cause_key: a for a in Alert.objects.filter(engagement=engagement)}
+        scope = Alert.objects.filter(engagement=engagement)
+        if kpi_codes is not None:
+            scope = scope.filter(kpi_code__in=kpi_codes, kind__in=KINDS)  # an overdue action may name a KPI too
+        existing = {a.cause_key: a for a in scope}
         for key, cause in held.items():
             alert = existing.get(key)
             if alert is None:
@@ -228,22 +277,30 @@ def alerts_scan(*, engagement: Engagement, now: datetime) -> ScanResult:
                 result.cleared.append(alert)
         for alert in result.raised:
             _audit("alert.raise", alert)
+            duty = duties.get(alert.cause_key)
+            if duty is not None:
+                _notify_duty(engagement=engagement, duty=duty, now=now)
+                continue
+            managers = _managers(engagement) if managers is None else managers
             _notify(
                 engagement=engagement,
                 alert=alert,
                 name=names.get(alert.kpi_code, alert.kpi_code),
                 now=now,
                 cleared=False,
+                managers=managers,
             )
         for alert in result.cleared:
             _audit("alert.clear", alert)
             if alert.kind == "chronic":
+                managers = _managers(engagement) if managers is None else managers
                 _notify(
                     engagement=engagement,
                     alert=alert,
                     name=names.get(alert.kpi_code, alert.kpi_code),
                     now=now,
                     cleared=True,
+                    managers=managers,
                 )
     return result
 

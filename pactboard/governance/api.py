@@ -14,6 +14,7 @@ from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import selectors, services
 from pactboard.governance.models import ActionItem, FeedbackThread, Meeting, Notification
+from pactboard.governance.relevance_api import router as relevance_router
 
 router = Router(tags=["governance"])
 
@@ -255,3 +256,9 @@ def list_notifications(request: AuthenticatedHttpRequest, unread: bool = False) 
 def read_notification(request: AuthenticatedHttpRequest, notification_id: int) -> dict[str, Any]:
     note = selectors.notification_get(membership=request.membership, notification_id=notification_id)
     return _note_out(services.notification_mark_read(actor=request.membership, notification=note, now=timezone.now()))
+
+
+# KPI relevance reviews: their endpoints live beside their service (pactboard/governance/relevance_api.py).
+router.add_router("", relevance_router)
+# Collaboration (F18): strategy notes, knowledge base, wins feed, in their own module.
+router.add_router("", "pactboard.governance.collaboration_api.router")

@@ -9,8 +9,11 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from pactboard.governance.agenda import agenda_section_register
         from pactboard.governance.alert_agenda import alerts_attention
+        from pactboard.governance.notify import notify_channel_register
         from pactboard.governance.receivers import values_recorded_scan
+        from pactboard.governance.webhooks import webhook_deliveries_create
         from pactboard.measurements.signals import values_recorded
 
         agenda_section_register(key="alerts", title="Dips and chronic KPIs", builder=alerts_attention, after="kpis")
         values_recorded.connect(values_recorded_scan, dispatch_uid="governance.values_recorded_scan")
+        notify_channel_register(name="webhooks", channel=webhook_deliveries_create)

@@ -9,6 +9,7 @@ from django import forms
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
+from pactboard.governance.models import EmailMode
 
 
 def _kpi_choices(kpi_names: dict[str, str], *, blank: str | None) -> list[tuple[str, str]]:
@@ -74,3 +75,30 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Mention a member of either party with @ and their e-mail address.",
     )
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(
+        label="Endpoint URL",
+        max_length=500,
+        help_text="An https:// address, e.g. a Slack or Microsoft Teams incoming webhook.",
+    )
+
+
+class PreferencesForm(forms.Form):
+    """One choice per kind of notification, and the time zone of the daily digest."""
+
+    time_zone = forms.ChoiceField(label="Time zone of the daily digest", required=False)
+
+    def __init__(self, *args: Any, kinds: dict[str, str], zones: list[str], default_zone: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kinds = kinds
+        for kind, label in kinds.items():
+            self.fields[f"mode:{kind}"] = forms.ChoiceField(
+                label=label[:1].upper() + label[1:], choices=EmailMode.choices, required=True
+            )
+        field = cast(forms.ChoiceField, self.fields["time_zone"])
+        field.choices = [("", f"Default ({default_zone})"), *((z, z) for z in zones)]
+
+    def modes(self) -> dict[str, str]:
+        return {kind: self.cleaned_data[f"mode:{kind}"] for kind in self.kinds}

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from pactboard.accounts.models import Membership, Organisation
 from pactboard.core.models import TimeStampedModel
@@ -199,6 +201,14 @@ class FeedbackComment(TimeStampedModel):
         return f"Comment by {self.author} on {self.thread}"
 
 
+class EmailMode(models.TextChoices):
+    """What a recipient wants done with e-mail of one kind of notification."""
+
+    IMMEDIATELY = "immediately", "Immediately"
+    DIGEST = "digest", "Daily digest"
+    OFF = "off", "Off"
+
+
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def for_recipient(self, membership: Membership | None) -> NotificationQuerySet:
         """A notification belongs to one membership: nobody else (not even colleagues) reads it."""
@@ -230,6 +240,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # How the recipient's preference for this kind said to e-mail it, fixed when it was recorded.
+    email_mode = models.CharField(max_length=12, choices=EmailMode.choices, default=EmailMode.IMMEDIATELY)
+    digest = models.ForeignKey("Digest", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications")
 
     objects = NotificationQuerySet.as_manager()
 
@@ -258,6 +271,148 @@ class EmailOptOut(models.Model):
         return f"{self.membership} opted out of {self.kind or 'all'} e-mail"
 
 
+class NotificationPreference(models.Model):
+    """A recipient's choice for e-mail of one kind; a kind without a row is e-mailed immediately."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    mode = models.CharField(max_length=12, choices=EmailMode.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["membership", "kind"], name="notification_preference_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.kind} {self.mode}"
+
+
+class RecipientSettings(models.Model):
+    """A recipient's time zone for the daily digest; empty means the zone of their organisation's engagement."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="+")
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.time_zone or 'default zone'}"
+
+
+class Digest(models.Model):
+    """One recipient's daily digest e-mail: (recipient, local day) is unique, so it goes once a day."""
+
+    recipient = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    local_date = models.DateField()
+    time_zone = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    item_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-local_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "local_date"], name="digest_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"Digest of {self.recipient} for {self.local_date}"
+
+
+class WebhookQuerySet(TenantQuerySet["Webhook"]):
+    engagement_path = "engagement"
+
+
+class Webhook(models.Model):
+    """An HTTPS endpoint that receives the engagement's notifications as signed JSON (docs/governance.md)."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.CharField(max_length=500)
+    # Kept readable: every delivery is signed with it (an HMAC needs the key itself, not a hash of it).
+    secret = models.CharField(max_length=80)
+    active = models.BooleanField(default=True)
+    failure_count = models.PositiveIntegerField(default=0, help_text="Failed attempts in a row.")
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by_org = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    objects = WebhookQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "-active", "id"]
+
+    def __str__(self) -> str:
+        return self.url_shown
+
+    @property
+    def url_shown(self) -> str:
+        """The URL without its path's secret parts (chat webhooks carry their key in the path)."""
+        scheme, _, rest = self.url.partition("://")
+        host, slash, path = rest.partition("/")
+        first = path.split("/", 1)[0]
+        return f"{scheme}://{host}{slash}{first}{'/…' if '/' in path or '?' in path else ''}"
+
+
+class WebhookDeliveryQuerySet(TenantQuerySet["WebhookDelivery"]):
+    engagement_path = "webhook__engagement"
+
+
+class WebhookDelivery(models.Model):
+    """One notification cause sent to one webhook: unique per (webhook, kind, cause), however often it is tried."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Gave up"
+        CANCELLED = "cancelled", "Cancelled"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=40)
+    cause_key = models.CharField(max_length=120)
+    body = models.TextField(help_text="The JSON sent, the same bytes on every attempt.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker is sending it until then.")
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["webhook", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "kind", "cause_key"], name="webhook_delivery_once_per_cause")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.cause_key} to webhook {self.webhook_id}"
+
+
+class WebhookAttemptQuerySet(TenantQuerySet["WebhookAttempt"]):
+    engagement_path = "delivery__webhook__engagement"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP request of a delivery: what the endpoint answered (or why it could not be reached)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    error = models.CharField(max_length=300, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    objects = WebhookAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number_unique")]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of {self.delivery}"
+
+
 class AlertQuerySet(TenantQuerySet["Alert"]):
     engagement_path = "engagement"
 
@@ -266,7 +421,8 @@ class AlertQuerySet(TenantQuerySet["Alert"]):
 
 
 class Alert(models.Model):
-    """Something about an engagement's KPIs that holds now: a breach, a dip, a chronic miss, late data.
+    """Something about an engagement that holds now: a breach, a dip, a chronic miss, late data (about a KPI);
+    a proposal awaiting a party's signature, an overdue action, a review starting soon (owed by people).
 
     ``cause_key`` names the cause ("breach:fcr:2026-10"); it is unique per engagement, so however
     often (and however many workers at once) the scan runs, a cause raises one row. The row stays
@@ -274,7 +430,7 @@ class Alert(models.Model):
     """
 
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="alerts")
-    kind = models.CharField(max_length=12)
+    kind = models.CharField(max_length=20)
     cause_key = models.CharField(max_length=120)
     kpi_code = models.CharField(max_length=48, blank=True)
     period = models.CharField(max_length=16, blank=True, help_text="The period label, as Period.label writes it.")
@@ -311,6 +467,9 @@ class AlertSettings(models.Model):
     grace_days = models.PositiveSmallIntegerField(
         default=5, help_text="Days after a period closes before its missing value is late."
     )
+    review_notice_days = models.PositiveSmallIntegerField(
+        default=3, help_text="Days before a review starts that its attendees are reminded of it."
+    )
 
     objects = AlertSettingsQuerySet.as_manager()
 
@@ -323,10 +482,171 @@ __all__ = [
     "Alert",
     "AlertSettings",
     "Decision",
+    "Digest",
+    "EmailMode",
     "EmailOptOut",
     "FeedbackComment",
     "FeedbackThread",
     "Meeting",
     "MeetingAttendee",
     "Notification",
+    "NotificationPreference",
+    "RecipientSettings",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]
+
+
+# --- KPI relevance reviews (F11; docs/governance.md, "Relevance reviews") ----------------------------
+
+
+class RelevanceSettingsQuerySet(TenantQuerySet["RelevanceSettings"]):
+    engagement_path = "engagement"
+
+
+class RelevanceSettings(models.Model):
+    """How often an engagement reviews whether its KPIs still matter; without a row, every 6 months."""
+
+    engagement = models.OneToOneField(Engagement, on_delete=models.CASCADE, related_name="relevance_settings")
+    every_months = models.PositiveSmallIntegerField(
+        default=6, validators=[MinValueValidator(1)], help_text="Months between two relevance reviews."
+    )
+
+    objects = RelevanceSettingsQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(every_months__gte=1), name="relevance_every_positive")]
+
+    def __str__(self) -> str:
+        return f"Relevance reviews of {self.engagement} every {self.every_months} months"
+
+
+class RelevanceReviewQuerySet(TenantQuerySet["RelevanceReview"]):
+    engagement_path = "engagement"
+
+
+class RelevanceReview(TimeStampedModel):
+    """One look at every KPI in force, with its evidence: keep, adjust or retire each (the client decides).
+
+    ``due_on`` is the day the cadence (or a manager, on demand) asked for it; ``(engagement, due_on)``
+    is unique and an engagement has at most one open review, so the daily schedule opens it once
+    however often (and on however many workers) it runs.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="relevance_reviews")
+    due_on = models.DateField(help_text="A day in the engagement's time zone.")
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    based_on = models.ForeignKey(
+        "kpis.AgreementVersion", on_delete=models.PROTECT, related_name="+", help_text="The version in force."
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_by_org = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    draft = models.ForeignKey(
+        "kpis.AgreementVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The draft version that closing the review created (none when every KPI was kept).",
+    )
+
+    objects = RelevanceReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["engagement", "-due_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["engagement", "due_on"], name="relevance_review_once_per_due_day"),
+            models.UniqueConstraint(
+                fields=["engagement"], condition=Q(status="open"), name="relevance_review_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Relevance review of {self.engagement} due {self.due_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class RelevanceItemQuerySet(TenantQuerySet["RelevanceItem"]):
+    engagement_path = "review__engagement"
+
+
+class RelevanceItem(models.Model):
+    """One KPI in a relevance review: its terms when the review opened, the client's choice and why."""
+
+    class Decision(models.TextChoices):
+        KEEP = "keep", "Keep"
+        ADJUST = "adjust", "Adjust"
+        RETIRE = "retire", "Retire"
+
+    review = models.ForeignKey(RelevanceReview, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=0)
+    kpi_code = models.CharField(max_length=48)
+    kpi_name = models.CharField(max_length=120)
+    unit = models.CharField(max_length=24)
+    direction = models.CharField(max_length=6)
+    period_kind = models.CharField(max_length=7)
+    target = models.DecimalField(max_digits=20, decimal_places=6)
+    amber = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    stretch = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    decision = models.CharField(max_length=6, choices=Decision.choices, blank=True)
+    # For "adjust": the new levels; None keeps the level as it is.
+    new_target = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    new_amber = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    new_stretch = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.JSONField(null=True, blank=True, help_text="The evidence as it stood when the review closed.")
+
+    objects = RelevanceItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["review", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["review", "kpi_code"], name="relevance_item_kpi_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_name} in {self.review}"
+
+
+class RelevanceCommentQuerySet(TenantQuerySet["RelevanceComment"]):
+    engagement_path = "item__review__engagement"
+
+
+class RelevanceComment(TimeStampedModel):
+    """A remark on one KPI of a relevance review (the provider's answer to the client's choice, typically)."""
+
+    item = models.ForeignKey(RelevanceItem, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+
+    objects = RelevanceCommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["item", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.item}"
+
+
+__all__ += ["RelevanceComment", "RelevanceItem", "RelevanceReview", "RelevanceSettings"]
+# Collaboration (F18) lives in its own module; importing it here registers its models with the app.
+from pactboard.governance.collaboration_models import Article, StrategyNote, Win  # noqa: E402
+
+__all__ += ["Article", "StrategyNote", "Win"]

@@ -6,12 +6,17 @@ naming the recipient's membership and the kind; opting out stops e-mail of that 
 in-app notice. Mail is sent after the service's transaction commits, so nothing is mailed about
 a change that was rolled back; a notification whose e-mail could not be sent keeps
 ``emailed_at`` empty (later channels and retries read the same rows).
+
+Each recipient's preference for the kind (``preferences.email_modes``) decides the e-mail:
+immediately, queued for the daily digest (``digests.py``), or none. Other channels (webhooks)
+register with ``notify_channel_register`` and hear of every cause of an engagement once per call,
+inside the caller's transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +29,8 @@ from django.urls import reverse
 
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import invalid
-from pactboard.governance.models import EmailOptOut, Notification
+from pactboard.governance.models import EmailMode, EmailOptOut, Notification
+from pactboard.governance.preferences import email_modes
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +46,34 @@ KIND_LABELS = {
     "alert.chronic": "KPIs missed several periods in a row",
     "alert.chronic.cleared": "chronic KPIs met again",
     "alert.late": "late KPI data",
+    "alert.awaiting_signature": "agreements awaiting your signature",
+    "alert.action_overdue": "overdue actions",
+    "alert.review_soon": "reviews starting soon",
+    "webhook.disabled": "webhooks disabled after repeated failures",
     "report.sent": "scheduled engagement reports",
 }
+
+
+@dataclass(frozen=True)
+class NotifyEvent:
+    """One cause of an engagement as other channels hear it (the same words as the notification)."""
+
+    kind: str
+    cause_key: str
+    title: str
+    body: str
+    url: str
+    engagement_id: int
+    now: datetime
+
+
+NotifyChannel = Callable[[NotifyEvent], object]
+_channels: dict[str, NotifyChannel] = {}
+
+
+def notify_channel_register(*, name: str, channel: NotifyChannel) -> None:
+    """Let a channel (webhooks) hear every engagement cause ``notify`` records; registered from ``ready()``."""
+    _channels[name] = channel
 
 
 @dataclass(frozen=True)
@@ -151,13 +183,17 @@ def notify(
     attachments: Sequence[Attachment] = (),
     skip: Membership | None = None,
 ) -> list[Notification]:
-    """Record one notification per recipient (once per cause) and e-mail them after the transaction commits."""
+    """Record one notification per recipient (once per cause), e-mail it as each one prefers, tell the channels.
+
+    Immediate e-mail goes after the transaction commits; digest ones wait for ``digests_send``.
+    """
     unique = {m.pk: m for m in recipients if skip is None or m.pk != skip.pk}
     existing = set(
         Notification.objects.filter(recipient_id__in=list(unique), kind=kind, cause_key=cause_key).values_list(
             "recipient_id", flat=True
         )
     )
+    modes = email_modes(recipient_ids=[pk for pk in unique if pk not in existing], kind=kind)
     rows = [
         Notification.objects.create(
             recipient=m,
@@ -168,11 +204,22 @@ def notify(
             url=url,
             engagement_id=engagement_id,
             created_at=now,
+            email_mode=modes[pk],
         )
         for pk, m in unique.items()
         if pk not in existing
     ]
-    ids = [n.pk for n in rows]
+    ids = [n.pk for n in rows if n.email_mode == EmailMode.IMMEDIATELY]
     if ids:
         transaction.on_commit(lambda: notifications_email(notification_ids=ids, now=now, attachments=attachments))
+    if engagement_id is not None:
+        event = NotifyEvent(
+            kind=kind, cause_key=cause_key, title=title, body=body, url=url, engagement_id=engagement_id, now=now
+        )
+        for channel in _channels.values():
+            channel(event)
     return rows
+
+
+# KPI relevance reviews (governance/relevance.py): a review opened, for the managers of both parties.
+KIND_LABELS["relevance.opened"] = "KPI relevance reviews opened"

@@ -108,3 +108,47 @@ def thread_require(*, actor: Membership, thread: FeedbackThread, action: ThreadA
 
 def thread_permissions(*, actor: Membership, thread: FeedbackThread) -> dict[str, bool]:
     return {f"can_{a}": thread_may(actor=actor, thread=thread, action=a).allowed for a in THREAD_ACTIONS}
+
+
+# --- KPI relevance reviews ---------------------------------------------------------------------------
+# Managers of either party open a review (the schedule opens them too); the client's managers decide
+# (keep, adjust, retire) and close it; contributors of either party comment on each KPI; everyone of
+# both parties reads it. A closed review no longer changes.
+
+RelevanceAction = Literal["open", "decide", "comment", "close"]
+RELEVANCE_ACTIONS: tuple[RelevanceAction, ...] = ("open", "decide", "comment", "close")
+CLIENT_DECIDES = "Only the client's administrators and managers decide on KPIs in a relevance review and close it."
+RELEVANCE_OPENERS = "Only administrators and managers of either party open a relevance review."
+
+
+def relevance_may(
+    *, actor: Membership, engagement: Engagement, action: RelevanceAction, is_open: bool = True
+) -> Verdict:
+    """Whether ``actor`` may do ``action`` to the engagement's relevance review (open or closed), and if not, why."""
+    role = engagement.party_role(actor.organisation_id)
+    if role is None:
+        return NOT_FOUND
+    if action == "open":
+        return ALLOWED if actor.is_manager else Verdict(False, RELEVANCE_OPENERS)
+    if action == "comment":
+        if not actor.can_contribute:
+            return Verdict(False, VIEWERS_READ)
+    elif role != "client" or not actor.is_manager:
+        return Verdict(False, CLIENT_DECIDES)
+    if not is_open:
+        return Verdict(False, "This relevance review is closed and no longer changes.", "conflict")
+    return ALLOWED
+
+
+def relevance_require(
+    *, actor: Membership, engagement: Engagement, action: RelevanceAction, is_open: bool = True
+) -> None:
+    _require(relevance_may(actor=actor, engagement=engagement, action=action, is_open=is_open))
+
+
+def relevance_permissions(*, actor: Membership, engagement: Engagement, is_open: bool) -> dict[str, bool]:
+    """``{"can_decide": ..., "can_close": ...}`` for templates."""
+    return {
+        f"can_{a}": relevance_may(actor=actor, engagement=engagement, action=a, is_open=is_open).allowed
+        for a in RELEVANCE_ACTIONS
+    }

@@ -9,9 +9,17 @@ from django.db import transaction
 from pactboard.engagements.models import Engagement
 
 
-def values_recorded_scan(sender: Any, *, engagement: Engagement, **kwargs: Any) -> None:
-    """Once the values commit, scan the engagement for alerts (in a task: the writer does not wait for it)."""
-    from pactboard.governance import tasks
+def values_recorded_scan(
+    sender: Any, *, engagement: Engagement, kpi_codes: list[str] | None = None, **kwargs: Any
+) -> None:
+    """Once the values commit, scan the KPIs they touched for alerts (in a task: the writer does not wait).
+
+    Only those KPIs: a value typed into one KPI of a hundred must not re-judge the other ninety-nine
+    (their late-data alerts come from the scheduled scan of the whole engagement).
+    """
+    from pactboard.governance import tasks, wins
 
     engagement_id = engagement.pk
-    transaction.on_commit(lambda: tasks.alerts_scan_task.enqueue(engagement_id))
+    codes = list(kpi_codes) if kpi_codes is not None else None
+    transaction.on_commit(lambda: tasks.alerts_scan_task.enqueue(engagement_id, codes))
+    wins.values_recorded_wins(engagement)  # the wins feed: its own task, after the alert scan

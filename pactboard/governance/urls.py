@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pactboard.governance import views
+from pactboard.governance import collaboration_urls, notify_views, relevance_views, views
 
 app_name = "governance"
 
@@ -23,11 +23,30 @@ urlpatterns = [
     path(f"{_E}feedback/", views.thread_create, name="thread_create"),
     path(f"{_E}feedback/<int:thread_id>/", views.thread_detail, name="thread"),
     path(f"{_E}feedback/<int:thread_id>/resolve/", views.thread_resolve, name="thread_resolve"),
+    path(f"{_E}webhooks/", notify_views.webhooks_page, name="webhooks"),
+    path(f"{_E}webhooks/<int:webhook_id>/", notify_views.webhook_detail, name="webhook"),
+    path(f"{_E}webhooks/<int:webhook_id>/active/", notify_views.webhook_switch, name="webhook_switch"),
     path("actions/", views.actions, name="actions"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/preferences/", notify_views.preferences_page, name="preferences"),
     path("notifications/badge/", views.notifications_badge, name="notifications_badge"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:notification_id>/", views.notification_open, name="notification"),
     path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
+
+# KPI relevance reviews (pactboard/governance/relevance_views.py)
+_R = f"{_E}relevance/<int:review_id>/"
+_RI = f"{_R}items/<int:item_id>/"
+urlpatterns += [
+    path(f"{_E}relevance/", relevance_views.relevance_reviews, name="relevance_reviews"),
+    path(f"{_E}relevance/open/", relevance_views.relevance_review_open, name="relevance_open"),
+    path(f"{_E}relevance/settings/", relevance_views.relevance_settings, name="relevance_settings"),
+    path(_R, relevance_views.relevance_review_detail, name="relevance_review"),
+    path(f"{_R}close/", relevance_views.relevance_review_close, name="relevance_close"),
+    path(f"{_RI}decide/", relevance_views.relevance_item_decide, name="relevance_decide"),
+    path(f"{_RI}comments/", relevance_views.relevance_item_comment, name="relevance_comment"),
+]
+# Collaboration (F18): strategy notes, knowledge base, wins feed.
+urlpatterns += collaboration_urls.urlpatterns

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from pactboard.core.csvsafe import csv_row, sheet_cell
 from pactboard.incentives.calc import MINOR_UNITS
 
 COLUMNS = (
@@ -73,17 +74,34 @@ def statement_as_dict(*, engagement: str, period: str, status: str, statement: d
     }
 
 
+def _number(value: Any) -> Any:
+    """An amount or number of the statement (decimal text) as a number, so that neutralising leaves it alone."""
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return value  # not a number after all: written as (neutralised) text
+
+
+def _line_cells(line: dict[str, Any]) -> list[Any]:
+    return [_number(line.get(key)) if key in AMOUNTS | NUMBERS else line.get(key) for key, _ in COLUMNS]
+
+
 def statement_csv(*, statement: dict[str, Any]) -> str:
-    """One row per line, then the totals; amounts as plain decimal text (no thousands separators)."""
+    """One row per line, then the totals; amounts as plain decimal text (no thousands separators).
+
+    Every cell goes through ``csv_row``: a KPI name or explanation that starts like a formula is shown, not run.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Period", statement["period"], "Currency", statement["currency"]])
-    writer.writerow([label for _, label in COLUMNS])
+    writer.writerow(csv_row(["Period", statement["period"], "Currency", statement["currency"]]))
+    writer.writerow(csv_row(label for _, label in COLUMNS))
     for line in statement["lines"]:
-        writer.writerow(["" if line.get(key) is None else line[key] for key, _ in COLUMNS])
+        writer.writerow(csv_row(_line_cells(line)))
     writer.writerow([])
     for key, label in TOTALS:
-        writer.writerow([label, statement[key]])
+        writer.writerow(csv_row([label, _number(statement[key])]))
     return out.getvalue()
 
 
@@ -95,7 +113,7 @@ def statement_xlsx(*, statement: dict[str, Any], title: str) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = statement["period"]
-    sheet.append([title])
+    sheet.append([sheet_cell(title)])
     sheet["A1"].font = Font(bold=True)
     sheet.append(["Currency", statement["currency"]])
     sheet.append([])
@@ -103,11 +121,8 @@ def statement_xlsx(*, statement: dict[str, Any], title: str) -> bytes:
     for cell in sheet[4]:
         cell.font = Font(bold=True)
     for line in statement["lines"]:
-        row = []
-        for key, _ in COLUMNS:
-            value = line.get(key)
-            row.append(Decimal(value) if value is not None and key in AMOUNTS | NUMBERS else value)
-        sheet.append(row)
+        # Text cells neutralised (openpyxl would store "=..." as a formula); numbers stay numbers.
+        sheet.append([sheet_cell(value) for value in _line_cells(line)])
         for (key, _), cell in zip(COLUMNS, sheet[sheet.max_row], strict=True):
             if key in AMOUNTS:
                 cell.number_format = money_format

@@ -174,6 +174,29 @@ def _clean_kpi_fields(
     return spec.stored_fields()
 
 
+def _formula_check_early(*, version: AgreementVersion, fields: dict[str, Any], current: VersionKpi | None) -> None:
+    """Compile the KPI's formula before the caller opens its write transaction.
+
+    A formula check is the slow part of saving a KPI (a long formula takes a noticeable time);
+    run inside the transaction, it would hold the database's write lock meanwhile (on SQLite,
+    every tenant's). Compiled outcomes are remembered, so the full check inside finds it done.
+    Problems are reported by that check, with every other problem of the KPI.
+    """
+    merged = {**(_kpi_audit(current) if current is not None else {}), **fields}
+    try:
+        spec = kpi_spec_with_catalogue(KpiSpec.from_fields(merged))
+    except PactboardError:
+        return
+    if spec.source == "dataset" or spec.formula:
+        engagement = version.engagement
+        kpi_formula_check(
+            dataset=spec.dataset,
+            formula=spec.formula,
+            row_filter=spec.row_filter,
+            dataset_schema=lambda name: ports.dataset_schema_for()(engagement=engagement, name=name),
+        )
+
+
 def _objectives_for(version: AgreementVersion, objective_ids: list[int]) -> list[Objective]:
     if not objective_ids:
         raise PactboardError(
@@ -197,6 +220,7 @@ def version_kpi_add(
 ) -> VersionKpi:
     """Add a KPI (from the catalogue or custom) to a draft, linked to at least one objective."""
     milestones = milestones or []
+    _formula_check_early(version=version, fields=fields, current=None)
     with transaction.atomic():
         locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
         policy.version_require(actor=actor, version=locked, action="edit")
@@ -233,6 +257,7 @@ def version_kpi_update(
 ) -> VersionKpi:
     """Change a KPI of a draft (fields, objective links, milestones)."""
     version = kpi.version
+    _formula_check_early(version=version, fields=fields, current=VersionKpi.objects.filter(pk=kpi.pk).first())
     with transaction.atomic():
         locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
         policy.version_require(actor=actor, version=locked, action="edit")
@@ -447,22 +472,22 @@ def custom_kpi_create(*, actor: Membership, **fields: Any) -> CustomKpi:
     """Add an organisation's own KPI definition to its catalogue."""
     if not actor.is_manager:
         raise forbidden("Only administrators and managers add custom KPIs.")
+    kpi = CustomKpi(organisation=actor.organisation, **fields)
+    errors: list[ErrorDetail] = []
+    if kpi.formula:  # before the write transaction: compiling is the slow part
+        errors.extend(
+            kpi_formula_check(
+                dataset=kpi.dataset,
+                formula=kpi.formula,
+                row_filter=kpi.row_filter,
+                dataset_schema=STANDARD_SCHEMAS.get,
+            )
+        )
     with transaction.atomic():
-        kpi = CustomKpi(organisation=actor.organisation, **fields)
-        errors: list[ErrorDetail] = []
         if CustomKpi.objects.filter(organisation=actor.organisation, code=kpi.code).exists() or any(
             k.code == kpi.code for k in CATALOGUE
         ):
             errors.append(ErrorDetail(f"The code {kpi.code!r} is taken: choose another.", "code"))
-        if kpi.formula:
-            errors.extend(
-                kpi_formula_check(
-                    dataset=kpi.dataset,
-                    formula=kpi.formula,
-                    row_filter=kpi.row_filter,
-                    dataset_schema=STANDARD_SCHEMAS.get,
-                )
-            )
         try:
             kpi.full_clean(exclude=["organisation"])
         except Exception as exc:  # ValidationError

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from datetime import datetime
 from decimal import Decimal
 
-import pyarrow.csv as pa_csv
 from django.http import HttpResponse
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -20,6 +18,7 @@ from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
 from pactboard.measurements import batches, recompute, selectors, services, tasks
 from pactboard.measurements.models import Dataset, ImportBatch
+from pactboard.measurements.records_csv import records_csv
 
 router = Router(tags=["measurements"])
 
@@ -247,8 +246,6 @@ def get_records(request: AuthenticatedHttpRequest, engagement_id: int, measureme
     if measurement.engagement_id != engagement_id:
         raise not_found("No such value.")
     found = selectors.measurement_records(measurement=measurement)
-    buffer = io.BytesIO()
-    pa_csv.write_csv(found.table, buffer)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(records_csv(found.table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{found.file_name}"'
     return response

@@ -15,12 +15,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
-
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
-from pactboard.formulas import DECIMAL_PLACES, CompiledFormula, formula_row_filter_sql
+from pactboard.formulas import DECIMAL_PLACES, CompiledFormula, formula_connect, formula_row_filter_sql, query_run
 from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
+from pactboard.measurements.incremental import compute_limits
 from pactboard.scoring.availability import Interval, availability_compute
 
 __all__ = ["availability_entry", "availability_values"]
@@ -43,15 +42,16 @@ def _records(*, parquet: Path, formula: CompiledFormula, now: datetime) -> tuple
     # the row filter is the KPI's own, already whitelisted by formula_compile.
     condition = formula_row_filter_sql(formula)
     where = f"WHERE ({condition})" if condition else ""
-    con = duckdb.connect()
+    # The formula engine's locked-down connection: it reads this one file and nothing else.
+    limits = compute_limits()
+    con = formula_connect(allowed_paths=[parquet], threads=limits["threads"], memory_limit=limits["memory_limit"])
     try:
-        con.execute("SET TimeZone = 'UTC'")
         columns = (
             "epoch_us(CAST(started_at AS TIMESTAMPTZ)), epoch_us(CAST(ended_at AS TIMESTAMPTZ)), "
             "coalesce(maintenance, false)"
         )
-        query = f"SELECT {columns} FROM read_parquet(?) {where}"  # noqa: S608 - a whitelisted filter, a bound path
-        rows = con.execute(query, [str(parquet)]).fetchall()
+        query = f"SELECT {columns} FROM read_parquet($path) {where}"  # noqa: S608 - a whitelisted filter, a bound path
+        rows = query_run(con, query, {"path": str(parquet)}, timeout=limits["timeout"])
     finally:
         con.close()
     outages: list[Interval] = []

@@ -14,9 +14,7 @@ from pactboard.core.forms import NumberField, form_add_domain_error
 from pactboard.core.periods import Period
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements.selectors import KpiRule
-
-VALUE_FILE_SUFFIXES = (".csv", ".xlsx")
-DATASET_FILE_SUFFIXES = (".csv", ".parquet", ".pq", ".jsonl", ".ndjson")
+from pactboard.measurements.uploads import DATASET_FILE_SUFFIXES, VALUE_FILE_SUFFIXES
 
 _COLUMN_LOCATION = re.compile(r"^columns\[(\d+)\]")
 _PERIOD_EXAMPLES = {"week": "2026-W44", "month": "2026-10", "quarter": "2026-Q4"}

@@ -31,8 +31,12 @@ __all__ = ["compute_limits", "dataset_values_compute", "kpi_codes_current", "tou
 
 
 def compute_limits() -> dict[str, Any]:
-    """DuckDB threads and memory for one computation (settings DUCKDB_THREADS, DUCKDB_MEMORY_LIMIT)."""
-    return {"threads": settings.DUCKDB_THREADS, "memory_limit": settings.DUCKDB_MEMORY_LIMIT}
+    """DuckDB threads, memory and time of one computation (settings DUCKDB_*, FORMULA_TIMEOUT_SECONDS)."""
+    return {
+        "threads": settings.DUCKDB_THREADS,
+        "memory_limit": settings.DUCKDB_MEMORY_LIMIT,
+        "timeout": float(settings.FORMULA_TIMEOUT_SECONDS),
+    }
 
 
 def kpi_codes_current(*, engagement: Engagement, dataset: Dataset, compiled: Mapping[str, CompiledFormula]) -> set[str]:

@@ -6,6 +6,8 @@ one is refused with a message naming the row and the fix (docs/data-in.md, "Limi
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 # One physical line of a CSV or JSON Lines file. Real records are a few hundred bytes; DuckDB's
 # own reader stops at 2 MiB, so the limit sits below it and we can name the row ourselves.
 MAX_LINE_BYTES = 1 << 20
@@ -27,3 +29,22 @@ ERRORS_STORED = 200
 def more_errors(count: int) -> str:
     """The last line of a capped error list."""
     return f"... and {count} more errors"
+
+
+# Largest magnitude a stored value may have (exclusive): 10^15. Measurement.value is DECIMAL(24, 6),
+# but SQLite keeps a number as a double, exact to 15 significant digits; past that it cannot be
+# read back as the Decimal it was, and every page that shows it would fail. The same bound holds
+# for float columns of dataset records, so a formula over them stays in range as well.
+VALUE_LIMIT = Decimal(10) ** 15
+VALUE_LIMIT_TEXT = "1,000,000,000,000,000 (10^15)"
+
+
+def value_limit_problem(value: Decimal) -> str | None:
+    """Why ``value`` cannot be stored (too large, or not a finite number); None when it can."""
+    if value.is_finite() and abs(value) < VALUE_LIMIT:
+        return None
+    if not value.is_finite():
+        return f"{value} is not a finite number: send a number below {VALUE_LIMIT_TEXT} in size"
+    plain = format(value.normalize(), "f")
+    shown = plain if len(plain) <= 24 else f"{value:.3E}"
+    return f"{shown} is too large to store: a value must be below {VALUE_LIMIT_TEXT} in size"

@@ -233,18 +233,34 @@ class Revision(models.Model):
         raise ImmutableError("A revision is kept forever.")
 
 
+class IdempotencyKeyQuerySet(TenantQuerySet["IdempotencyKey"]):
+    engagement_path = "engagement"
+
+
 class IdempotencyKey(models.Model):
-    """A processed API request, so a retried batch with the same key is answered, not applied twice."""
+    """A processed API request, so a retried batch with the same key is answered, not applied twice.
+
+    A key is one organisation's, for one engagement and one endpoint: the same key sent to another
+    engagement (or another operation) is a new request there, never the cached answer of this one.
+    """
 
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=100)
     key = models.CharField(max_length=200)
     request_sha256 = models.CharField(max_length=64)
     response = models.JSONField()
     status_code = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = IdempotencyKeyQuerySet.as_manager()
+
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "key"], name="idempotency_key_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "engagement", "endpoint", "key"], name="idempotency_key_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.key

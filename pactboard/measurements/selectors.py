@@ -23,7 +23,7 @@ from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpi
 from pactboard.kpis.selectors import version_in_force, version_terms
 from pactboard.measurements.availability import availability_entry, availability_values
-from pactboard.measurements.incremental import dataset_values_compute, kpi_codes_current, touched_span
+from pactboard.measurements.incremental import compute_limits, dataset_values_compute, kpi_codes_current, touched_span
 from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement, Revision
 from pactboard.measurements.value_import import value_file_values_by_line
 from pactboard.scoring import Scorecard, scorecard_compute
@@ -408,6 +408,7 @@ def measurements_verify(*, engagement: Engagement, now: datetime | None = None) 
             schema=schema,
             period_kind=cast(PeriodKind, kind),
             tz=engagement.time_zone,
+            **compute_limits(),
         )["v"]
         for rev in revs:
             again = result.get(rev.measurement.period_start)

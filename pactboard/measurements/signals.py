@@ -9,5 +9,5 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Arguments: engagement (Engagement).
+# Arguments: engagement (Engagement), kpi_codes (sorted list of the KPI codes whose values changed).
 values_recorded = Signal()

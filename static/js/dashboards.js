@@ -7,8 +7,14 @@
 (function () {
   "use strict";
 
+  // The Content-Security-Policy allows no eval and no injected <style>: expressions run in Vega's
+  // interpreter (ast), and the embed and tooltip styles come from static/css/vega-embed.css.
   var EMBED_OPTIONS = {
     renderer: "svg",
+    ast: true,
+    defaultStyle: false,
+    forceActionsMenu: true,
+    tooltip: { disableDefaultStyle: true },
     actions: { export: true, source: false, compiled: false, editor: false },
     i18n: { PNG_ACTION: "Save as PNG", SVG_ACTION: "Save as SVG" },
   };

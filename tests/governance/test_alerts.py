@@ -202,3 +202,21 @@ def test_agenda_lists_dips_and_chronic_kpis(gov: World):
         "KPI 00: a dip in 2026-10",
     ]
     assert section.items[1].detail == "value 60; Western Electric rule 1"
+
+
+def test_a_scan_of_some_kpis_leaves_the_others_alone(gov: World):
+    # The scan after a value is recorded judges only the KPIs it touched: kpi_00's at-risk October and
+    # late August/September are not raised by a scan of kpi_01, and a later kpi_01-only scan does not
+    # clear kpi_00's alerts raised by the full scan.
+    only = alerts_scan(engagement=gov.engagement, now=NOW, kpi_codes=["kpi_01"])
+    assert sorted(a.cause_key for a in only.raised) == [
+        "breach:kpi_01:2026-10",
+        "late:kpi_01:2026-08",
+        "late:kpi_01:2026-09",
+    ]
+    alerts_scan(engagement=gov.engagement, now=NOW)
+    assert "at_risk:kpi_00:2026-10" in _open_keys(gov)
+    again = alerts_scan(engagement=gov.engagement, now=NOW, kpi_codes=["kpi_01"])
+    assert again.raised == []
+    assert again.cleared == []
+    assert len(_open_keys(gov)) == EXPECTED

@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from pactboard.governance import services
+from pactboard.governance import collaboration, relevance, services
 from pactboard.governance.models import ActionItem, Meeting, Notification
 from pactboard.governance.urls import urlpatterns
+from pactboard.governance.webhooks import webhook_create
 from tests.conftest import World, client_for, make_engagement
 from tests.governance.conftest import OCTOBER
 
@@ -126,13 +127,28 @@ def _urls(gov: World, meeting: Meeting) -> list[tuple[str, str]]:
     )
     note = Notification.objects.for_recipient(gov.provider_manager).first()
     assert note is not None
+    webhook = webhook_create(
+        actor=gov.client_manager, engagement=gov.engagement, url="https://hooks.example.com/x", now=timezone.now()
+    )
     ids = {
         "pk": gov.engagement.pk,
         "meeting_id": meeting.pk,
         "action_id": action.pk,
         "thread_id": thread.pk,
         "notification_id": note.pk,
+        "webhook_id": webhook.pk,
     }
+    review, _ = relevance.relevance_review_open(actor=gov.client_manager, engagement=gov.engagement, now=timezone.now())
+    first_item = review.items.first()
+    assert first_item is not None
+    ids |= {"review_id": review.pk, "item_id": first_item.pk}
+    # Collaboration routes (F18): a draft strategy note and an article.
+    ids["note_id"] = collaboration.note_create(
+        actor=gov.client_manager, engagement=gov.engagement, title="Plan", body="x", share=False, now=timezone.now()
+    ).pk
+    ids["article_id"] = collaboration.article_create(
+        actor=gov.provider_manager, engagement=gov.engagement, kind="lesson", title="L", body="x", tags=""
+    ).pk
     out = []
     for p in urlpatterns:
         assert isinstance(p, URLPattern)

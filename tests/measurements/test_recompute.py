@@ -72,7 +72,7 @@ def test_a_correction_that_makes_a_value_undefined_records_it_with_why(world: Wo
 def test_verify_checks_against_the_dataset_version_in_force(world: World, contacts, tmp_path: Path, monkeypatch):
     _upload(world, contacts, _write(tmp_path / "oct.csv", OCTOBER))
     # A version 2 whose KPIs were never recomputed: the stored October FCR (75) is v1's.
-    monkeypatch.setattr(services.datasets, "dataset_kpis_compute", lambda **_: services.ApplyResult())
+    monkeypatch.setattr(services.datasets, "dataset_kpis_apply", lambda **_: services.ApplyResult())
     fix = [_contact(3, "2026-10-03T08:00:00+02:00", fcr="true", csat="2")]
     assert _upload(world, contacts, _write(tmp_path / "fix.csv", fix)).status == "done"
     _, mismatches = measurements_verify(engagement=world.engagement)
@@ -150,7 +150,7 @@ def test_an_agreement_signed_after_the_records_computes_their_values(
 def uncomputed(world: World, contacts, tmp_path: Path, monkeypatch):
     """The October records stored as contacts v1, with no value computed from them (as before the fix)."""
     with monkeypatch.context() as patch:
-        patch.setattr(services.datasets, "dataset_kpis_compute", lambda **_: services.ApplyResult())
+        patch.setattr(services.datasets, "dataset_kpis_apply", lambda **_: services.ApplyResult())
         assert _upload(world, contacts, _write(tmp_path / "oct.csv", OCTOBER)).status == "done"
     assert not Measurement.objects.exists()
     return contacts

@@ -47,6 +47,14 @@ class _Loader(yaml.SafeLoader):
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
     text = str(loader.construct_scalar(node)).replace("_", "").lower()
+    if len(text) > MAX_NUMBER_DIGITS + 10:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"the number {text[:12]}… has {len(text):,} characters: a number here has at most "
+            f"{MAX_NUMBER_DIGITS} digits",
+            node.start_mark,
+        )
     special = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
     if text in special:
         return Decimal(special[text])  # refused later as "must be a finite number"
@@ -65,6 +73,28 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decima
 
 
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+# No number of a document needs more digits (amounts are below 10^15, with 6 decimals); a longer
+# one is refused before Python reads it (past 4,300 digits int() raises, and reading is slow).
+MAX_NUMBER_DIGITS = 40
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    digits = sum(ch.isalnum() for ch in text)
+    if digits > MAX_NUMBER_DIGITS:
+        excerpt = text[:12] + "…"
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"the number {excerpt} has {digits:,} digits: a number here has at most {MAX_NUMBER_DIGITS}",
+            node.start_mark,
+        )
+    value: int = loader.construct_yaml_int(node)
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 class _Money(Decimal):

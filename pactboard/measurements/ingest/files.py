@@ -118,7 +118,7 @@ def line_too_long(row: int) -> PactboardError:
 def field_too_long(row: int) -> PactboardError:
     """A single CSV value past ``limits.MAX_FIELD_CHARS`` (often a quote that is never closed)."""
     message = (
-        f"row {row} has a value longer than {limits.MAX_FIELD_CHARS:,} characters; check for a quote (\") that is "
+        f'row {row} has a value longer than {limits.MAX_FIELD_CHARS:,} characters; check for a quote (") that is '
         "opened but never closed, shorten the value, and upload the file again."
     )
     return PactboardError(message, details=[ErrorDetail(message, f"row {row}", "value_too_long")])

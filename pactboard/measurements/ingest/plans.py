@@ -13,10 +13,14 @@ from decimal import Decimal, InvalidOperation
 
 from pactboard.core.errors import ErrorDetail
 from pactboard.formulas.schema import Column, ColumnType
+from pactboard.measurements.limits import VALUE_LIMIT, VALUE_LIMIT_TEXT
 
 # Money and other exact amounts: 12 digits before the point, 6 after, stored as a 64-bit integer.
 DECIMAL_PLACES = 6
 DECIMAL_SQL_TYPE = f"DECIMAL(18,{DECIMAL_PLACES})"
+# A float column is bounded like a stored value (limits.VALUE_LIMIT): a formula's aggregates over
+# it stay within what DuckDB's exact arithmetic and the value column hold.
+FLOAT_LIMIT_SQL = f"{VALUE_LIMIT:E}::DOUBLE"
 SQL_TYPES: dict[ColumnType, str] = {
     "timestamp": "TIMESTAMPTZ",
     "date": "DATE",
@@ -93,7 +97,7 @@ def _string_plan(column: Column, i: int, input_sql: str) -> _ColumnPlan:
             f"OR TRY_CAST({v} AS DECIMAL(38,18)) = {t})"
         )
     elif kind == "float":
-        ok = f"isfinite({t})"
+        ok = f"isfinite({t}) AND abs({t}) < {FLOAT_LIMIT_SQL}"
     elif kind == "boolean":
         cast = f"TRY_CAST(trim({v}) AS BOOLEAN)"
         ok = f"{t} IS NOT NULL"
@@ -150,7 +154,7 @@ def _parquet_plan(column: Column, i: int, source_type: str) -> _ColumnPlan | Err
     if kind == "decimal" and family in ("integer", "float", "decimal"):
         return plan(f"TRY_CAST({v} AS {DECIMAL_SQL_TYPE})", f"{t} IS NOT NULL")
     if kind == "float" and family in ("integer", "float", "decimal"):
-        return plan(f"CAST({v} AS DOUBLE)", f"isfinite({t})")
+        return plan(f"CAST({v} AS DOUBLE)", f"isfinite({t}) AND abs({t}) < {FLOAT_LIMIT_SQL}")
     if kind == "boolean" and family == "boolean":
         return plan(v)
     if kind == "boolean" and family == "integer":
@@ -227,6 +231,8 @@ def _cell_message(column: Column, raw: str | None) -> tuple[str, str]:
         if number is not None:
             return (f"'{shown}' has more than {DECIMAL_PLACES} decimal places: round it", "too_precise")
         return (f"'{shown}' is not a number: write digits with a point for decimals, e.g. 12.50", "invalid_number")
+    if number is not None and abs(number) >= VALUE_LIMIT:
+        return (f"'{shown}' is too large: a number here must be below {VALUE_LIMIT_TEXT} in size", "out_of_range")
     return (f"'{shown}' is not a finite number: write digits with a point for decimals, e.g. 12.5", "invalid_number")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements import batches, ingest, policy
+from pactboard.measurements.limits import ERRORS_SHOWN, VALUE_LIMIT_TEXT, value_limit_problem
 from pactboard.measurements.models import (
     Dataset,
     DatasetVersion,
@@ -164,32 +166,46 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
             progress=_batch_progress(batch),
             work_prefix=batches.work_prefix(batch.pk),
         )
+        # The slow work (merging the files, computing every KPI in DuckDB) runs before the write
+        # transaction, which then only stores the outcome: on SQLite a write transaction locks every
+        # tenant's writes, so it must stay short. Should another upload of this dataset land in
+        # between, this one is refused (its merge did not include that one) rather than lose it.
+        previous = dataset_latest_version(dataset=dataset)
+        _, sha, rows, first, last, up_first, up_last = _merge_versions(
+            previous=dataset_parquet_path(previous) if previous else None,
+            upload=staged.path,
+            time_column=dataset.time_column,
+            tz=engagement.time_zone,
+            dest_dir=dest,
+            spill_dir=dest / "staging" / f"{batches.work_prefix(batch.pk)}merge",
+        )
+        version = DatasetVersion(
+            dataset=dataset,
+            number=(previous.number + 1) if previous else 1,
+            parquet_sha256=sha,
+            row_count=rows,
+            first_day=first,
+            last_day=last,
+            upload_sha256=batch.file_sha256,
+            upload_name=batch.file_name,
+            upload_rows=staged.row_count,
+            upload_first_day=up_first,
+            upload_last_day=up_last,
+            created_by=actor.user,
+        )
+        planned = dataset_kpis_plan(version=version, previous=previous)
         with transaction.atomic():
             locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
-            previous = dataset_latest_version(dataset=locked)
-            _, sha, rows, first, last, up_first, up_last = _merge_versions(
-                previous=dataset_parquet_path(previous) if previous else None,
-                upload=staged.path,
-                time_column=locked.time_column,
-                tz=engagement.time_zone,
-                dest_dir=dest,
-                spill_dir=dest / "staging" / f"{batches.work_prefix(batch.pk)}merge",
-            )
-            version = DatasetVersion.objects.create(
-                dataset=locked,
-                number=(previous.number + 1) if previous else 1,
-                parquet_sha256=sha,
-                row_count=rows,
-                first_day=first,
-                last_day=last,
-                upload_sha256=batch.file_sha256,
-                upload_name=batch.file_name,
-                upload_rows=staged.row_count,
-                upload_first_day=up_first,
-                upload_last_day=up_last,
-                created_by=actor.user,
-            )
-            result = dataset_kpis_compute(version=version, actor=actor, previous=previous)
+            latest = dataset_latest_version(dataset=locked)
+            if (latest.pk if latest else None) != (previous.pk if previous else None):
+                raise PactboardError(
+                    f"Another upload of {locked.name} was stored while this file was being checked; "
+                    "upload this file again so that it is merged with that one. Nothing was written.",
+                    kind="conflict",
+                )
+            version.dataset = locked
+            version.save()
+            result = dataset_kpis_apply(plan=planned, actor=actor)
             ImportBatch.objects.filter(pk=batch.pk).update(
                 status=ImportBatch.Status.DONE,
                 rows_written=staged.row_count,
@@ -222,6 +238,15 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
     return batch
 
 
+@dataclass(frozen=True)
+class KpisPlan:
+    """What a dataset version makes of its KPIs' values, computed and checked, not yet stored."""
+
+    version: DatasetVersion
+    rows: list[ValueRow]
+    formulas: dict[str, Any]
+
+
 def dataset_kpis_compute(
     *,
     version: DatasetVersion,
@@ -231,7 +256,24 @@ def dataset_kpis_compute(
     now: datetime | None = None,
     previous: DatasetVersion | None = None,
 ) -> ApplyResult:
-    """Compute the agreed KPIs whose formula reads this dataset version (all periods begun, or from one).
+    """Compute the agreed KPIs whose formula reads this dataset version and store their values.
+
+    ``dataset_kpis_plan`` then ``dataset_kpis_apply``: a caller that must keep its write transaction
+    short (an upload) runs the plan before opening it.
+    """
+    plan = dataset_kpis_plan(version=version, kpi_codes=kpi_codes, period_from=period_from, now=now, previous=previous)
+    return dataset_kpis_apply(plan=plan, actor=actor)
+
+
+def dataset_kpis_plan(
+    *,
+    version: DatasetVersion,
+    kpi_codes: Collection[str] | None = None,
+    period_from: Period | None = None,
+    now: datetime | None = None,
+    previous: DatasetVersion | None = None,
+) -> KpisPlan:
+    """The values of the agreed KPIs whose formula reads this dataset version (all periods begun, or from one).
 
     A value this version no longer defines (a zero denominator, no records left in the period) gets
     a revision without a value whose note says why: keeping the old number would show a value the
@@ -249,6 +291,17 @@ def dataset_kpis_compute(
         for (code, period), value in sorted(expected.values.items())
         if value is not None
     ]
+    too_large = [
+        ErrorDetail(f"{row.kpi_code} {row.period.label}: {problem}", row.location, "out_of_range")
+        for row in rows
+        if row.value is not None and (problem := value_limit_problem(row.value)) is not None
+    ]
+    if too_large:
+        raise PactboardError(
+            f"KPI values computed from {dataset.name} v{version.number} are too large to store "
+            f"(below {VALUE_LIMIT_TEXT} in size); nothing was written: check the records behind them.",
+            too_large[:ERRORS_SHOWN],
+        )
     defined = {(row.kpi_code, row.period) for row in rows}
     held = Measurement.objects.filter(
         engagement=engagement, kpi_code__in=list(expected.formulas), source=Source.FORMULA, value__isnull=False
@@ -270,13 +323,19 @@ def dataset_kpis_compute(
                 location=f"{code} {period.label}",
             )
         )
+    return KpisPlan(version=version, rows=rows, formulas=expected.formulas)
+
+
+def dataset_kpis_apply(*, plan: KpisPlan, actor: Membership | None) -> ApplyResult:
+    """Store a plan's values (in the caller's transaction; the DuckDB work was done by the plan)."""
+    version = plan.version
     return _values_apply(
-        engagement=engagement,
-        rows=rows,
+        engagement=version.dataset.engagement,
+        rows=plan.rows,
         source=Source.FORMULA,
         actor=actor,
-        reason=f"computed from {dataset.name} v{version.number}",
+        reason=f"computed from {version.dataset.name} v{version.number}",
         dataset_version=version,
-        formulas=expected.formulas,
+        formulas=plan.formulas,
         require_reason=False,
     )

@@ -30,6 +30,7 @@ from pactboard.measurements.selectors import (
     kpi_rules,
 )
 from pactboard.measurements.services.values import ValueRow, _require_contributor, _values_apply, value_rows_not_started
+from pactboard.measurements.uploads import upload_type_check
 from pactboard.measurements.value_import import KpiRule as FileRule
 from pactboard.measurements.value_import import value_file_parse
 
@@ -90,6 +91,7 @@ def import_batch_receive(
     """Register an uploaded file (a Django or ninja UploadedFile) as a pending import, like ``import_batch_start``."""
     _require_contributor(actor, engagement)
     upload_received_check(upload)
+    upload_type_check(upload, kind=kind)
     with tempfile.TemporaryDirectory(prefix="pactboard-upload-") as tmp:
         path = upload_save(upload, tmp)
         return import_batch_start(

@@ -18,6 +18,7 @@ from pactboard.engagements.models import Engagement
 from pactboard.formulas import CompiledFormula
 from pactboard.kpis.content import plain_decimal
 from pactboard.measurements import policy
+from pactboard.measurements.limits import value_limit_problem
 from pactboard.measurements.models import (
     DatasetVersion,
     IdempotencyKey,
@@ -100,6 +101,10 @@ def value_rows_check(
         where = row.location or None
         if row.value is None:  # only a recomputation records "undefined"; a person or a file gives a number
             errors.append(ErrorDetail(f"{row.kpi_code} {row.period.label}: a value is required", where))
+            continue
+        too_large = value_limit_problem(row.value)
+        if too_large is not None:
+            errors.append(ErrorDetail(too_large, where, "out_of_range"))
             continue
         shown = plain_decimal(row.value)
         rule = rules.get(row.kpi_code)
@@ -244,7 +249,9 @@ def _values_apply(
         )
     result.revisions = Revision.objects.bulk_create(revisions, batch_size=1000)
     if pending:
-        values_recorded.send(sender=Measurement, engagement=engagement)
+        values_recorded.send(
+            sender=Measurement, engagement=engagement, kpi_codes=sorted({m.kpi_code for m, _, _ in pending})
+        )
     return result
 
 
@@ -326,13 +333,16 @@ def values_push_idempotent(
     reason: str = "",
     key: str = "",
     request_sha256: str = "",
+    endpoint: str = "measurements.push",
 ) -> tuple[int, dict[str, int]]:
     """``values_push`` whose answer is kept under ``key``: a retry of the same batch gets the same answer.
 
     Returns the HTTP status (201 when something was written, 200 when nothing changed) and the body.
     """
     if key:
-        done = IdempotencyKey.objects.filter(organisation_id=actor.organisation_id, key=key).first()
+        done = IdempotencyKey.objects.filter(
+            organisation_id=actor.organisation_id, engagement=engagement, endpoint=endpoint, key=key
+        ).first()
         if done is not None:
             if done.request_sha256 != request_sha256:
                 raise PactboardError(
@@ -348,6 +358,8 @@ def values_push_idempotent(
                 with transaction.atomic():
                     IdempotencyKey.objects.create(
                         organisation_id=actor.organisation_id,
+                        engagement=engagement,
+                        endpoint=endpoint,
                         key=key,
                         request_sha256=request_sha256,
                         response=body,

@@ -221,7 +221,11 @@ class _Checker:
     def _number(self, line: int, cell: Cell) -> Decimal | None:
         number = _parse_number(cell)
         if isinstance(number, Decimal):
-            return number
+            too_large = limits.value_limit_problem(number)
+            if too_large is None:
+                return number
+            self.error(line, "value", too_large, "out_of_range")
+            return None
         message, code = number
         self.error(line, "value", message, code)
         return None

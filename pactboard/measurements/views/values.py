@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-import pyarrow.csv as pa_csv
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +25,7 @@ from pactboard.measurements.forms import (
     ValueImportForm,
 )
 from pactboard.measurements.models import Measurement, Revision, Source
+from pactboard.measurements.records_csv import records_csv
 from pactboard.measurements.views.common import (
     UNDEFINED,
     _actor,
@@ -197,9 +196,7 @@ def records(request: AuthenticatedHttpRequest, pk: int, measurement_id: int) -> 
         if exc.kind == "not_found":
             raise Http404(exc.message) from None
         return HttpResponse(f"{exc.message}\n", status=409, content_type="text/plain; charset=utf-8")
-    buffer = io.BytesIO()
-    pa_csv.write_csv(found.table, buffer)
     name = found.file_name
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(records_csv(found.table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -1,21 +1,31 @@
-"""`pactboard demo`: migrate, load the demo data, print log-ins and serve on 127.0.0.1 with a task worker."""
+"""`pactboard demo`: migrate, load the demo data, print log-ins and serve on 127.0.0.1.
+
+Beside the server run the task worker (django-tasks-db's ``db_worker``) and the scheduler
+(django-crontask's ``crontask``), supervised: either is restarted if it dies, and both stop with
+the server (Ctrl-C or SIGTERM).
+"""
 
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 from argparse import ArgumentParser
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 from django.tasks import task_backends
 from django.test.utils import override_settings
+from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django_tasks_db import DatabaseBackend
 
+from pactboard.core.task_results import task_results_abandoned_fail
 from pactboard.demo.load import DEMO_PASSWORD, demo_exists, demo_load
+from pactboard.demo.supervisor import Child, Supervisor
 
 
 class Command(BaseCommand):
@@ -38,34 +48,50 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         port = options["port"]
-        worker = self._worker_start()
-        # On SIGTERM, unwind like Ctrl-C so that the worker is stopped too.
+        supervisor = self._helpers_start()
+        # On SIGTERM, unwind like Ctrl-C so that the helpers are stopped too.
         signal.signal(signal.SIGTERM, _exit_on_signal)
         self.stdout.write(self.style.SUCCESS(f"\nServing on http://127.0.0.1:{port}/  (Ctrl-C stops)\n"))
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, skip_checks=True)
         finally:
-            self._worker_stop(worker)
+            if supervisor is not None:
+                supervisor.stop()
 
-    def _worker_start(self) -> subprocess.Popen[bytes] | None:
-        """Imports started from the pages run as tasks: start django-tasks-db's worker beside the server."""
+    def _helpers_start(self) -> Supervisor | None:
+        """Imports and scheduled work run as tasks: start the worker and the scheduler, supervised."""
         if not isinstance(task_backends["default"], DatabaseBackend):
             return None
-        command = [sys.executable, "-m", "pactboard.cli", "db_worker", "--interval", "0.5", "--no-reload"]
-        worker = subprocess.Popen(command)  # noqa: S603 - our own interpreter and command
-        self.stdout.write(f"Task worker started (pid {worker.pid}).")
-        return worker
+        worker = _DemoWorker()
+        supervisor = Supervisor(
+            [
+                Child(name="Task worker", argv=worker.argv, on_exit=worker.exited),
+                Child(name="Scheduler", argv=lambda: [*_PACTBOARD, "crontask", "--no-heartbeat"]),
+            ],
+            log=lambda line: self.stdout.write(line),
+        )
+        supervisor.start()
+        return supervisor
 
-    def _worker_stop(self, worker: subprocess.Popen[bytes] | None) -> None:
-        if worker is None or worker.poll() is not None:
-            return
-        worker.terminate()  # db_worker finishes or abandons its current task on SIGTERM
+
+_PACTBOARD = [sys.executable, "-u", "-m", "pactboard.cli"]  # unbuffered: their log lines show as they happen
+
+
+class _DemoWorker:
+    """The demo's worker: a fresh id at each start, so the tasks a dead one left running can be failed at once."""
+
+    def __init__(self) -> None:
+        self.worker_id = ""
+
+    def argv(self) -> Sequence[str]:
+        self.worker_id = f"demo-{get_random_string(12)}"
+        return [*_PACTBOARD, "db_worker", "--interval", "0.5", "--no-reload", "--worker-id", self.worker_id]
+
+    def exited(self, code: int) -> None:
         try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        self.stdout.write("Task worker stopped.")
+            task_results_abandoned_fail(now=timezone.now(), worker_id=self.worker_id)
+        finally:
+            close_old_connections()
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

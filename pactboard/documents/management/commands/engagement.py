@@ -1,4 +1,7 @@
-"""`pactboard engagement validate|import|export|schema`: engagements as YAML documents (docs/engagement-as-code.md)."""
+"""`pactboard engagement validate|import|export|diff|schema`: engagements as YAML documents.
+
+docs/engagement-as-code.md describes the format.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from pactboard.documents.services import (
     engagement_version_get,
 )
 from pactboard.documents.spec import document_json_schema_text, document_warnings
+from pactboard.documents.spec.diff import document_diff
 from pactboard.engagements.selectors import engagement_lookup
 
 
@@ -26,7 +30,7 @@ class Command(BaseCommand):
     help = (
         "Engagements as YAML documents. validate FILE: check without changing anything. import FILE: a new draft "
         "version (--as-agreed records it as signed by both parties). export ENGAGEMENT: the YAML document. "
-        "schema: the document's JSON Schema."
+        "diff A B: what changed from one document to another. schema: the document's JSON Schema."
     )
     # Documents are checked by the command itself; the project-wide checks (URLs, templates) are not its business.
     requires_system_checks: list[str] = []
@@ -58,6 +62,10 @@ class Command(BaseCommand):
             "--version", type=int, metavar="N", help="export version N (default: the newest draft, proposal or agreed)"
         )
 
+        diff = actions.add_parser("diff", help="what changed from document A to document B (exit 1 if anything)")
+        diff.add_argument("a", metavar="A.yaml", help="the document before ('-' for standard input)")
+        diff.add_argument("b", metavar="B.yaml", help="the document after")
+
         schema = actions.add_parser("schema", help="print the JSON Schema of engagement documents")
         schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
@@ -68,6 +76,7 @@ class Command(BaseCommand):
                 "import": self._import,
                 "export": self._export,
                 "schema": self._schema,
+                "diff": self._diff,
             }[options["action"]](options)
         except PactboardError as exc:
             self._fail(exc)
@@ -134,6 +143,22 @@ class Command(BaseCommand):
         if options["version"] is not None:
             version = engagement_version_get(engagement=engagement, number=options["version"])
         self._write(engagement_document_export(engagement=engagement, version=version), options["output"])
+
+    def _diff(self, options: dict[str, Any]) -> None:
+        documents = []
+        for name in (options["a"], options["b"]):
+            try:
+                documents.append(engagement_document_validate(text=self._read(name)))
+            except PactboardError as exc:
+                raise PactboardError(f"{name}: {exc.message}", exc.details) from None
+        changes = document_diff(documents[0], documents[1])
+        if not changes:
+            self.stdout.write("No differences.")
+            return
+        for change in changes:
+            self.stdout.write(change.line())
+        # Like diff(1): 1 means the documents differ, so scripts can tell without parsing.
+        raise CommandError(f"{len(changes)} difference" + ("" if len(changes) == 1 else "s") + ".", returncode=1)
 
     def _schema(self, options: dict[str, Any]) -> None:
         self._write(document_json_schema_text(), options["output"])

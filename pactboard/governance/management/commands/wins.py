@@ -1,0 +1,37 @@
+"""`pactboard wins scan [ENGAGEMENT ...]`: post each engagement's new wins (safe to run twice)."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from pactboard.core.errors import PactboardError
+from pactboard.engagements.models import Engagement
+from pactboard.engagements.selectors import engagement_lookup
+from pactboard.governance.wins import wins_scan
+
+
+class Command(BaseCommand):
+    help = "Wins: `scan` posts the wins (met again, chronic cleared, milestone, stretch) not posted yet."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        scan = sub.add_parser("scan", help="post the new wins of each engagement")
+        scan.add_argument("engagements", nargs="*", help="engagement ids or exact names (default: every active one)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            engagements = (
+                [engagement_lookup(ref=ref) for ref in options["engagements"]]
+                if options["engagements"]
+                else list(Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"))
+            )
+        except PactboardError as exc:
+            raise CommandError(str(exc)) from None
+        now = timezone.now()
+        for engagement in engagements:
+            posted = wins_scan(engagement=engagement, now=now)
+            self.stdout.write(f"{engagement.name}: {len(posted)} win{'s' if len(posted) != 1 else ''} posted")

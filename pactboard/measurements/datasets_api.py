@@ -1,0 +1,152 @@
+"""REST endpoints for datasets of raw records: list, declare, and each one's versions.
+
+Uploading records is ``POST /api/engagements/{id}/datasets/{name}/uploads`` (measurements/api.py).
+The same services and rules as the "Data" page: managers and contributors of either party declare.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.core.paginator import Paginator
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.errors import not_found
+from pactboard.engagements.selectors import engagement_get
+from pactboard.measurements.models import Dataset, DatasetVersion
+from pactboard.measurements.selectors import dataset_list
+from pactboard.measurements.services import dataset_declare
+
+router = Router(tags=["datasets"])
+
+MAX_PAGE_SIZE = 200
+
+
+class ColumnIn(Schema):
+    name: str = Field(max_length=64)
+    type: str = Field(max_length=16)
+    nullable: bool = True
+    description: str = Field(default="", max_length=500)
+
+
+class DatasetIn(Schema):
+    """A standard schema by name (``standard``), or columns of one's own with their time column."""
+
+    name: str = Field(max_length=48, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    standard: str | None = Field(default=None, max_length=48)
+    columns: list[ColumnIn] | None = Field(default=None, max_length=200)
+    time_column: str = Field(default="", max_length=64)
+    description: str = Field(default="", max_length=10_000)
+
+
+class ColumnOut(Schema):
+    name: str
+    type: str
+    nullable: bool = True
+    description: str = ""
+
+
+class VersionOut(Schema):
+    number: int
+    row_count: int
+    first_day: date | None
+    last_day: date | None
+    upload_name: str
+    upload_rows: int
+    upload_sha256: str
+    parquet_sha256: str
+    created_at: datetime
+
+
+class DatasetOut(Schema):
+    id: int
+    name: str
+    description: str
+    time_column: str
+    columns: list[ColumnOut]
+    versions: int
+    latest: VersionOut | None
+
+
+class VersionPageOut(Schema):
+    count: int
+    page: int
+    pages: int
+    page_size: int
+    items: list[VersionOut]
+
+
+class PageQuery(Schema):
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+
+
+def _version_out(v: DatasetVersion) -> VersionOut:
+    return VersionOut(
+        number=v.number,
+        row_count=v.row_count,
+        first_day=v.first_day,
+        last_day=v.last_day,
+        upload_name=v.upload_name,
+        upload_rows=v.upload_rows,
+        upload_sha256=v.upload_sha256,
+        parquet_sha256=v.parquet_sha256,
+        created_at=v.created_at,
+    )
+
+
+def _dataset_out(d: Dataset, versions: list[DatasetVersion]) -> DatasetOut:
+    return DatasetOut(
+        id=d.pk,
+        name=d.name,
+        description=d.description,
+        time_column=d.time_column,
+        columns=[ColumnOut(**c) for c in d.columns],
+        versions=len(versions),
+        latest=_version_out(versions[0]) if versions else None,
+    )
+
+
+@router.get("/{engagement_id}/datasets", response=list[DatasetOut])
+def list_datasets(request: AuthenticatedHttpRequest, engagement_id: int) -> list[DatasetOut]:
+    """The engagement's declared datasets, by name, each with its newest version (a handful per engagement)."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    return [_dataset_out(d, list(d.versions.all())) for d in dataset_list(engagement=engagement).order_by("name")]
+
+
+@router.post("/{engagement_id}/datasets", response={201: DatasetOut})
+def declare_dataset(request: AuthenticatedHttpRequest, engagement_id: int, payload: DatasetIn) -> Status:
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    columns = [c.dict() for c in payload.columns] if payload.columns is not None else None
+    dataset = dataset_declare(
+        actor=request.membership,
+        engagement=engagement,
+        name=payload.name,
+        standard=payload.standard,
+        columns=columns,
+        time_column=payload.time_column,
+        description=payload.description,
+    )
+    return Status(201, _dataset_out(dataset, []))
+
+
+@router.get("/{engagement_id}/datasets/{name}/versions", response=VersionPageOut)
+def list_dataset_versions(
+    request: AuthenticatedHttpRequest, engagement_id: int, name: str, query: Query[PageQuery]
+) -> VersionPageOut:
+    """A dataset's versions, newest first, a page at a time."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    dataset = Dataset.objects.filter(engagement=engagement, name=name).first()
+    if dataset is None:
+        raise not_found("No such dataset.")
+    paginator = Paginator(DatasetVersion.objects.filter(dataset=dataset).order_by("-number"), query.page_size)
+    page = paginator.get_page(query.page)
+    return VersionPageOut(
+        count=paginator.count,
+        page=page.number,
+        pages=paginator.num_pages,
+        page_size=query.page_size,
+        items=[_version_out(v) for v in page.object_list],
+    )

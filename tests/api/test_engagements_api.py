@@ -1,0 +1,106 @@
+"""The engagement writes the pages do, through the API: create, edit terms, edit objectives, business changes.
+
+The API calls the same services as the pages, so the same rules hold: only client managers create and
+edit engagements (docs/engagements: F1), either party logs business changes, other tenants get 404.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from pactboard.accounts.services import api_token_create
+from pactboard.audit.models import AuditEvent
+from pactboard.engagements.models import BusinessChange, Engagement
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def _api(membership) -> Client:
+    _, raw = api_token_create(membership=membership, name="test")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def _post(client: Client, url: str, body: dict, method: str = "post"):
+    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
+
+
+NEW = {
+    "name": "Acme back office",
+    "start_date": "2027-01-01",
+    "end_date": "2027-12-31",
+    "currency": "eur",
+    "monthly_fee": "25000.00",
+}
+
+
+def test_client_manager_creates_an_engagement_with_a_provider_it_works_with(world: World):
+    response = _post(_api(world.client_manager), "/api/engagements/", {**NEW, "provider_id": world.provider_org.pk})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["client"]["name"] == "Acme Retail"
+    assert body["provider"]["name"] == "Helpline BPO"
+    assert body["currency"] == "EUR"  # upper-cased as on the page
+    assert AuditEvent.objects.filter(action="engagement.create", object_id=str(body["id"])).count() == 1
+
+
+def test_a_provider_it_does_not_work_with_is_refused_by_field(world: World):
+    response = _post(
+        _api(world.client_manager), "/api/engagements/", {**NEW, "provider_id": world.other_provider_org.pk}
+    )
+    assert response.status_code == 422
+    assert response.json()["details"][0]["location"] == "provider_id"
+    assert not Engagement.objects.filter(name="Acme back office").exists()
+
+
+def test_provider_and_viewer_may_not_create(world: World):
+    for member in (world.provider_manager, world.client_viewer):
+        response = _post(_api(member), "/api/engagements/", {**NEW, "provider_id": world.provider_org.pk})
+        assert response.status_code == 403, (member, response.content)
+    assert not Engagement.objects.filter(name="Acme back office").exists()
+
+
+def test_patch_changes_only_what_is_sent(world: World):
+    url = f"/api/engagements/{world.engagement.pk}"
+    response = _post(_api(world.client_manager), url, {"monthly_fee": "120000.50"}, "patch")
+    assert response.status_code == 200, response.content
+    world.engagement.refresh_from_db()
+    assert str(world.engagement.monthly_fee) == "120000.50"
+    assert world.engagement.name == "Acme support"
+    # The provider cannot change the client's terms; an outsider does not see the engagement.
+    assert _post(_api(world.provider_manager), url, {"name": "X"}, "patch").status_code == 403
+    assert _post(_api(world.outsider), url, {"name": "X"}, "patch").status_code == 404
+    assert _post(_api(world.client_manager), url, {"name": None}, "patch").status_code == 422
+
+
+def test_patch_an_objective(world: World):
+    url = f"/api/engagements/{world.engagement.pk}/objectives/{world.objective.pk}"
+    response = _post(_api(world.client_manager), url, {"target": "≥ 78 %", "deadline": "2027-06-30"}, "patch")
+    assert response.status_code == 200, response.content
+    assert response.json()["target"] == "≥ 78 %"
+    world.objective.refresh_from_db()
+    assert world.objective.deadline == date(2027, 6, 30)
+    # The objective id of another engagement under this engagement's URL is not found.
+    other = world.other_engagement.objectives.create(key="x", statement="Other")
+    wrong = f"/api/engagements/{world.engagement.pk}/objectives/{other.pk}"
+    assert _post(_api(world.client_manager), wrong, {"target": "1"}, "patch").status_code == 404
+
+
+def test_business_changes_logged_and_listed(world: World):
+    url = f"/api/engagements/{world.engagement.pk}/business-changes"
+    body = {"date": "2026-03-01", "kind": "launch", "title": "Spring campaign", "kpi_codes": []}
+    response = _post(_api(world.provider_manager), url, body)
+    assert response.status_code == 201, response.content
+    assert response.json()["created_by_org"] == "Helpline BPO"
+    listed = _api(world.client_manager).get(url)
+    assert [c["title"] for c in listed.json()] == ["Spring campaign"]
+    # A KPI the engagement does not have is refused at its field; nothing is written.
+    bad = _post(_api(world.provider_manager), url, {**body, "kpi_codes": ["nope"]})
+    assert bad.status_code == 422
+    assert bad.json()["details"][0]["location"] == "kpi_codes"
+    assert BusinessChange.objects.count() == 1
+    assert _api(world.outsider).get(url).status_code == 404
