@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "pactboard.governance",
     "pactboard.incentives",
     "pactboard.documents",
+    "pactboard.reports",
     "pactboard.dashboards",
     "pactboard.api",
     "pactboard.demo",

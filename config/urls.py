@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("pactboard.kpis.urls")),
     path("", include("pactboard.measurements.urls")),
     path("", include("pactboard.incentives.urls")),
+    path("", include("pactboard.reports.urls")),
     path("schemas/", include("pactboard.documents.urls")),
     path("", include("pactboard.dashboards.urls")),
     path("", include("pactboard.governance.urls")),

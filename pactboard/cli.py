@@ -20,6 +20,7 @@ OWN_COMMANDS = {
     "measurements": "measurements import|verify: values from a CSV/XLSX file; recompute values from their sources",
     "scorecard": "scorecard ENGAGEMENT --period 2026-10: value, target, status, attainment, weighted score",
     "settle": "settle ENGAGEMENT --period 2026-10: the month's settlement (credits, bonuses, net), json or table",
+    "report": "report ENGAGEMENT --period 2026-10 --format html|pdf|xlsx|csv -o FILE; --due: make, archive, e-mail",
     "reviews": "reviews schedule: create the next review meetings each engagement's cadence calls for",
     "alerts": "alerts scan: raise and clear alerts (breach, at risk, dip, chronic, late data) of each engagement",
     "wins": "wins scan: post the wins feed's new wins (met again, chronic cleared, milestone, stretch)",

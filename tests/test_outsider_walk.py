@@ -32,6 +32,7 @@ from pactboard.incentives import services as incentive_services
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.measurements.models import Measurement
+from pactboard.reports import services as report_services
 from tests.conftest import World, client_for
 from tests.incentives.conftest import qa_scheme
 from tests.measurements.conftest import agreed  # noqa: F401 - a fixture, used by name
@@ -160,6 +161,9 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
     article = collaboration.article_create(
         actor=world.provider_manager, engagement=world.engagement, kind="lesson", title="Peak", body="Plan", tags="peak"
     )
+    recipient = report_services.report_recipient_add(
+        actor=world.client_manager, engagement=world.engagement, membership_id=world.client_viewer.pk
+    )
     return {
         "pk": world.engagement.pk,
         "engagement_id": world.engagement.pk,
@@ -186,6 +190,7 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         "fmt": "csv",
         "review_id": relevance_review.pk,
         "item_id": relevance_review.items.first().pk,
+        "recipient_id": recipient.pk,
     }
 
 

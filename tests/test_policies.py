@@ -14,6 +14,8 @@ from pactboard.engagements.policy import engagement_may
 from pactboard.governance.policy import relevance_may
 from pactboard.governance.webhooks import webhooks_may
 from pactboard.measurements.policy import measurements_may
+from pactboard.reports.models import Report
+from pactboard.reports.policy import recipients_may, report_may
 from tests.conftest import World, make_member
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +76,8 @@ def test_measurements_policy(world: World, actor: str, action: str):
 @pytest.mark.parametrize("actor", list(WEBHOOKS))
 def test_webhooks_policy(world: World, actor: str):
     _check(webhooks_may(actor=_actor(world, actor), engagement=world.engagement), WEBHOOKS[actor])
+
+
 # KPI relevance reviews (governance): the client's managers decide and close; either party's managers
 # open one; contributors of either party comment; viewers read.
 RELEVANCE = {
@@ -95,3 +99,32 @@ def test_a_closed_relevance_review_no_longer_changes(world: World):
     for action in ("decide", "comment", "close"):
         verdict = relevance_may(actor=world.client_manager, engagement=world.engagement, action=action, is_open=False)  # type: ignore[arg-type]
         assert (verdict.allowed, verdict.kind) == (False, "conflict")
+
+
+# Reports: both parties read; managers of either party edit a draft's texts and finalise it; each
+# party's managers choose their own recipients; a final report is refused as "conflict".
+REPORTS = {
+    "client_manager": {"edit": True, "finalise": True, "recipients": True},
+    "client_viewer": {"edit": False, "finalise": False, "recipients": False},
+    "provider_manager": {"edit": True, "finalise": True, "recipients": True},
+    "provider_contributor": {"edit": False, "finalise": False, "recipients": False},
+    "outsider": {"edit": "not_found", "finalise": "not_found", "recipients": "not_found"},
+}
+
+
+@pytest.mark.parametrize(("actor", "action"), [(a, x) for a, acts in REPORTS.items() for x in acts])
+def test_reports_policy(world: World, actor: str, action: str):
+    member = _actor(world, actor)
+    if action == "recipients":
+        verdict = recipients_may(actor=member, engagement=world.engagement)
+    else:
+        verdict = report_may(actor=member, engagement=world.engagement, report=None, action=action)  # type: ignore[arg-type]
+    _check(verdict, REPORTS[actor][action])
+
+
+def test_a_final_report_is_refused_as_a_conflict(world: World):
+    final = Report(engagement=world.engagement, period="2026-10", status=Report.Status.FINAL)
+    verdict = report_may(actor=world.client_manager, engagement=world.engagement, report=final, action="edit")
+    assert (verdict.allowed, verdict.kind) == (False, "conflict")
+    other_party = recipients_may(actor=world.client_manager, engagement=world.engagement, member=world.provider_manager)
+    assert (other_party.allowed, other_party.kind) == (False, "forbidden")

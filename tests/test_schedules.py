@@ -28,6 +28,7 @@ SCHEDULES = {
     "digests_send": ("0", "*"),
     "relevance_reviews_open_due_task": ("20", "4"),
     "wins_scan_all": ("40", "4"),
+    "reports_due_send_task": ("0", "6"),
 }
 
 

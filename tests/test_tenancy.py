@@ -58,6 +58,7 @@ from pactboard.measurements.models import (
     Measurement,
     Revision,
 )
+from pactboard.reports.models import Report, ReportRecipient
 from tests.conftest import World
 
 # Models with a path to an engagement that are deliberately not scoped by TenantQuerySet, each
@@ -230,6 +231,8 @@ def _rows(engagement: Engagement, objective: Objective, member: Membership) -> d
         Win.objects.create(
             engagement=engagement, kind="kudos", kpi_code="fcr", period="2026-01", message="Hi", posted_at=now
         ),
+        Report.objects.create(engagement=engagement, period="2026-01"),
+        ReportRecipient.objects.create(engagement=engagement, membership=member),
     ]
     return {type(r): r for r in rows}
 

@@ -19,6 +19,7 @@ from pactboard.accounts.services import membership_create, organisation_create, 
 from pactboard.demo.collaboration import demo_collaboration_load
 from pactboard.demo.history import demo_history_load
 from pactboard.demo.relevance import demo_relevance_load
+from pactboard.demo.reports import demo_reports_load
 from pactboard.demo.reviews import demo_reviews_load
 from pactboard.documents.services import engagement_document_import, engagement_document_validate
 from pactboard.engagements.models import Engagement
@@ -123,4 +124,5 @@ def demo_load() -> list[DemoLogin]:
         alerts_scan(engagement=engagement, now=now)
     demo_relevance_load()  # a closed KPI relevance review on the support engagement, every KPI kept
     demo_collaboration_load()  # a shared strategy note, knowledge-base articles, wins and kudos
+    demo_reports_load()  # the monthly report archive of the last three months
     return logins

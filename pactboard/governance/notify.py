@@ -50,6 +50,7 @@ KIND_LABELS = {
     "alert.action_overdue": "overdue actions",
     "alert.review_soon": "reviews starting soon",
     "webhook.disabled": "webhooks disabled after repeated failures",
+    "report.sent": "scheduled engagement reports",
 }
 
 

@@ -10,11 +10,9 @@ from typing import Any
 
 from pactboard.core import formatting
 from pactboard.core.periods import Period
+from pactboard.core.vega import VEGA_LITE_VERSION as VEGA_LITE_VERSION  # re-exported by charts
 
 logger = logging.getLogger(__name__)
-
-
-VEGA_LITE_VERSION = "6.4"  # the schema Altair writes (alt.SCHEMA_VERSION v6.4.x)
 
 
 # Status: colour AND a symbol AND words, never colour alone. Colours keep 3:1 against white (graphics).
