@@ -82,6 +82,12 @@ CSV_COLUMNS = (
     "date",
     "owner",
     "text",
+    "trend",
+    "forecast_period",
+    "forecast",
+    "forecast_lower_80",
+    "forecast_upper_80",
+    "forecast_probability",
 )
 
 
@@ -108,6 +114,12 @@ def _csv_rows(data: dict[str, Any]) -> Iterable[list[Any]]:
             attainment=_d(k["attainment"]),
             weight=_d(k["weight"]),
             text=k["unit"],
+            trend=k.get("trend"),
+            forecast_period=k.get("forecast_period"),
+            forecast=_d(k.get("forecast")),
+            forecast_lower_80=_d(k.get("forecast_lower_80")),
+            forecast_upper_80=_d(k.get("forecast_upper_80")),
+            forecast_probability=_d(k.get("forecast_probability")),
         )
     for text in data["successes"]:
         yield row("success", period=period, text=text)
@@ -209,7 +221,24 @@ def report_xlsx(*, data: dict[str, Any]) -> bytes:
     summary.column_dimensions["A"].width = 20
     summary.column_dimensions["B"].width = 70
 
-    kpi_header = ["Code", "KPI", "Period", "Unit", "Value", "Target", "Amber", "Status", "Attainment", "Weight"]
+    kpi_header = [
+        "Code",
+        "KPI",
+        "Period",
+        "Unit",
+        "Value",
+        "Target",
+        "Amber",
+        "Status",
+        "Attainment",
+        "Weight",
+        "Trend",
+        "Forecast period",
+        "Forecast",
+        "Forecast, 80 % low",
+        "Forecast, 80 % high",
+        "P(meeting target)",
+    ]
     kpis = _sheet(
         book,
         "KPIs",
@@ -226,13 +255,20 @@ def report_xlsx(*, data: dict[str, Any]) -> bytes:
                 k["status_text"],
                 _d(k["attainment"]),
                 _d(k["weight"]),
+                k.get("trend_text"),
+                k.get("forecast_period"),
+                _d(k.get("forecast")),
+                _d(k.get("forecast_lower_80")),
+                _d(k.get("forecast_upper_80")),
+                _d(k.get("forecast_probability")),
             ]
             for k in data["kpis"]
         ],
     )
     unit_formats = [UNIT_FORMATS.get(k["unit"], DEFAULT_FORMAT) for k in data["kpis"]]
-    for column in (5, 6, 7):
+    for column in (5, 6, 7, 13, 14, 15):
         _format_column(kpis, column, unit_formats)
+    _format_column(kpis, 16, [RATIO_FORMAT] * len(data["kpis"]))
     _format_column(kpis, 9, [RATIO_FORMAT] * len(data["kpis"]))
     _format_column(kpis, 10, ["0.0##"] * len(data["kpis"]))
     kpis.column_dimensions["B"].width = 32

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -20,6 +22,7 @@ from pypdf import PdfReader
 from pactboard.audit.selectors import audit_engagement_verify
 from pactboard.core.formatting import value_text
 from pactboard.engagements.models import Engagement
+from pactboard.measurements.outlook import kpi_outlooks
 from pactboard.measurements.selectors import kpi_rules, scorecard_for_period
 from pactboard.reports.models import Report
 from pactboard.reports.selectors import report_due_period
@@ -59,10 +62,18 @@ def test_demo_archive_and_the_report_command_in_every_format(tmp_path: Path):
     kpis = load_workbook(sheet)["KPIs"]
     header = [c.value for c in kpis[1]]
     for row in kpis.iter_rows(min_row=2):
-        for column in ("Value", "Target", "Attainment", "Weight"):
+        for column in ("Value", "Target", "Attainment", "Weight", "Forecast", "P(meeting target)"):
             cell = row[header.index(column)]
             assert cell.data_type == "n", (column, cell.value)
             assert isinstance(cell.value, int | float), (column, cell.value)
+    # Trend and forecast as the KPI page's outlook gives them as of the period's end (docs/trends.md):
+    # the report of the last closed month forecasts the month after it.
+    as_of = datetime.combine(last.end, time(0, 0, 1), tzinfo=ZoneInfo(support.time_zone))
+    outlooks = kpi_outlooks(engagement=support, now=as_of)
+    trends = {row[0].value: row[header.index("Trend")].value for row in kpis.iter_rows(min_row=2)}
+    assert trends == {code: o.word_label for code, o in outlooks.items()}
+    periods = {row[header.index("Forecast period")].value for row in kpis.iter_rows(min_row=2)}
+    assert periods == {last.shift(1).label}
 
     out = tmp_path / "report.csv"
     call_command("report", str(support.pk), "--period", last.label, "--format", "csv", "-o", str(out))
@@ -72,6 +83,8 @@ def test_demo_archive_and_the_report_command_in_every_format(tmp_path: Path):
     assert set(by_code) == {r.code for r in card.results}
     for r in card.results:
         assert by_code[r.code]["status"] == r.status
+        assert by_code[r.code]["trend"] == outlooks[r.code].word
+        assert 0 <= float(by_code[r.code]["forecast_probability"]) <= 1
 
     html = tmp_path / "report.html"
     call_command("report", str(support.pk), "--period", last.label, "--format", "html", "-o", str(html))
