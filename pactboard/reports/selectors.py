@@ -230,10 +230,10 @@ def _outlook_fields(outlook: KpiOutlook | None, *, currency: str) -> dict[str, A
             "forecast_upper_95": _float_text(point.upper_95),
             "forecast_probability": _float_text(point.probability_meeting, 4),
             "forecast_method": fc.method_name,
+            # Short enough for a table cell: "76.2 % (75.9 % to 76.6 %), 100 % likely"; the 80 % interval.
             "forecast_text": (
-                f"{show(point.mean)} in {point.period.label} (80 %: {show(point.lower_80)} to "
-                f"{show(point.upper_80)}; {ratio_percent_text(Decimal(repr(point.probability_meeting)))} "
-                f"likely to meet {value_text(point.target, unit=outlook.unit, currency=currency)})"
+                f"{show(point.mean)} ({show(point.lower_80)} to {show(point.upper_80)}), "
+                f"{ratio_percent_text(Decimal(repr(point.probability_meeting)))} likely"
             ),
         }
     return fields

@@ -66,6 +66,7 @@ def test_sheet_cell_neutralises_text_and_keeps_numbers_dates_and_blanks():
 WRITERS = {
     "pactboard/core/csvsafe.py": "the neutralising writer itself",
     "pactboard/incentives/exports.py": "settlement statements: csv_row and sheet_cell",
+    "pactboard/reports/render.py": "reports and scorecard downloads: csv_row and csv_cell on every cell",
     "pactboard/measurements/records_csv.py": "records behind a value: text columns through FORMULA_START_PATTERN",
     "pactboard/demo/history.py": "the demo's own input files (numbers and fixed names), read back by the importer",
 }
