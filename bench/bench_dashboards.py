@@ -14,6 +14,8 @@ The database is Django's test database (created and dropped here), never the con
 
     uv run python bench/bench_dashboards.py --contention         # the pages alone, then beside a compute
 
+``--profile dashboard`` (or portfolio, KPI page) prints where 20 requests of that page spend their time.
+
 ``--contention`` times the pages twice: alone, then while a worker-like process computes the 8
 contacts KPIs per provider and month over 10 M records again and again (bench_datasets.py's
 compute, with the worker's PACTBOARD_DUCKDB_THREADS and PACTBOARD_DUCKDB_MEMORY_LIMIT). Goal:
@@ -30,7 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,14 +52,16 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 
 from pactboard.accounts.middleware import SESSION_KEY  # noqa: E402
 from pactboard.accounts.models import Membership, Organisation, Role, User  # noqa: E402
-from pactboard.core.periods import Period, periods_between  # noqa: E402
+from pactboard.core.periods import latest_closed_period, periods_between  # noqa: E402
 from pactboard.dashboards.selectors import engagement_stamp  # noqa: E402
 from pactboard.engagements.models import Engagement, Objective  # noqa: E402
 from pactboard.kpis import services as kpi_services  # noqa: E402
 from pactboard.measurements import services as measurement_services  # noqa: E402
 
 BENCH_PASSWORD = "bench-password-123"  # noqa: S105 - throwaway users in a test database
-MONTHS = periods_between("month", Period.parse("2024-01"), Period.parse("2026-12"))  # 36
+# The 36 months up to the last one that has ended: values for a month not yet begun are refused.
+_LAST = latest_closed_period("month", now=datetime.now(UTC), tz="Europe/Berlin")
+MONTHS = periods_between("month", _LAST.shift(-35), _LAST)  # 36
 
 
 def _member(email: str, org: Organisation) -> Membership:
@@ -70,8 +74,8 @@ def _engagement(client: Membership, provider: Membership, name: str, kpis: int) 
         client=client.organisation,
         provider=provider.organisation,
         name=name,
-        start_date=date(2024, 1, 1),
-        end_date=date(2026, 12, 31),
+        start_date=MONTHS[0].start,
+        end_date=date(MONTHS[-1].start.year + 1, 12, 31),
         currency="EUR",
         time_zone="Europe/Berlin",
         status=Engagement.Status.ACTIVE,
@@ -99,7 +103,7 @@ def _engagement(client: Membership, provider: Membership, name: str, kpis: int) 
             min_value=Decimal(0),
             max_value=Decimal(100),
         )
-    proposed = kpi_services.version_propose(actor=client, version=draft, effective_from=date(2024, 1, 1))
+    proposed = kpi_services.version_propose(actor=client, version=draft, effective_from=MONTHS[0].start)
     kpi_services.version_sign(actor=client, version=proposed)
     kpi_services.version_sign(actor=provider, version=proposed)
     rows = [
@@ -203,6 +207,7 @@ def main() -> None:
     parser.add_argument("--contention", action="store_true", help="time the pages alone, then beside a compute")
     parser.add_argument("--compute-rows", type=int, default=10_000_000, help="records of that compute")
     parser.add_argument("--compute-nice", type=int, default=0, help="run that compute with this niceness (0-19)")
+    parser.add_argument("--profile", metavar="PAGE", help="print the page's top functions by cProfile")
     args = parser.parse_args()
     vendor = connection.vendor
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -228,6 +233,17 @@ def main() -> None:
                 {"HTTP_HX_REQUEST": "true"},
             ),
         ]
+        if args.profile:
+            import cProfile
+            import pstats
+
+            url = next(u for label, u, _, _ in pages if args.profile in label)
+            c.get(url)
+            with cProfile.Profile() as profiler:
+                for _ in range(20):
+                    c.get(url)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            return
         print(f"\n{vendor}, {args.requests} requests each, server time in ms (Django test Client, in-process)")
         pages_time(c, pages, args.requests)
         print(f"load average: {os.getloadavg()[0]:.1f} (1 min)")

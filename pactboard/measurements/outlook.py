@@ -25,6 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal, cast
 
 from django.db.models import Prefetch
@@ -36,7 +37,7 @@ from pactboard.kpis.selectors import kpi_terms
 from pactboard.measurements.models import Measurement
 from pactboard.scoring.attainment import Direction, KpiTerms, Status
 from pactboard.scoring.forecasts import KpiForecast, kpi_forecast
-from pactboard.scoring.scorecard import kpi_result
+from pactboard.scoring.scorecard import KpiResult, kpi_result
 from pactboard.scoring.spc import (
     DIPS_MIN_POINTS,
     RULE_WORDING,
@@ -280,6 +281,25 @@ def kpi_outlooks(
     )
 
 
+@lru_cache(maxsize=65536)
+def _result(terms: KpiTerms, value: Decimal | None, last_day: date) -> KpiResult:
+    """``kpi_result`` (pure), cached: a dashboard judges every tile's whole history on each request."""
+    return kpi_result(terms=terms, value=value, period_last_day=last_day)
+
+
+@lru_cache(maxsize=4096)
+def _statistics(
+    points: tuple[tuple[str, Decimal | None], ...], targets: tuple[Decimal | None, ...], direction: Direction
+) -> tuple[KpiClassification, tuple[ControlLimits | None, tuple[ControlSignal, ...], str]]:
+    """Classification and control chart of one history: pure, so cached on its exact inputs.
+
+    A dashboard asks for every tile's on each request and the poll; the tests (Mann-Kendall, the
+    sign test) cost milliseconds per KPI, which twenty tiles turn into the page's largest cost.
+    """
+    classification = kpi_classify(points=points, targets=targets, direction=direction)
+    return classification, _control(list(points))
+
+
 def outlooks_build(
     *,
     engagement: Engagement,
@@ -319,7 +339,7 @@ def outlooks_build(
             if version is None or held is None:
                 history.append(OutlookPeriod(period=period, value=value, target=None, status=None, version_number=None))
                 continue
-            result = kpi_result(terms=version.terms[kpi.code], value=value, period_last_day=period.last_day)
+            result = _result(version.terms[kpi.code], value, period.last_day)
             history.append(
                 OutlookPeriod(
                     period=period,
@@ -329,11 +349,11 @@ def outlooks_build(
                     version_number=version.number,
                 )
             )
-        points = [(h.period.label, h.value) for h in history]
-        classification = kpi_classify(
-            points=points, targets=[h.target for h in history], direction=cast(Direction, kpi.direction)
+        classification, (limits, signals, reason) = _statistics(
+            tuple((h.period.label, h.value) for h in history),
+            tuple(h.target for h in history),
+            cast(Direction, kpi.direction),
         )
-        limits, signals, reason = _control(points)
         out[kpi.code] = KpiOutlook(
             code=kpi.code,
             name=kpi.name,
