@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -126,3 +127,13 @@ def business_change_list(
     )
     # Few rows per engagement; filtered here because SQLite cannot query inside a JSON list.
     return [c for c in changes if kpi_code is None or c.affects(kpi_code)]
+
+
+def engagements_lookup(*, refs: Sequence[str]) -> list[Engagement]:
+    """Each engagement of ``refs`` (ids or exact names), or every active one when none is given.
+
+    For operators' commands that work engagement by engagement (no tenant scope, like ``engagement_lookup``).
+    """
+    if refs:
+        return [engagement_lookup(ref=ref) for ref in refs]
+    return list(Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"))

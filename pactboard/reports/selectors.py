@@ -38,9 +38,10 @@ from pactboard.incentives.models import Settlement
 from pactboard.kpis.models import Milestone, VersionKpi
 from pactboard.kpis.selectors import kpi_terms, version_in_force
 from pactboard.measurements.models import Measurement
-from pactboard.measurements.outlook import KpiOutlook, kpi_outlooks
+from pactboard.measurements.outlook import kpi_outlooks
 from pactboard.measurements.selectors import kpi_rules, scorecard_for_period
 from pactboard.reports.models import Report, ReportRecipient
+from pactboard.reports.outlook_cells import outlook_cells
 from pactboard.scoring import KpiResult, kpi_result, trend_direction, trend_is_better
 
 #: The shape of ``report_data``; bumped when a key changes meaning (archived reports keep theirs).
@@ -179,66 +180,6 @@ def _kpi_row(
     }
 
 
-def _float_text(value: float | None, places: int = 6) -> str | None:
-    return None if value is None else str(round(Decimal(repr(value)), places))
-
-
-def _outlook_fields(outlook: KpiOutlook | None, *, currency: str) -> dict[str, Any]:
-    """A KPI's trend word, Mann-Kendall figures and next-period forecast (docs/trends.md), as report cells."""
-    empty: dict[str, Any] = dict.fromkeys(
-        (
-            "trend",
-            "trend_text",
-            "trend_reason",
-            "trend_slope",
-            "trend_p_value",
-            "forecast_period",
-            "forecast",
-            "forecast_lower_80",
-            "forecast_upper_80",
-            "forecast_lower_95",
-            "forecast_upper_95",
-            "forecast_probability",
-            "forecast_method",
-            "forecast_text",
-        )
-    )
-    if outlook is None:
-        return empty
-    fields = dict(empty)
-    trend = outlook.trend
-    fields |= {
-        "trend": outlook.word,
-        "trend_text": outlook.word_label,
-        "trend_reason": outlook.classification.reason,
-        "trend_slope": _float_text(trend.slope) if trend else None,
-        "trend_p_value": _float_text(trend.p_value, 4) if trend else None,
-    }
-    fc = outlook.forecast
-
-    def show(x: float) -> str:
-        return value_text(Decimal(repr(x)), unit=outlook.unit, currency=currency)
-
-    point = next((p for p in fc.points if p.reason == "current_period"), None) if fc else None
-    if fc is not None and point is not None:
-        fields |= {
-            "forecast_period": point.period.label,
-            "forecast": _float_text(point.mean),
-            "forecast_lower_80": _float_text(point.lower_80),
-            "forecast_upper_80": _float_text(point.upper_80),
-            "forecast_lower_95": _float_text(point.lower_95),
-            "forecast_upper_95": _float_text(point.upper_95),
-            "forecast_probability": _float_text(point.probability_meeting, 4),
-            "forecast_method": fc.method_name,
-            # Short enough for a table cell: "76.2 % (75.9 % to 76.6 %), 100 % likely"; the 80 % interval.
-            "forecast_text": (
-                f"{show(point.mean)} ({show(point.lower_80)} to {show(point.upper_80)}), "
-                f"{ratio_percent_text(Decimal(repr(point.probability_meeting)))} likely"
-            ),
-        }
-    return fields
-
-
 def report_data(
     *,
     engagement: Engagement,
@@ -304,7 +245,7 @@ def report_data(
     as_of = min(now, datetime.combine(period.end, time(0, 0, 1), tzinfo=ZoneInfo(engagement.time_zone)))
     outlooks = kpi_outlooks(engagement=engagement, now=as_of, codes=codes) if codes else {}
     for row in rows:
-        row.update(_outlook_fields(outlooks.get(row["code"]), currency=currency))
+        row.update(outlook_cells(outlooks.get(row["code"]), currency=currency))
     derived_successes, derived_challenges = _findings(rows)
     main = cards.get(period.kind) or (cards[kinds[0]] if kinds else None)
     sc = main.scorecard if main is not None else None

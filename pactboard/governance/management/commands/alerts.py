@@ -9,8 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from pactboard.core.errors import PactboardError
-from pactboard.engagements.models import Engagement
-from pactboard.engagements.selectors import engagement_lookup
+from pactboard.engagements.selectors import engagements_lookup
 from pactboard.governance.alerts import alerts_scan
 
 
@@ -24,11 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            engagements = (
-                [engagement_lookup(ref=ref) for ref in options["engagements"]]
-                if options["engagements"]
-                else list(Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"))
-            )
+            engagements = engagements_lookup(refs=options["engagements"])
         except PactboardError as exc:
             raise CommandError(str(exc)) from None
         now = timezone.now()
