@@ -115,7 +115,7 @@ INSTALLED_APPS = [
     # Only for its templates and static files: /api/docs serves Swagger UI from the app, not from a CDN.
     "ninja",
     "django_tasks_db",
-    # The scheduler (`pactboard crontask`): enqueues each `@cron` task of the apps' tasks modules on its schedule.
+    # The scheduler (`pactboard scheduler`, on django-crontask) enqueues each `@cron` task of the tasks modules.
     "crontask",
     "axes",
     "csp",

@@ -27,7 +27,7 @@ OWN_COMMANDS = {
     "backup": "backup FILE: the database and every stored upload and dataset in one checked archive",
     "restore": "restore FILE: a backup into an empty database and data dir",
     "db_worker": "run background tasks (imports, dataset uploads, recomputations, scheduled work)",
-    "crontask": "run the scheduler: enqueues the periodic tasks (alert scans, review scheduling) on their schedule",
+    "scheduler": "run the scheduler (exactly one): enqueues the periodic tasks (alert scans, reviews, reports) on time",
     "vega_bundle": "write the chart library (static/vendor/vega-embed.js) from vl-convert",
 }
 HELP_REQUESTS: tuple[list[str], ...] = ([], ["help"], ["--help"], ["-h"])

@@ -22,7 +22,7 @@ def test_help_lists_pactboards_own_commands_first_one_line_each(capsys):
     # Every command of a Pactboard app, and the task worker and scheduler the README names, in the first block.
     expected = {name for name, app in get_commands().items() if app.startswith("pactboard")} | {
         "db_worker",
-        "crontask",
+        "scheduler",
     }
     assert set(own) == expected
     assert start < lines.index("Django's commands:")

@@ -1,7 +1,7 @@
 """The scheduler (django-crontask) finds every room's periodic tasks, and its command starts and stops cleanly.
 
 The table is docs/governance.md's "Schedules": a room adds a row there and a ``@cron`` task in its
-``tasks`` module, and this test, which loads the tasks modules as ``pactboard crontask`` does.
+``tasks`` module, and this test, which loads the tasks modules as ``pactboard scheduler`` does.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from crontask import scheduler
 from django.apps import apps
 from django.tasks import Task
@@ -57,11 +59,12 @@ def test_documented_in_governance_md():
         assert f"`{name}`" in text, name
 
 
-def test_the_scheduler_command_starts_and_stops_on_sigterm(tmp_path):
+def _scheduler_run_and_signal(tmp_path, *, signal_after: str, delay: float, signum: int) -> tuple[str, int]:
+    """Start ``pactboard scheduler``, send SIGNUM ``delay`` seconds after the line containing ``signal_after``."""
     env = {**os.environ, "PACTBOARD_DEBUG": "true", "PACTBOARD_DATA_DIR": str(tmp_path)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pactboard.cli", "crontask", "--no-heartbeat"],
+        [sys.executable, "-u", "-m", "pactboard.cli", "scheduler", "--no-heartbeat"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -72,15 +75,35 @@ def test_the_scheduler_command_starts_and_stops_on_sigterm(tmp_path):
         assert proc.stdout is not None
         for line in proc.stdout:
             out.append(line)
-            if "Scheduler started" in line:  # APScheduler's log line: the SIGTERM handler is in place
+            if signal_after in line:
                 break
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=30)
+        time.sleep(delay)
+        proc.send_signal(signum)
+        rest, _ = proc.communicate(timeout=40)
     finally:
         if proc.poll() is None:
             proc.kill()
-    text = "".join(out) + rest
+    return "".join(out) + rest, proc.returncode
+
+
+@pytest.mark.parametrize(
+    ("signal_after", "delay", "signum"),
+    [
+        # Before start(): the handler is in place, the scheduler is not running yet.
+        ("Starting scheduler", 0.0, signal.SIGTERM),
+        # Just after APScheduler's own "Scheduler started" line: the main loop is processing its jobs
+        # under the jobstore lock. django-crontask's KeyboardInterrupt landed there and died with
+        # "RuntimeError: release unlocked lock", exit status 1.
+        ("Scheduler started", 0.0, signal.SIGTERM),
+        ("Scheduler started", 0.3, signal.SIGINT),
+        ("Scheduler started", 0.0, signal.SIGHUP),
+    ],
+)
+def test_the_scheduler_command_stops_cleanly_on_a_signal_at_any_moment(tmp_path, signal_after, delay, signum):
+    text, returncode = _scheduler_run_and_signal(tmp_path, signal_after=signal_after, delay=delay, signum=signum)
     assert "Loaded tasks from pactboard.governance." in text
     assert "Loaded tasks from pactboard.core." in text
-    assert "Shutting down scheduler" in text
-    assert proc.returncode == 0
+    assert f"Received {signal.Signals(signum).name}: shutting down scheduler" in text
+    assert "Scheduler stopped." in text
+    assert "Traceback" not in text
+    assert returncode == 0, text

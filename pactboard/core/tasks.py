@@ -1,4 +1,4 @@
-"""Housekeeping of the task queue, on the scheduler (``pactboard crontask``); each is safe to run twice."""
+"""Housekeeping of the task queue, on the scheduler (``pactboard scheduler``); each is safe to run twice."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Background work for governance: each task takes ids, calls one service, and is safe to run twice.
 
 The periodic entry points carry their schedule (``@cron`` of django-crontask, above ``@task``); the
-scheduler process (``pactboard crontask``) imports every installed app's ``tasks`` module and
+scheduler process (``pactboard scheduler``) imports every installed app's ``tasks`` module and
 enqueues each one on its schedule. A periodic entry point only fans out: it enqueues one task per
 engagement, so an engagement whose scan fails or is slow never holds up the others (each has its
 own task result, and its own retry on the next run). docs/governance.md, "Schedules".

@@ -1,7 +1,7 @@
 """Background work for reports: each task calls one service and is safe to run twice.
 
 The schedule is on the task (``@cron`` of django-crontask, above ``@task``); the scheduler process
-(``pactboard crontask``) enqueues it.
+(``pactboard scheduler``) enqueues it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`pactboard demo`: migrate, load the demo data, print log-ins and serve on 127.0.0.1.
 
 Beside the server run the task worker (django-tasks-db's ``db_worker``) and the scheduler
-(django-crontask's ``crontask``), supervised: either is restarted if it dies, and both stop with
+(``pactboard scheduler``, on django-crontask), supervised: either is restarted if it dies, and both stop with
 the server (Ctrl-C or SIGTERM).
 """
 
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         supervisor = Supervisor(
             [
                 Child(name="Task worker", argv=worker.argv, on_exit=worker.exited),
-                Child(name="Scheduler", argv=lambda: [*_PACTBOARD, "crontask", "--no-heartbeat"]),
+                Child(name="Scheduler", argv=lambda: [*_PACTBOARD, "scheduler", "--no-heartbeat"]),
             ],
             log=lambda line: self.stdout.write(line),
         )
