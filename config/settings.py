@@ -396,5 +396,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("PACTBOARD_LOG_LEVEL", "INFO")},
     # APScheduler logs each run of each job (the scheduler's lock refresh every 5 s): only problems.
-    "loggers": {"django.server": {"level": "WARNING"}, "apscheduler.executors": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default config gives ``django`` a console handler of its own (DEBUG only): with the root's,
+        # every worker line ("Task id=... state=RUNNING") printed twice. One handler, the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"level": "WARNING"},
+        "apscheduler.executors": {"level": "WARNING"},
+    },
 }

@@ -116,3 +116,17 @@ def test_without_a_demo_key_commands_still_refuse(tmp_path):
     assert result.returncode != 0
     assert "PACTBOARD_SECRET_KEY" in result.stderr
     assert not (tmp_path / "data" / "secret_key").exists()
+
+
+@pytest.mark.parametrize("name", ["django.tasks", "django_tasks_db", "django.request", "pactboard.governance"])
+def test_each_log_record_reaches_one_console_handler(name):
+    """A worker's "Task id=... state=RUNNING" line was printed twice: Django's own ``django`` logger has a
+    console handler (DEBUG only) and propagates to the root's. Every logger must reach exactly one stream."""
+    import logging
+
+    logger: logging.Logger | None = logging.getLogger(name)
+    streams = []
+    while logger is not None:
+        streams += [h for h in logger.handlers if type(h) is logging.StreamHandler]
+        logger = logger.parent if logger.propagate else None
+    assert len(streams) == 1, streams
