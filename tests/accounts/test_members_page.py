@@ -98,3 +98,12 @@ def test_the_members_page_takes_as_many_queries_for_many_members_as_for_few(worl
         make_member(f"m{n}@acme.example", world.client_org, Role.VIEWER)
         invitation_create(actor=admin, organisation=world.client_org, email=f"i{n}@acme.example", role="viewer")
     assert _page_queries(page, reverse("accounts:members")) == few
+
+
+def test_an_administrator_who_removes_themselves_is_logged_out(world: World, admin: Membership):
+    make_member("bea@acme.example", world.client_org, Role.ADMIN)
+    page = client_for(admin)
+    response = page.post(reverse("accounts:member_remove", args=[admin.pk]))
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=admin.pk).exists()
+    assert page.get(reverse("accounts:members")).status_code == 302  # to log-in: the session has ended
