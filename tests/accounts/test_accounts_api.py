@@ -349,6 +349,14 @@ def test_another_organisations_members_and_invitations_are_404s_for_an_administr
     assert Membership.objects.filter(pk=world.client_viewer.pk, role=Role.VIEWER).exists()
     assert Invitation.objects.count() == 1
     # A non-administrator of another organisation gets the same 404, not a 403 that says "it exists".
+    # Ids past the column's range are no different (not a 500).
+    for response in (
+        foreign.get(f"/api/organisation/members/{2**70}"),
+        foreign.patch(f"/api/organisation/members/{2**70}", {"role": "admin"}, "application/json"),
+        foreign.delete(f"/api/organisation/members/{2**70}"),
+        foreign.delete(f"/api/organisation/invitations/{2**70}"),
+    ):
+        assert response.status_code == 404
     manager = _api(make_member("gus@globex.example", world.other_client_org, Role.MANAGER))
     assert manager.delete(f"/api/organisation/members/{world.client_viewer.pk}").status_code == 404
 

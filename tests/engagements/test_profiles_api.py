@@ -56,6 +56,7 @@ def test_everyone_else_gets_a_404(world: World, profile: ProviderProfile):
     # A client organisation has no profile, and an unknown id is no different.
     assert _api(world.client_manager).get(f"/api/provider-profiles/{world.client_org.pk}").status_code == 404
     assert _api(world.client_manager).get("/api/provider-profiles/999999").status_code == 404
+    assert _api(world.client_manager).get(f"/api/provider-profiles/{2**70}").status_code == 404  # not a 500
     profile.refresh_from_db()
     assert profile.summary == "Multilingual retail support"
 
