@@ -13,6 +13,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -327,7 +328,16 @@ def membership_remove(*, actor: Membership, member_id: int) -> Membership:
             obj=member,
             before={"user": member.user.email, "role": member.role},
         )
-        member.delete()
+        try:
+            member.delete()
+        except ProtectedError as exc:
+            # A room above that keeps a protected reference without answering the ports: still a clear refusal.
+            held = sorted({f"{o._meta.verbose_name} {o.pk}" for o in exc.protected_objects})
+            raise PactboardError(
+                f"{member.user.email} cannot be removed while other records still refer to them: "
+                f"{', '.join(held[:10])}{' …' if len(held) > 10 else ''}. Close or reassign those first.",
+                kind="conflict",
+            ) from None
     return member
 
 

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from pactboard.accounts import ports
 from pactboard.accounts.models import ApiToken, Invitation, Membership, Role
 from pactboard.accounts.services import api_token_create, invitation_get_usable
 from pactboard.audit.models import AuditEvent
@@ -375,3 +376,32 @@ def test_every_error_status_is_declared_in_the_openapi_document(world: World):
     }
     for (path, method), codes in expected.items():
         assert set(document["paths"][path][method]["responses"]) == codes, (path, method)
+
+
+def test_a_protected_reference_no_port_reported_is_still_a_409(world: World, admin: Membership, monkeypatch):
+    # As if a room above kept a protected reference to members but did not answer the ports.
+    monkeypatch.setattr(ports.membership_removal_blockers, "_impl", lambda *, membership: [])
+    _open_action(world, world.client_viewer)
+    token, _ = api_token_create(membership=world.client_viewer, name="victor's script")
+    response = _api(admin).delete(f"/api/organisation/members/{world.client_viewer.pk}")
+    assert response.status_code == 409
+    assert "action item" in response.json()["message"]
+    assert Membership.objects.filter(pk=world.client_viewer.pk).exists()
+    # Nothing of the removal stays: the token revoked before the delete is live again.
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    assert not _events("api_token.revoke")
+
+
+def test_an_accepted_invitation_is_not_revoked(world: World, admin: Membership):
+    invitation = Invitation.objects.create(
+        organisation=world.client_org,
+        email="old@acme.example",
+        token_hash="accepted",
+        expires_at=timezone.now() + timedelta(days=7),
+        accepted_at=timezone.now(),
+    )
+    response = _api(admin).delete(f"/api/organisation/invitations/{invitation.pk}")
+    assert response.status_code == 409
+    assert "remove the member instead" in response.json()["message"]
+    assert Invitation.objects.filter(pk=invitation.pk).exists()
