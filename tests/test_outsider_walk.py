@@ -21,9 +21,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
-from pactboard.accounts.services import api_token_create
+from pactboard.accounts.services import api_token_create, invitation_create
 from pactboard.api.main import api
 from pactboard.core.periods import Period
+from pactboard.engagements import services as engagement_services
 from pactboard.governance import collaboration, relevance
 from pactboard.governance import services as governance_services
 from pactboard.governance import webhooks as governance_webhooks
@@ -82,6 +83,10 @@ ALLOWED = {
     "api:create_engagement": "creates one for the actor's own organisation",
     "api:document_validate": "checks the document sent; reads no stored data",
     "api:document_diff_view": "compares the two documents sent; reads no stored data",
+    "api:organisation_show": "the actor's own organisation",
+    "api:organisation_member_list": "members of the actor's own organisation",
+    "api:organisation_invitation_list": "pending invitations of the actor's own organisation",
+    "api:organisation_invitation_create": "invites into the actor's own organisation",
 }
 # Django's admin has its own staff-only permission model.
 SKIPPED_NAMESPACES = ("admin:",)
@@ -164,8 +169,16 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
     recipient = report_services.report_recipient_add(
         actor=world.client_manager, engagement=world.engagement, membership_id=world.client_viewer.pk
     )
+    # People admin: a pending invitation of the client, and the provider's capability profile.
+    invitation, _ = invitation_create(
+        actor=None, organisation=world.client_org, email="newbie@acme.example", role="viewer"
+    )
+    engagement_services.provider_profile_update(actor=world.provider_manager, summary="Multilingual support")
     return {
         "pk": world.engagement.pk,
+        "member_id": world.client_viewer.pk,
+        "invitation_id": invitation.pk,
+        "org_id": world.provider_org.pk,
         "engagement_id": world.engagement.pk,
         "objective_id": world.objective.pk,
         "version_id": draft.pk,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from pactboard.accounts.models import Role
+from pactboard.accounts.policy import members_manage_may
 from pactboard.engagements.policy import engagement_may
 from pactboard.governance.policy import relevance_may
 from pactboard.governance.webhooks import webhooks_may
@@ -128,3 +129,14 @@ def test_a_final_report_is_refused_as_a_conflict(world: World):
     assert (verdict.allowed, verdict.kind) == (False, "conflict")
     other_party = recipients_may(actor=world.client_manager, engagement=world.engagement, member=world.provider_manager)
     assert (other_party.allowed, other_party.kind) == (False, "forbidden")
+
+
+# People admin (accounts): administrators invite, change roles, remove members and revoke invitations;
+# managers and everyone below only read the member list.
+MEMBERS = {"admin": True, "manager": False, "contributor": False, "viewer": False}
+
+
+@pytest.mark.parametrize("role", list(MEMBERS))
+def test_members_policy(world: World, role: str):
+    member = make_member(f"{role}@acme.example", world.client_org, role)
+    _check(members_manage_may(actor=member), MEMBERS[role])

@@ -34,9 +34,20 @@ def organisation_members(*, membership: Membership) -> QuerySet[Membership]:
     )
 
 
+def organisation_member_get(*, membership: Membership, member_id: int) -> Membership:
+    """One member of the actor's own organisation; another organisation's is not found (a 404)."""
+    member = organisation_members(membership=membership).filter(pk=member_id).first()
+    if member is None:
+        raise not_found("No such member.")
+    return member
+
+
 def organisation_pending_invitations(*, membership: Membership) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(organisation_id=membership.organisation_id, accepted_at__isnull=True).order_by(
-        "-created_at"
+    """Invitations of the actor's organisation not yet accepted (expired ones too), newest first."""
+    return (
+        Invitation.objects.filter(organisation_id=membership.organisation_id, accepted_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
     )
 
 

@@ -7,17 +7,24 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY as AUTH_USER_SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from pactboard.accounts import ports
+from pactboard.accounts.middleware import SESSION_KEY
 from pactboard.accounts.models import ApiToken, Invitation, Membership, Organisation, Role, User
+from pactboard.accounts.policy import members_manage_may
 from pactboard.audit.services import audit_record, model_snapshot
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid, not_found
+from pactboard.core.policy import verdict_require
 
 
 def _token_hash(raw: str) -> str:
@@ -79,8 +86,10 @@ def invitation_create(
     *, actor: Membership | None, organisation: Organisation, email: str, role: str, invited_by: User | None = None
 ) -> tuple[Invitation, str]:
     """Invite ``email`` to ``organisation``; returns the invitation and its one-time token (e-mailed)."""
-    if actor is not None and (not actor.is_admin or actor.organisation_id != organisation.pk):
-        raise forbidden("Only an administrator of this organisation can invite people.")
+    if actor is not None:
+        verdict_require(members_manage_may(actor=actor))
+        if actor.organisation_id != organisation.pk:
+            raise forbidden("Only an administrator of this organisation can invite people.")
     email = email.strip().lower()
     errors: list[ErrorDetail] = []
     if "@" not in email:
@@ -91,6 +100,21 @@ def invitation_create(
         raise PactboardError("The invitation could not be sent.", errors)
     if Membership.objects.filter(organisation=organisation, user__email=email).exists():
         raise invalid(f"{email} is already a member of {organisation}.", location="email")
+    pending = (
+        Invitation.objects.filter(
+            organisation=organisation, email=email, accepted_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if pending is not None:
+        # Its link was e-mailed once and is not stored, so it cannot be sent again: say how to send a new one.
+        raise PactboardError(
+            f"{email} already has a pending invitation {pending.pk} to {organisation}, valid until "
+            f"{pending.expires_at:%Y-%m-%d %H:%M} UTC: revoke it first to send a new link.",
+            [ErrorDetail("A pending invitation exists for this address.", "email", "pending_invitation")],
+            kind="conflict",
+        )
     raw = secrets.token_urlsafe(32)
     inviter = invited_by or (actor.user if actor else None)
     with transaction.atomic():
@@ -175,6 +199,146 @@ def invitation_accept(
             after={"email": user.email, "role": membership.role},
         )
     return membership
+
+
+def invitation_revoke(*, actor: Membership, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation of the actor's organisation: its e-mailed link stops working."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(pk=invitation_id, organisation_id=actor.organisation_id)
+            .first()
+        )
+        if invitation is None:
+            raise not_found("No such invitation.")
+        verdict_require(members_manage_may(actor=actor))
+        if invitation.accepted_at is not None:
+            raise PactboardError(
+                f"The invitation of {invitation.email} was accepted on {invitation.accepted_at:%Y-%m-%d}: "
+                "remove the member instead.",
+                kind="conflict",
+            )
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="invitation.revoke",
+            obj=invitation,
+            after={"email": invitation.email, "role": invitation.role},
+        )
+        invitation.delete()
+    return invitation
+
+
+def _member_for_update(*, actor: Membership, member_id: int) -> Membership:
+    """A member of the actor's own organisation, locked; another organisation's is not found (a 404)."""
+    member = (
+        Membership.objects.select_for_update()
+        .select_related("user", "organisation")
+        .filter(pk=member_id, organisation_id=actor.organisation_id)
+        .first()
+    )
+    if member is None:
+        raise not_found("No such member.")
+    verdict_require(members_manage_may(actor=actor))
+    return member
+
+
+def _keep_an_administrator(*, member: Membership, change: str) -> None:
+    """Refuse ``change`` when ``member`` is the organisation's only administrator (call inside the transaction)."""
+    others = (
+        Membership.objects.select_for_update()
+        .filter(organisation_id=member.organisation_id, role=Role.ADMIN)
+        .exclude(pk=member.pk)
+    )
+    if member.is_admin and not others.exists():
+        raise PactboardError(
+            f"{member.user.email} is the only administrator of {member.organisation}: make another member an "
+            f"administrator first, then {change}.",
+            kind="conflict",
+        )
+
+
+def membership_role_set(*, actor: Membership, member_id: int, role: str) -> Membership:
+    """Change the role of a member of the actor's organisation; an organisation always keeps an administrator."""
+    with transaction.atomic():
+        # Another organisation's member is a 404 whatever the role sent.
+        member = _member_for_update(actor=actor, member_id=member_id)
+        if role not in Role.values:
+            raise invalid(f"Unknown role {role!r}: use one of {', '.join(Role.values)}.", location="role")
+        if member.role == role:
+            return member
+        if role != Role.ADMIN:
+            _keep_an_administrator(member=member, change=f"change this one's role to {role}")
+        before = member.role
+        member.role = role
+        member.save(update_fields=["role", "updated_at"])
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="membership.role_set",
+            obj=member,
+            before={"role": before},
+            after={"role": role, "user": member.user.email},
+        )
+    return member
+
+
+def _sessions_end(*, member: Membership) -> int:
+    """End the member's log-in sessions that act for this organisation (all of them if it was their only one)."""
+    only_one = not Membership.objects.filter(user_id=member.user_id).exclude(pk=member.pk).exists()
+    ended = 0
+    # Sessions are stored signed and encoded: each live one is read to find its user (a table of live sessions).
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        if str(data.get(AUTH_USER_SESSION_KEY)) != str(member.user_id):
+            continue
+        if only_one or data.get(SESSION_KEY) in (member.pk, None):
+            session.delete()
+            ended += 1
+    return ended
+
+
+def membership_remove(*, actor: Membership, member_id: int) -> Membership:
+    """Remove a member from the actor's organisation: their tokens are revoked and their sessions ended.
+
+    Refused while they are its only administrator, or still own open actions (each is named with where
+    to close it); actions they owned that are closed pass to ``actor``, so the record keeps an owner.
+    """
+    with transaction.atomic():
+        member = _member_for_update(actor=actor, member_id=member_id)
+        _keep_an_administrator(member=member, change="remove this one")
+        blockers = ports.membership_removal_blockers()(membership=member)
+        if blockers:
+            n = len(blockers)
+            raise PactboardError(
+                f"{member.user.email} still owns {n} open action{'s' if n != 1 else ''}: mark each done or "
+                "cancelled on its page (record it again for another owner if the work goes on), then remove "
+                "the member.",
+                blockers,
+                kind="conflict",
+            )
+        ports.membership_removal_handover()(membership=member, actor=actor)
+        for token in ApiToken.objects.select_for_update().filter(membership=member, revoked_at__isnull=True):
+            _revoke(token, actor=actor.user, organisation=actor.organisation, reason="removed from the organisation")
+        _sessions_end(member=member)
+        audit_record(
+            actor=actor.user,
+            organisation=actor.organisation,
+            action="membership.remove",
+            obj=member,
+            before={"user": member.user.email, "role": member.role},
+        )
+        try:
+            member.delete()
+        except ProtectedError as exc:
+            # A room above that keeps a protected reference without answering the ports: still a clear refusal.
+            held = sorted({f"{o._meta.verbose_name} {o.pk}" for o in exc.protected_objects})
+            raise PactboardError(
+                f"{member.user.email} cannot be removed while other records still refer to them: "
+                f"{', '.join(held[:10])}{' …' if len(held) > 10 else ''}. Close or reassign those first.",
+                kind="conflict",
+            ) from None
+    return member
 
 
 #: How long a token works unless its creator chooses otherwise, and the longest they may choose.

@@ -18,6 +18,7 @@ from pactboard.accounts import selectors, services, throttle
 from pactboard.accounts.forms import ApiTokenForm, EmailAuthenticationForm, InvitationAcceptForm, InvitationForm
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.middleware import SESSION_KEY
+from pactboard.accounts.models import Role
 from pactboard.core.errors import PactboardError
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.views import membership_required
@@ -101,9 +102,64 @@ def members(request: AuthenticatedHttpRequest) -> HttpResponse:
             "invitations": selectors.organisation_pending_invitations(membership=membership)
             if membership.is_admin
             else [],
+            "roles": Role.choices,
         },
         status=422 if request.method == "POST" else 200,
     )
+
+
+def _conflict_message(exc: PactboardError) -> str:
+    """A refusal with its details (the open actions that block a removal) in one flash message."""
+    if not exc.details:
+        return exc.message
+    return exc.message + " " + "; ".join(d.message for d in exc.details) + "."
+
+
+@membership_required
+@require_POST
+def member_role(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
+    """Change a member's role (administrators); the organisation's last administrator keeps the role."""
+    try:
+        member = services.membership_role_set(
+            actor=request.membership, member_id=member_id, role=str(request.POST.get("role", ""))
+        )
+    except PactboardError as exc:
+        if exc.kind in ("not_found", "forbidden"):
+            raise
+        messages.error(request, _conflict_message(exc))
+    else:
+        messages.success(request, f"{member.user.email} is now {member.get_role_display().lower()}.")
+    return redirect("accounts:members")
+
+
+@membership_required
+@require_POST
+def member_remove(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
+    """Remove a member (administrators): tokens revoked, sessions ended; refused while they own open actions."""
+    try:
+        member = services.membership_remove(actor=request.membership, member_id=member_id)
+    except PactboardError as exc:
+        if exc.kind in ("not_found", "forbidden"):
+            raise
+        messages.error(request, _conflict_message(exc))
+    else:
+        messages.success(request, f"{member.user.email} is no longer a member; their API tokens are revoked.")
+    return redirect("accounts:members")
+
+
+@membership_required
+@require_POST
+def invitation_revoke(request: AuthenticatedHttpRequest, invitation_id: int) -> HttpResponse:
+    """Revoke a pending invitation (administrators): its link stops working."""
+    try:
+        invitation = services.invitation_revoke(actor=request.membership, invitation_id=invitation_id)
+    except PactboardError as exc:
+        if exc.kind in ("not_found", "forbidden"):
+            raise
+        messages.error(request, _conflict_message(exc))
+    else:
+        messages.success(request, f"The invitation of {invitation.email} is revoked: its link no longer works.")
+    return redirect("accounts:members")
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.validators import DecimalValidator
 
-from pactboard.core.errors import PactboardError
+from pactboard.core.errors import ErrorDetail, PactboardError
 
 
 def form_add_domain_error(form: forms.BaseForm, error: PactboardError) -> None:
@@ -87,3 +87,18 @@ class NumberField(forms.DecimalField):
                 code="max_decimal_places",
             )
         return number
+
+
+def form_require_valid(form: forms.BaseForm, message: str) -> dict[str, Any]:
+    """The form's cleaned data, or a PactboardError with each field's messages at that field.
+
+    The API validates its input with the page's form, so both refuse the same things in the same words.
+    """
+    if form.is_valid():
+        return form.cleaned_data
+    details = [
+        ErrorDetail(str(text), None if field == "__all__" else field)
+        for field, texts in form.errors.items()
+        for text in texts
+    ]
+    raise PactboardError(message, details)

@@ -79,12 +79,26 @@ class ObjectiveForm(forms.ModelForm):
         owner_field.label_from_instance = lambda u: u.display_name  # type: ignore[attr-defined]
 
 
+# The most a profile field holds (UI and API alike): a page of text, one item a line.
+PROFILE_TEXT_MAX = 5_000
+
+
 class ProviderProfileForm(forms.Form):
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    expertise = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line.")
-    resources = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line.")
-    locations = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line.")
-    certifications = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line."
+    """The capability profile's fields; the API's PATCH validates with this form too."""
+
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=PROFILE_TEXT_MAX)
+    expertise = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=PROFILE_TEXT_MAX, help_text="One per line."
     )
-    limitations = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="One per line.")
+    resources = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=PROFILE_TEXT_MAX, help_text="One per line."
+    )
+    locations = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=PROFILE_TEXT_MAX, help_text="One per line."
+    )
+    certifications = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=PROFILE_TEXT_MAX, help_text="One per line."
+    )
+    limitations = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=PROFILE_TEXT_MAX, help_text="One per line."
+    )

@@ -137,3 +137,35 @@ def engagements_lookup(*, refs: Sequence[str]) -> list[Engagement]:
     if refs:
         return [engagement_lookup(ref=ref) for ref in refs]
     return list(Engagement.objects.filter(status=Engagement.Status.ACTIVE).order_by("pk"))
+
+
+_MAX_ID = 2**63 - 1  # the largest id a (big) integer primary key holds
+
+
+def provider_profile_get(*, membership: Membership, organisation_id: int) -> ProviderProfile:
+    """A provider's profile the actor may read (its own, or a provider of the client's engagements).
+
+    A provider that has not written its profile yet answers an empty, unsaved one; any other
+    organisation (another tenant, a client, no such id) is not found.
+    """
+    if not 0 < organisation_id <= _MAX_ID:
+        # Past the id column's range no row exists, and SQLite cannot even compare it inside an OR.
+        raise not_found("No such provider profile.")
+    profile = (
+        ProviderProfile.objects.visible_to(membership)
+        .select_related("organisation")
+        .filter(organisation_id=organisation_id)
+        .first()
+    )
+    if profile is not None:
+        return profile
+    own = organisation_id == membership.organisation_id
+    works_for = Engagement.objects.filter(client_id=membership.organisation_id, provider_id=organisation_id)
+    organisation = (
+        Organisation.objects.filter(pk=organisation_id, kind=Organisation.Kind.PROVIDER).first()
+        if own or works_for.exists()
+        else None
+    )
+    if organisation is None:
+        raise not_found("No such provider profile.")
+    return ProviderProfile(organisation=organisation)
