@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.formulas import engine_connect
 from pactboard.formulas.schema import DatasetSchema
 from pactboard.measurements.ingest.diagnose import _diagnose
 from pactboard.measurements.ingest.files import _raise, file_sha256, line_too_long
@@ -90,20 +91,19 @@ def _format_of(source: Path, fmt: str | None) -> DatasetFormat:
     return found
 
 
-def _connect(work: Path, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(
-        config={
-            "memory_limit": memory_limit,
+def _connect(work: Path, source: Path, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
+    """The engine's locked-down connection: it reads ``source``, writes inside ``work`` and nothing else."""
+    return engine_connect(
+        threads=threads or os.cpu_count() or 1,
+        memory_limit=memory_limit,
+        allowed_paths=[str(source)],
+        allowed_directories=[str(work)],
+        options={
             "temp_directory": str(work / "spill"),
             "preserve_insertion_order": True,
-        }
-    )
-    if threads is not None:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET TimeZone = 'UTC'")  # naive values never reach a cast; this only fixes how we print
-    con.execute("SET enable_progress_bar = true")
-    con.execute("SET enable_progress_bar_print = false")
-    return con
+        },
+        session={"enable_progress_bar": True, "enable_progress_bar_print": False},
+    )  # its zone is UTC: naive values never reach a cast; this only fixes how we print
 
 
 def _run_with_progress(
@@ -166,15 +166,16 @@ def dataset_file_ingest(
     The work folder (``<dest_dir>/<work_prefix>…``, spill files and the unfinished Parquet) is
     removed on return; a caller names it so that what a killed process left can be found.
     """
-    source = Path(source)
-    dest_dir = Path(dest_dir)
+    # Absolute: the connection may read this one path and write inside the work folder, nothing else.
+    source = Path(os.path.abspath(source))
+    dest_dir = Path(os.path.abspath(dest_dir))
     kind = _format_of(source, fmt)
     if not source.is_file():
         _raise(f"The file '{source.name}' does not exist or is not a file.", None, "file_not_found")
     size = source.stat().st_size
     dest_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=work_prefix, dir=dest_dir))
-    con = _connect(work, memory_limit, threads)
+    con = _connect(work, source, memory_limit, threads)
     hasher: threading.Thread | None = None
     try:
         if kind == "csv":
