@@ -47,7 +47,12 @@ def _values(path: Path, code: str, *, tz: str = "UTC", row_filter: str | None = 
     entry = catalogue_get(code)
     formula = formula_compile(expression=entry.formula, schema=OUTAGES, row_filter=row_filter)
     return availability_values(
-        entries={code: entry}, formulas={code: formula}, parquet=ParquetFiles((str(path),)), periods=[OCT, NOV], tz=tz, now=_at(now)
+        entries={code: entry},
+        formulas={code: formula},
+        parquet=ParquetFiles((str(path),)),
+        periods=[OCT, NOV],
+        tz=tz,
+        now=_at(now),
     )[code]
 
 
