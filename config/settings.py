@@ -293,6 +293,11 @@ FORMULA_TIMEOUT_SECONDS = env_int("PACTBOARD_FORMULA_TIMEOUT_SECONDS", 120)
 if FORMULA_TIMEOUT_SECONDS < 1:
     raise ImproperlyConfigured(f"PACTBOARD_FORMULA_TIMEOUT_SECONDS: at least 1, got {FORMULA_TIMEOUT_SECONDS}.")
 
+# Checking one uploaded file of records (docs/data-in.md) is interrupted and refused after this long.
+INGEST_TIMEOUT_SECONDS = env_int("PACTBOARD_INGEST_TIMEOUT_SECONDS", 3600)
+if INGEST_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured(f"PACTBOARD_INGEST_TIMEOUT_SECONDS: at least 1, got {INGEST_TIMEOUT_SECONDS}.")
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -13,11 +13,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pactboard.core.errors import PactboardError
 from pactboard.demo import history
 from pactboard.formulas import engine_connect
 from pactboard.formulas.compute import formula_connect
+from pactboard.formulas.schema import CONTACTS
+from pactboard.measurements import ingest
 from pactboard.measurements.ingest import pipeline
 from pactboard.measurements.services import datasets as dataset_services
+from tests.measurements.test_datasets import _contact, _write
 
 ESCAPES = [
     "SELECT * FROM read_csv('/etc/passwd')",
@@ -98,3 +102,14 @@ def test_merge_and_demo_open_the_engine_connection(monkeypatch, tmp_path: Path):
     )
     assert rows == months[0].contacts
     assert opened == [(False, True), (False, True)]
+
+
+def test_an_ingest_that_overruns_its_time_limit_is_refused(tmp_path: Path):
+    rows = [_contact(i, f"2026-10-{1 + i % 28:02d}T08:00:00+02:00", fcr="true") for i in range(5000)]
+    source = _write(tmp_path / "big.csv", rows)
+    with pytest.raises(PactboardError, match="took longer than its limit") as refused:
+        ingest.dataset_file_ingest(source=source, schema=CONTACTS, dest_dir=tmp_path / "out", timeout=1e-6)
+    assert refused.value.details[0].code == "ingest_timeout"
+    assert not list((tmp_path / "out").glob("*.parquet"))  # nothing stored
+    # The same file within the limit is stored.
+    assert ingest.dataset_file_ingest(source=source, schema=CONTACTS, dest_dir=tmp_path / "out").row_count == 5000

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -186,6 +187,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                 dest_dir=staging,
                 progress=_batch_progress(batch),
                 work_prefix=batches.work_prefix(batch.pk),
+                timeout=settings.INGEST_TIMEOUT_SECONDS,
             )
         # The slow work (merging the files, computing every KPI in DuckDB) runs before the write
         # transaction, which then only stores the outcome: on SQLite a write transaction locks every
