@@ -175,9 +175,9 @@ def backup_create(
                 info = tarfile.TarInfo(name)
                 info.size = stored.size
                 info.mtime = int(datetime.now(UTC).timestamp())
-                with store.open(stored.key) as source:
-                    reader = _Hashing(source)
-                    tar.addfile(info, reader)  # type: ignore[arg-type]
+                with store.open(stored.key) as stream:
+                    reader = _Hashing(stream)
+                    tar.addfile(info, reader)
                 manifest["files"].append({"name": name, "sha256": reader.digest.hexdigest(), "size": stored.size})
                 total += stored.size
                 if i % 100 == 0 or i == len(files):

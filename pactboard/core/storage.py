@@ -25,6 +25,7 @@ non-empty parts, no ``..``, no absolute path, so no key can reach outside the st
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import re
@@ -152,7 +153,7 @@ class LocalStorage(Storage):
                 _fsync_dir(target.parent)
                 return
             except OSError as exc:
-                if exc.errno != 18:  # EXDEV: another file system, copy below
+                if exc.errno != errno.EXDEV:  # another file system: copy below
                     raise
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
@@ -300,7 +301,7 @@ class S3Storage(Storage):
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 raise _missing(key, self.description) from None
             raise
-        return answer["Body"]  # type: ignore[no-any-return]
+        return answer["Body"]
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
