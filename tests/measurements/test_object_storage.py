@@ -21,6 +21,7 @@ import boto3
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
 from pactboard.core.backup import backup_create, backup_restore
 from pactboard.core.errors import PactboardError
@@ -34,7 +35,7 @@ from pactboard.measurements.selectors import (
     measurement_records,
     measurements_verify,
 )
-from tests.conftest import World
+from tests.conftest import World, client_for
 from tests.measurements.conftest import agreed  # noqa: F401  (the fixture)
 from tests.measurements.test_datasets import OCTOBER, _contact, _upload, _write
 
@@ -142,6 +143,12 @@ def test_the_dataset_flow_runs_on_an_s3_compatible_store(world: World, s3: str, 
     assert over_s3["fcr"] == {date(2026, 10, 1): Decimal("75"), date(2026, 11, 1): Decimal("0")}
     records = measurement_records(measurement=rev.measurement)
     assert sorted(records.table.column("contact_id").to_pylist()) == ["c1", "c2", "c3", "c4"]
+    # The uploaded file downloads as received, streamed from the store.
+    response = client_for(world.client_manager).get(
+        reverse("measurements:import_file", args=[world.engagement.pk, batch.pk])
+    )
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == upload.read_bytes()
 
     # A second version: the corrected 3 October (c3 resolved) replaces that day: FCR 4 of 4 = 100.
     fix = _write(tmp_path / "fix.csv", [_contact(3, "2026-10-03T08:00:00+02:00", fcr="true", csat="2")])
