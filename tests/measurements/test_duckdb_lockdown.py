@@ -91,6 +91,8 @@ def test_merge_and_demo_open_the_engine_connection(monkeypatch, tmp_path: Path):
     months = history._support_months(history.history_months()[:1])
     path = tmp_path / "contacts.parquet"
     assert history.contacts_parquet_write(months, tz="Europe/Berlin", path=path) == months[0].contacts
+    # Again over the same file: DuckDB would write through a 'tmp_' file the lockdown does not allow.
+    assert history.contacts_parquet_write(months, tz="Europe/Berlin", path=path) == months[0].contacts
     assert not list(tmp_path.glob(".spill-*"))  # its spill folder is removed
     _, rows, *_ = dataset_services._merge_versions(
         previous=None,
@@ -101,7 +103,7 @@ def test_merge_and_demo_open_the_engine_connection(monkeypatch, tmp_path: Path):
         spill_dir=tmp_path / "spill",
     )
     assert rows == months[0].contacts
-    assert opened == [(False, True), (False, True)]
+    assert opened == [(False, True)] * 3
 
 
 def test_an_ingest_that_overruns_its_time_limit_is_refused(tmp_path: Path):
