@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -122,7 +123,8 @@ def _merge_versions(
     Returns the new file's SHA-256 (its name) and what it holds. The merge runs on local files (the
     previous version fetched from an object store first) and its result is then stored whole.
     """
-    tmp = dest_dir / f".merge-{timezone.now().timestamp()}.parquet"
+    # A new name each time: DuckDB would write over an existing file through a 'tmp_' file, not allowed here.
+    tmp = dest_dir / f".merge-{timezone.now().timestamp()}-{uuid.uuid4().hex[:8]}.parquet"
     # The engine's locked-down connection, bounded like the ingest (DuckDB's default would take 80 %
     # of the machine's memory): it reads the two files, writes the merge and nothing else.
     con = engine_connect(
