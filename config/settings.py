@@ -72,6 +72,27 @@ except OSError as exc:
 MEDIA_ROOT = DATA_DIR / "uploads"
 DATASETS_DIR = DATA_DIR / "datasets"
 
+# Where uploads and dataset files are stored (docs/deployment.md, "Past one machine"): empty, the
+# data dir above; s3://bucket/prefix, an S3-compatible object store that several hosts share.
+STORAGE_URL = env("PACTBOARD_STORAGE_URL", "") or ""
+if STORAGE_URL:
+    _storage = urlparse(STORAGE_URL)
+    if _storage.scheme != "s3" or not _storage.netloc or _storage.query or _storage.fragment:
+        raise ImproperlyConfigured(
+            f"PACTBOARD_STORAGE_URL: expected s3://bucket/prefix (or nothing for the data dir), got {STORAGE_URL!r}."
+        )
+    if any(part in (".", "..") for part in _storage.path.strip("/").split("/")):
+        raise ImproperlyConfigured(f"PACTBOARD_STORAGE_URL: the prefix may not contain '.' or '..': {STORAGE_URL!r}.")
+S3_ENDPOINT_URL = env("PACTBOARD_S3_ENDPOINT_URL")  # e.g. https://minio.internal:9000; AWS when unset
+if S3_ENDPOINT_URL and urlparse(S3_ENDPOINT_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured(f"PACTBOARD_S3_ENDPOINT_URL: expected an http(s):// URL, got {S3_ENDPOINT_URL!r}.")
+S3_REGION = env("PACTBOARD_S3_REGION", "us-east-1") or "us-east-1"
+# Unset: boto3's and pyarrow's usual AWS chain (AWS_* variables, instance roles). *_FILE works as elsewhere.
+S3_ACCESS_KEY_ID = env("PACTBOARD_S3_ACCESS_KEY_ID")
+S3_SECRET_ACCESS_KEY = env("PACTBOARD_S3_SECRET_ACCESS_KEY")
+if bool(S3_ACCESS_KEY_ID) != bool(S3_SECRET_ACCESS_KEY):
+    raise ImproperlyConfigured("PACTBOARD_S3_ACCESS_KEY_ID and PACTBOARD_S3_SECRET_ACCESS_KEY go together: set both.")
+
 
 def _secret_key() -> str:
     key = env("PACTBOARD_SECRET_KEY")
@@ -271,6 +292,11 @@ DUCKDB_MEMORY_LIMIT = env("PACTBOARD_DUCKDB_MEMORY_LIMIT", "1GB") or "1GB"
 FORMULA_TIMEOUT_SECONDS = env_int("PACTBOARD_FORMULA_TIMEOUT_SECONDS", 120)
 if FORMULA_TIMEOUT_SECONDS < 1:
     raise ImproperlyConfigured(f"PACTBOARD_FORMULA_TIMEOUT_SECONDS: at least 1, got {FORMULA_TIMEOUT_SECONDS}.")
+
+# Checking one uploaded file of records (docs/data-in.md) is interrupted and refused after this long.
+INGEST_TIMEOUT_SECONDS = env_int("PACTBOARD_INGEST_TIMEOUT_SECONDS", 3600)
+if INGEST_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured(f"PACTBOARD_INGEST_TIMEOUT_SECONDS: at least 1, got {INGEST_TIMEOUT_SECONDS}.")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

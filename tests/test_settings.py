@@ -39,6 +39,12 @@ def _start(
         ({"PACTBOARD_DEBUG": "true", "PACTBOARD_EMAIL_URL": "http://mail"}, "PACTBOARD_EMAIL_URL"),
         ({"PACTBOARD_DEBUG": "true", "PACTBOARD_SECRET_KEY_FILE": "/nonexistent/key"}, "PACTBOARD_SECRET_KEY_FILE"),
         ({"PACTBOARD_DEBUG": "true", "PACTBOARD_INVITATION_TTL_DAYS": "seven"}, "PACTBOARD_INVITATION_TTL_DAYS"),
+        ({"PACTBOARD_DEBUG": "true", "PACTBOARD_STORAGE_URL": "/srv/pactboard"}, "PACTBOARD_STORAGE_URL"),
+        ({"PACTBOARD_DEBUG": "true", "PACTBOARD_STORAGE_URL": "s3://bucket/../x"}, "PACTBOARD_STORAGE_URL"),
+        ({"PACTBOARD_DEBUG": "true", "PACTBOARD_S3_ENDPOINT_URL": "minio:9000"}, "PACTBOARD_S3_ENDPOINT_URL"),
+        ({"PACTBOARD_DEBUG": "true", "PACTBOARD_S3_ACCESS_KEY_ID": "only-the-id"}, "PACTBOARD_S3_ACCESS_KEY_ID"),
+        ({"PACTBOARD_DEBUG": "true", "PACTBOARD_S3_SECRET_ACCESS_KEY_FILE": "/nonexistent"}, "PACTBOARD_S3_SECRET"),
+        ({"PACTBOARD_DEBUG": "true", "PACTBOARD_INGEST_TIMEOUT_SECONDS": "0"}, "PACTBOARD_INGEST_TIMEOUT_SECONDS"),
     ],
 )
 def test_bad_configuration_names_the_variable(overrides, variable, tmp_path):

@@ -7,6 +7,11 @@ An archive is a plain tar file:
   ``database.pgdump`` (``pg_dump --format=custom``: one consistent snapshot, restored by ``pg_restore``);
 - ``files/uploads/...`` and ``files/datasets/...``: the files values and datasets were read from.
 
+The files are read from, and restored into, the configured store (``core/storage.py``): the data
+dir, or the S3-compatible object store of a deployment past one machine. Either way one archive
+holds everything a restore needs; an object store's own versioning or replication is a second
+line, not a replacement.
+
 The database is copied first, then the files. Stored files are written before the rows that
 name them are committed and are never changed afterwards (datasets are content-addressed), so
 every file the copied database names is in the archive; a file newer than the snapshot is
@@ -36,6 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pactboard.core.errors import PactboardError
+from pactboard.core.storage import LocalStorage, Storage, StoredObject, key_check
 
 FORMAT = "pactboard-backup/1"
 FILE_AREAS = ("uploads", "datasets")
@@ -88,22 +94,42 @@ def _pg_tool(name: str) -> str:
     raise PactboardError(f"{name} is not installed: install PostgreSQL's client tools (postgresql-client).")
 
 
-def _stored_files(data_dir: Path) -> Iterator[Path]:
+def _stored_files(store: Storage) -> Iterator[StoredObject]:
+    # Work files (dotted names: an import in progress, a write not yet renamed) are not listed.
     for area in FILE_AREAS:
-        root = data_dir / area
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*")):
-            # Work folders of an import in progress are not stored files.
-            if path.is_file() and not path.is_symlink() and not any(p.startswith(".") for p in path.parts[-3:]):
-                yield path
+        yield from store.list(area)
+
+
+class _Hashing(io.RawIOBase):
+    """Reads through to ``source`` and hashes what passes, so a stored file is read once."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = self.source.read(size if size is not None and size >= 0 else _CHUNK)
+        self.digest.update(chunk)
+        return bytes(chunk)
 
 
 def backup_create(
-    *, target: Path, database: dict[str, Any], data_dir: Path, progress: Progress = lambda _: None
+    *,
+    target: Path,
+    database: dict[str, Any],
+    data_dir: Path | None = None,
+    store: Storage | None = None,
+    progress: Progress = lambda _: None,
 ) -> BackupResult:
-    """Write one archive of the database and the stored files to ``target`` (atomically: a partial file never shows)."""
+    """Write one archive of the database and the stored files to ``target`` (atomically: a partial file never shows).
+
+    The files come from ``store`` (the configured storage), or from the data dir ``data_dir``.
+    """
     engine = _engine(database)
+    store = _store(store, data_dir)
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".backup-", dir=target.parent) as work:
@@ -132,7 +158,7 @@ def backup_create(
             )
             if done.returncode != 0:
                 raise PactboardError(f"pg_dump failed: {done.stderr.strip()[:500]}")
-        files = list(_stored_files(data_dir))
+        files = list(_stored_files(store))
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -144,11 +170,16 @@ def backup_create(
         total = dump.stat().st_size
         with tarfile.open(partial, "w") as tar:
             tar.add(dump, arcname=dump.name)
-            for i, path in enumerate(files, 1):
-                name = "files/" + path.relative_to(data_dir).as_posix()
-                manifest["files"].append({"name": name, "sha256": _sha256(path), "size": path.stat().st_size})
-                tar.add(path, arcname=name)
-                total += path.stat().st_size
+            for i, stored in enumerate(files, 1):
+                name = "files/" + stored.key
+                info = tarfile.TarInfo(name)
+                info.size = stored.size
+                info.mtime = int(datetime.now(UTC).timestamp())
+                with store.open(stored.key) as stream:
+                    reader = _Hashing(stream)
+                    tar.addfile(info, reader)
+                manifest["files"].append({"name": name, "sha256": reader.digest.hexdigest(), "size": stored.size})
+                total += stored.size
                 if i % 100 == 0 or i == len(files):
                     progress(f"copied {i:,} of {len(files):,} stored files")
             body = json.dumps(manifest, indent=2, sort_keys=True).encode()
@@ -176,13 +207,24 @@ def _read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
     return dict(manifest)
 
 
-def _safe_destination(data_dir: Path, name: str) -> Path:
-    """Where an archive member goes; refuses absolute paths, '..' and anything outside the file areas."""
+def _safe_destination(name: str) -> str:
+    """The storage key an archive member goes to; refuses absolute paths, '..' and anything outside the file areas."""
     posix = PurePosixPath(name)
     parts = posix.parts
     if posix.is_absolute() or ".." in parts or len(parts) < 3 or parts[0] != "files" or parts[1] not in FILE_AREAS:
         raise PactboardError(f"The backup holds a file outside the stored-file areas: {name[:200]!r}.")
-    return data_dir.joinpath(*parts[1:])
+    try:
+        return key_check("/".join(parts[1:]))
+    except PactboardError:
+        raise PactboardError(f"The backup holds a file with an unsafe name: {name[:200]!r}.") from None
+
+
+def _store(store: Storage | None, data_dir: Path | None) -> Storage:
+    if store is not None:
+        return store
+    if data_dir is None:
+        raise ValueError("give the store or the data dir")
+    return LocalStorage(data_dir)
 
 
 def _sqlite_is_empty(path: Path) -> bool:
@@ -215,16 +257,27 @@ def _extract_checked(tar: tarfile.TarFile, member: tarfile.TarInfo, destination:
 
 
 def backup_restore(
-    *, archive: Path, database: dict[str, Any], data_dir: Path, progress: Progress = lambda _: None
+    *,
+    archive: Path,
+    database: dict[str, Any],
+    data_dir: Path,
+    store: Storage | None = None,
+    progress: Progress = lambda _: None,
 ) -> BackupResult:
-    """Restore an archive into an empty database and empty file areas; refuses to overwrite anything."""
+    """Restore an archive into an empty database and empty file areas; refuses to overwrite anything.
+
+    Files go to ``store`` (the configured storage) or, without one, the data dir ``data_dir``, which
+    also holds the restore's work folder.
+    """
     engine = _engine(database)
+    store = _store(store, data_dir)
     if not archive.is_file():
         raise PactboardError(f"No backup at {archive}.")
     for area in FILE_AREAS:
-        if any((data_dir / area).glob("*")):
+        if next(iter(store.list(area)), None) is not None:
             raise PactboardError(
-                f"{data_dir / area} already holds files: restore into a fresh data dir (PACTBOARD_DATA_DIR)."
+                f"The {area} area of {store.description} already holds files: restore into a fresh data dir "
+                "(PACTBOARD_DATA_DIR) or an empty bucket prefix (PACTBOARD_STORAGE_URL)."
             )
     with tarfile.open(archive, "r") as tar:
         manifest = _read_manifest(tar)
@@ -233,8 +286,9 @@ def backup_restore(
                 f"This backup is of a {manifest['engine']} database; the configured database is {engine}."
             )
         # Check every file name before writing anything.
-        destinations = {f["name"]: (_safe_destination(data_dir, f["name"]), f["sha256"]) for f in manifest["files"]}
+        destinations = {f["name"]: (_safe_destination(f["name"]), f["sha256"]) for f in manifest["files"]}
         db_info = manifest["database"]
+        data_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".restore-", dir=data_dir) as work:
             dump = Path(work) / db_info["name"]
             _extract_checked(tar, tar.getmember(db_info["name"]), dump, db_info["sha256"])
@@ -285,9 +339,12 @@ def backup_restore(
                 if done.returncode != 0:
                     raise PactboardError(f"pg_restore failed: {done.stderr.strip()[:500]}")
         total = int(db_info["size"])
-        for i, (name, (destination, sha256)) in enumerate(destinations.items(), 1):
-            _extract_checked(tar, tar.getmember(name), destination, sha256)
-            total += destination.stat().st_size
+        for i, (name, (key, sha256)) in enumerate(destinations.items(), 1):
+            with tempfile.TemporaryDirectory(prefix=".restore-", dir=data_dir) as work:
+                partial = Path(work) / "file"
+                _extract_checked(tar, tar.getmember(name), partial, sha256)
+                total += partial.stat().st_size
+                store.put_file(key, partial, move=True)  # checked first, then stored atomically
             if i % 100 == 0 or i == len(destinations):
                 progress(f"restored {i:,} of {len(destinations):,} stored files")
     return BackupResult(path=archive, engine=engine, files=len(destinations), bytes=total)

@@ -15,6 +15,8 @@ Every write goes through the services, so provenance and the audit trail are the
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +24,6 @@ from datetime import UTC, date
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 from django.utils import timezone
 
 from pactboard.accounts.models import Membership
@@ -32,6 +33,7 @@ from pactboard.demo.incentives import demo_incentives_load
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.engagements.services import business_change_record
+from pactboard.formulas import engine_connect
 from pactboard.measurements import selectors, services
 from pactboard.measurements.models import Dataset, DatasetVersion, ImportBatch, Measurement
 
@@ -248,6 +250,7 @@ def contacts_parquet_write(months: Sequence[_Month], *, tz: str, path: Path, see
     differs only in its first-contact-resolution flags. Shares are exact: ranks within the month pick
     round(share x eligible) contacts, and handle times are scaled to the month's mean.
     """
+    path = Path(os.path.abspath(path))
     rows = []
     for m in months:
         start, _ = m.period.bounds(tz)
@@ -337,13 +340,23 @@ def contacts_parquet_write(months: Sequence[_Month], *, tz: str, path: Path, see
     ORDER BY opened_at, contact_id
     ) TO '{path}' (FORMAT parquet, COMPRESSION zstd);
     """  # noqa: S608 - our own numbers and path, no user input
-    con = duckdb.connect()
+    spill = path.parent / f".spill-{path.stem}"
+    # DuckDB writes over an existing file through a 'tmp_' file beside it, which is not allowed: start afresh.
+    path.unlink(missing_ok=True)
+    # The engine's locked-down connection (formulas/compile.py): it writes this one file and nothing else.
+    con = engine_connect(
+        threads=os.cpu_count() or 1,
+        memory_limit="1GB",
+        allowed_paths=[str(path)],
+        allowed_directories=[str(spill)],
+        options={"temp_directory": str(spill)},
+    )
     try:
-        con.execute("SET TimeZone = 'UTC'")
         con.execute(sql)
         row = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()  # noqa: S608 - our own path
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return int(row[0]) if row else 0
 
 

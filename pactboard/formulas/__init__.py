@@ -21,16 +21,19 @@ from pactboard.formulas.compile import (
     MAX_FORMULA_DEPTH,
     MAX_FORMULA_LENGTH,
     CompiledFormula,
+    engine_connect,
     formula_compile,
     formula_row_filter_sql,
 )
 from pactboard.formulas.compute import (
     DECIMAL_PLACES,
+    ParquetFiles,
     PeriodKind,
     formula_compute,
     formula_connect,
     formula_growth_vs_previous,
     formula_records,
+    parquet_relation,
     query_run,
 )
 
@@ -39,12 +42,15 @@ __all__ = [
     "MAX_FORMULA_DEPTH",
     "MAX_FORMULA_LENGTH",
     "CompiledFormula",
+    "ParquetFiles",
     "PeriodKind",
+    "engine_connect",
     "formula_compile",
     "formula_compute",
     "formula_connect",
     "formula_growth_vs_previous",
     "formula_records",
     "formula_row_filter_sql",
+    "parquet_relation",
     "query_run",
 ]

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -521,13 +521,21 @@ def _connect(
     threads: int | None = None,
     memory_limit: str | None = None,
     allowed_paths: Sequence[str] = (),
+    allowed_directories: Sequence[str] = (),
+    options: Mapping[str, str | bool | int] | None = None,
+    session: Mapping[str, str | bool | int] | None = None,
+    time_zone: str = "UTC",
 ) -> duckdb.DuckDBPyConnection:
-    """A locked-down in-memory connection whose session zone is UTC.
+    """A locked-down in-memory connection whose session zone is ``time_zone`` (UTC).
 
     The whitelist is the first barrier; this is the second, so a gap in it would still find
-    nothing: only ``allowed_paths`` can be read (no other file, no URL, no COPY or ATTACH), no
+    nothing: only ``allowed_paths`` (and files under ``allowed_directories``, for a job that
+    writes its output there) can be read or written (no other file, no URL, no ATTACH), no
     extension is installed or loaded, and the configuration is locked, so no statement can lift
-    these or the bounds on threads and memory (DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT).
+    these or the bounds on threads and memory (DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT). ``options``
+    are further DuckDB settings fixed before the lock (a spill ``temp_directory``, ...), ``session``
+    settings of this connection only (the progress bar). Every
+    DuckDB connection of Pactboard is opened here: formulas, dataset ingest and merge, the demo.
     """
     config: dict[str, str | bool | int | float | list[str]] = {
         "threads": threads or DEFAULT_THREADS,
@@ -535,15 +543,27 @@ def _connect(
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "allow_community_extensions": False,
+        **(options or {}),
     }
     con = duckdb.connect(":memory:", config=config)
-    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET TimeZone = $tz", {"tz": time_zone})
+    for name, value in (session or {}).items():
+        if not name.isidentifier():
+            raise ValueError(f"not a DuckDB setting: {name!r}")
+        con.execute(f"SET {name} = $value", {"value": value})
     if allowed_paths:
         # Set before external access is switched off: DuckDB refuses to change it afterwards.
         con.execute("SET allowed_paths = $paths", {"paths": [str(p) for p in allowed_paths]})
+    if allowed_directories:
+        # A trailing separator: '/data/x' must not admit '/data/xy/...'.
+        dirs = [str(d).rstrip("/") + "/" for d in allowed_directories]
+        con.execute("SET allowed_directories = $dirs", {"dirs": dirs})
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+engine_connect = _connect
 
 
 class Deadline:

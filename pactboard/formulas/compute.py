@@ -9,9 +9,10 @@ rounded once, half up, to ``DECIMAL_PLACES``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -75,14 +76,52 @@ def _validate_common(*, period_kind: str, tz: str, schema: DatasetSchema, group_
         )
 
 
+@dataclass(frozen=True)
+class ParquetFiles:
+    """A dataset version's Parquet file(s): local paths (``filesystem`` None) or paths on a pyarrow filesystem."""
+
+    paths: tuple[str, ...]
+    filesystem: Any = None
+
+
+@contextlib.contextmanager
+def parquet_relation(
+    con: duckdb.DuckDBPyConnection, *, paths: Sequence[str], filesystem: Any = None, name: str = "dataset"
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The SQL FROM item that reads the Parquet files, and its parameters.
+
+    Local paths DuckDB reads itself (``read_parquet``, within the connection's allowed paths).
+    Files on a pyarrow ``filesystem`` (an S3-compatible object store) are a pyarrow dataset
+    registered into the connection for the block: DuckDB scans it with projection and filter
+    pushdown, and the connection keeps its lockdown (no network, no extension).
+    """
+    if filesystem is None:
+        yield "read_parquet($paths, union_by_name = true)", {"paths": list(paths)}
+        return
+    import pyarrow.dataset as pads
+
+    try:
+        dataset = pads.dataset(list(paths), filesystem=filesystem, format="parquet")
+    except (OSError, ValueError) as err:
+        raise _invalid(
+            f"could not read the files of dataset '{name}': {str(err).splitlines()[0]}",
+            location="parquet_paths",
+            code="dataset_unreadable",
+        ) from err
+    view = f"__pb_files_{uuid.uuid4().hex}"
+    con.register(view, dataset)
+    try:
+        yield view, {}
+    finally:
+        con.unregister(view)
+
+
 def _source(
-    con: duckdb.DuckDBPyConnection, *, paths: list[str], schema: DatasetSchema, period_kind: str
+    con: duckdb.DuckDBPyConnection, *, files: str, params: dict[str, Any], schema: DatasetSchema, period_kind: str
 ) -> tuple[dict[str, str], str]:
     """The files' column types and the SQL that maps the time column to its local period start."""
     try:
-        described = con.execute(
-            "DESCRIBE SELECT * FROM read_parquet($paths, union_by_name = true)", {"paths": paths}
-        ).fetchall()
+        described = con.execute(f"DESCRIBE SELECT * FROM {files}", params).fetchall()  # noqa: S608 - our FROM item
     except duckdb.Error as err:
         raise _invalid(
             f"could not read the files of dataset '{schema.name}': {str(err).splitlines()[0]}",
@@ -155,6 +194,7 @@ def formula_compute(
     threads: int | None = None,
     memory_limit: str | None = None,
     timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+    filesystem: Any = None,
 ) -> dict[Any, Any]:
     """Compute every formula for every period (and group) in one DuckDB query.
 
@@ -164,7 +204,8 @@ def formula_compute(
     whose start date lies between them, both inclusive. ``threads`` and ``memory_limit`` bound
     the DuckDB connection this call opens (a given ``connection`` keeps its own settings); the
     values do not depend on them. Work that takes longer than ``timeout`` seconds is interrupted
-    and refused (``formula_timeout``).
+    and refused (``formula_timeout``). With a pyarrow ``filesystem`` the paths are on it (an object
+    store; see ``parquet_relation``), and the connection may read no local file at all.
     """
     _validate_common(period_kind=period_kind, tz=tz, schema=schema, group_by=group_by)
     for key, formula in formulas.items():
@@ -182,16 +223,17 @@ def formula_compute(
     con = (
         connection
         if connection is not None
-        else _connect(threads=threads, memory_limit=memory_limit, allowed_paths=paths)
+        else _connect(threads=threads, memory_limit=memory_limit, allowed_paths=paths if filesystem is None else ())
     )
     try:
         with Deadline(con, timeout) as deadline:
             try:
-                rows, plan = _compute_rows(
-                    con, formulas=formulas, paths=paths, schema=schema, period_kind=period_kind, tz=tz,
-                    group_by=group_by, period_from=period_from, period_to=period_to,
-                    own_connection=connection is None,
-                )  # fmt: skip
+                with parquet_relation(con, paths=paths, filesystem=filesystem, name=schema.name) as (files, params):
+                    rows, plan = _compute_rows(
+                        con, formulas=formulas, files=files, params=params, schema=schema,
+                        period_kind=period_kind, tz=tz, group_by=group_by, period_from=period_from,
+                        period_to=period_to, own_connection=connection is None,
+                    )  # fmt: skip
             except (duckdb.Error, PactboardError) as err:
                 if deadline.expired:
                     raise deadline.error() from err
@@ -226,7 +268,8 @@ def _compute_rows(
     con: duckdb.DuckDBPyConnection,
     *,
     formulas: Mapping[str, CompiledFormula],
-    paths: list[str],
+    files: str,
+    params: dict[str, Any],
     schema: DatasetSchema,
     period_kind: PeriodKind,
     tz: str,
@@ -236,11 +279,10 @@ def _compute_rows(
     own_connection: bool,
 ) -> tuple[list[tuple[Any, ...]] | None, Any]:
     """The aggregated rows (periods x groups) and the plan that turns them into values; None without periods."""
-    types, period_sql = _source(con, paths=paths, schema=schema, period_kind=period_kind)
+    types, period_sql = _source(con, files=files, params=params, schema=schema, period_kind=period_kind)
     needed = set().union(*(f.columns for f in formulas.values())) | ({group_by} if group_by else set())
     _require_columns(needed, types=types, schema=schema)
-    files = "read_parquet($paths, union_by_name = true)"
-    params: dict[str, Any] = {"paths": paths}
+    params = dict(params)
 
     def bind_types(expressions: list[str]) -> list[str]:
         probe = f"SELECT {', '.join(expressions)} FROM {files} LIMIT 0"  # noqa: S608 - compiled, quoted
@@ -365,6 +407,7 @@ def formula_records(
     group_by: str | None = None,
     group_value: Any = None,
     connection: duckdb.DuckDBPyConnection | None = None,
+    filesystem: Any = None,
 ) -> pa.Table:
     """The raw records behind one value: rows of the period (and group) that pass the row filter.
 
@@ -380,39 +423,60 @@ def formula_records(
             code="period_start",
         )
     paths = [str(p) for p in parquet_paths]
-    con = connection if connection is not None else _connect(allowed_paths=paths)
+    con = connection if connection is not None else _connect(allowed_paths=paths if filesystem is None else ())
     try:
         if not paths:
             import pyarrow as pa
 
             return pa.table({})
-        types, period_sql = _source(con, paths=paths, schema=schema, period_kind=period_kind)
-        _require_columns(set(formula.columns) | ({group_by} if group_by else set()), types=types, schema=schema)
-        shown = [_quote(c) for c in schema.column_names if c in types]
-        where = [f"{period_sql} = $period_start"]
-        params: dict[str, Any] = {"paths": paths, "period_start": period_start}
-        if "$tz" in period_sql:
-            params["tz"] = tz
-        if formula.row_filter is not None:
-            where.append(f"({_duck(sqlglot.parse_one(formula.row_filter, read=_READ_DIALECT))})")
-        if group_by is not None:
-            where.append(f"{_quote(group_by)} IS NOT DISTINCT FROM $group_value")
-            params["group_value"] = group_value
-        query = (
-            f"SELECT {', '.join(shown)} FROM read_parquet($paths, union_by_name = true) "  # noqa: S608 - quoted
-            f"WHERE {' AND '.join(where)} ORDER BY {_quote(schema.time_column)}"
-        )
-        try:
-            return con.sql(query, params=params).to_arrow_table()
-        except duckdb.Error as err:
-            raise _invalid(
-                f"could not read the records of dataset '{schema.name}': {str(err).splitlines()[0]}",
-                location="parquet_paths",
-                code="formula_runtime",
-            ) from err
+        with parquet_relation(con, paths=paths, filesystem=filesystem, name=schema.name) as (files, file_params):
+            return _records_query(
+                con, files=files, file_params=file_params, formula=formula, schema=schema, period_kind=period_kind,
+                tz=tz, period_start=period_start, group_by=group_by, group_value=group_value,
+            )  # fmt: skip
     finally:
         if connection is None:
             con.close()
+
+
+def _records_query(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    files: str,
+    file_params: dict[str, Any],
+    formula: CompiledFormula,
+    schema: DatasetSchema,
+    period_kind: PeriodKind,
+    tz: str,
+    period_start: date,
+    group_by: str | None,
+    group_value: Any,
+) -> pa.Table:
+    """The records of one period (and group) that pass the row filter, ordered by time."""
+    types, period_sql = _source(con, files=files, params=file_params, schema=schema, period_kind=period_kind)
+    _require_columns(set(formula.columns) | ({group_by} if group_by else set()), types=types, schema=schema)
+    shown = [_quote(c) for c in schema.column_names if c in types]
+    where = [f"{period_sql} = $period_start"]
+    params: dict[str, Any] = {**file_params, "period_start": period_start}
+    if "$tz" in period_sql:
+        params["tz"] = tz
+    if formula.row_filter is not None:
+        where.append(f"({_duck(sqlglot.parse_one(formula.row_filter, read=_READ_DIALECT))})")
+    if group_by is not None:
+        where.append(f"{_quote(group_by)} IS NOT DISTINCT FROM $group_value")
+        params["group_value"] = group_value
+    query = (
+        f"SELECT {', '.join(shown)} FROM {files} "  # noqa: S608 - quoted
+        f"WHERE {' AND '.join(where)} ORDER BY {_quote(schema.time_column)}"
+    )
+    try:
+        return con.sql(query, params=params).to_arrow_table()
+    except duckdb.Error as err:
+        raise _invalid(
+            f"could not read the records of dataset '{schema.name}': {str(err).splitlines()[0]}",
+            location="parquet_paths",
+            code="formula_runtime",
+        ) from err
 
 
 def formula_connect(

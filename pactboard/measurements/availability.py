@@ -13,11 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
-from pactboard.formulas import DECIMAL_PLACES, CompiledFormula, formula_connect, formula_row_filter_sql, query_run
+from pactboard.formulas import (
+    DECIMAL_PLACES,
+    CompiledFormula,
+    ParquetFiles,
+    formula_connect,
+    formula_row_filter_sql,
+    parquet_relation,
+    query_run,
+)
 from pactboard.kpis.catalogue import CATALOGUE, CatalogueKpi
 from pactboard.measurements.incremental import compute_limits
 from pactboard.scoring.availability import Interval, availability_compute
@@ -36,7 +43,9 @@ def availability_entry(*, code: str, dataset: str) -> CatalogueKpi | None:
     return None
 
 
-def _records(*, parquet: Path, formula: CompiledFormula, now: datetime) -> tuple[list[Interval], list[Interval]]:
+def _records(
+    *, parquet: ParquetFiles, formula: CompiledFormula, now: datetime
+) -> tuple[list[Interval], list[Interval]]:
     """(outages, maintenance windows) of the file, row filter applied; an ongoing outage ends now."""
     # Instants as microseconds since the epoch, so no zone setting of the session can shift them;
     # the row filter is the KPI's own, already whitelisted by formula_compile.
@@ -44,14 +53,16 @@ def _records(*, parquet: Path, formula: CompiledFormula, now: datetime) -> tuple
     where = f"WHERE ({condition})" if condition else ""
     # The formula engine's locked-down connection: it reads this one file and nothing else.
     limits = compute_limits()
-    con = formula_connect(allowed_paths=[parquet], threads=limits["threads"], memory_limit=limits["memory_limit"])
+    local = parquet.paths if parquet.filesystem is None else ()
+    con = formula_connect(allowed_paths=local, threads=limits["threads"], memory_limit=limits["memory_limit"])
     try:
         columns = (
             "epoch_us(CAST(started_at AS TIMESTAMPTZ)), epoch_us(CAST(ended_at AS TIMESTAMPTZ)), "
             "coalesce(maintenance, false)"
         )
-        query = f"SELECT {columns} FROM read_parquet($path) {where}"  # noqa: S608 - a whitelisted filter, a bound path
-        rows = query_run(con, query, {"path": str(parquet)}, timeout=limits["timeout"])
+        with parquet_relation(con, paths=parquet.paths, filesystem=parquet.filesystem) as (files, params):
+            query = f"SELECT {columns} FROM {files} {where}"  # noqa: S608 - a whitelisted filter, our FROM item
+            rows = query_run(con, query, params, timeout=limits["timeout"])
     finally:
         con.close()
     outages: list[Interval] = []
@@ -69,7 +80,7 @@ def availability_values(
     *,
     entries: Mapping[str, CatalogueKpi],
     formulas: Mapping[str, CompiledFormula],
-    parquet: Path,
+    parquet: ParquetFiles,
     periods: Iterable[Period],
     tz: str,
     now: datetime,

@@ -16,13 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
 from pactboard.engagements.models import Engagement
-from pactboard.formulas import CompiledFormula, PeriodKind, formula_compute
+from pactboard.formulas import CompiledFormula, ParquetFiles, PeriodKind, formula_compute
 from pactboard.formulas.bins import period_start
 from pactboard.formulas.schema import DatasetSchema
 from pactboard.measurements.models import Dataset, DatasetVersion, Revision, Source
@@ -69,7 +68,7 @@ def touched_span(*, version: DatasetVersion, period_kind: PeriodKind) -> tuple[d
 def dataset_values_compute(
     *,
     formulas: Mapping[str, CompiledFormula],
-    parquet: Path,
+    parquet: ParquetFiles,
     schema: DatasetSchema,
     period_kind: PeriodKind,
     tz: str,
@@ -89,7 +88,8 @@ def dataset_values_compute(
         if part:
             values |= formula_compute(
                 formulas=part,
-                parquet_paths=[parquet],
+                parquet_paths=parquet.paths,
+                filesystem=parquet.filesystem,
                 schema=schema,
                 period_kind=period_kind,
                 tz=tz,

@@ -16,8 +16,9 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError, not_found
 from pactboard.core.periods import Period, PeriodKind, local_date, periods_between
+from pactboard.core.storage import storage
 from pactboard.engagements.models import Engagement
-from pactboard.formulas import CompiledFormula, formula_compile, formula_compute, formula_records
+from pactboard.formulas import CompiledFormula, ParquetFiles, formula_compile, formula_compute, formula_records
 from pactboard.formulas.schema import STANDARD_SCHEMAS, DatasetSchema
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, VersionKpi
@@ -110,14 +111,26 @@ def dataset_get(*, membership: Membership | None, dataset_id: int) -> Dataset:
 
 
 def datasets_dir() -> Path:
+    """This host's dataset work folder (ingest staging, merges); the versions themselves are in ``storage()``."""
     path = Path(settings.DATASETS_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
+def dataset_parquet_key(version: DatasetVersion) -> str:
+    """The storage key of a dataset version's Parquet file (named by its SHA-256)."""
+    return f"datasets/{version.parquet_sha256}.parquet"
+
+
 def dataset_parquet_path(version: DatasetVersion) -> Path:
-    """Where a dataset version's Parquet file is (named by its SHA-256)."""
+    """Where a dataset version's Parquet file is in the data dir (stored there unless an object store is set)."""
     return datasets_dir() / f"{version.parquet_sha256}.parquet"
+
+
+def dataset_parquet_files(version: DatasetVersion) -> ParquetFiles:
+    """How DuckDB reaches a dataset version's file: a local path, or a path on the object store's filesystem."""
+    path, filesystem = storage().arrow(dataset_parquet_key(version))
+    return ParquetFiles(paths=(path,), filesystem=filesystem)
 
 
 def dataset_latest_version(*, dataset: Dataset) -> DatasetVersion | None:
@@ -199,7 +212,7 @@ def dataset_kpis_expected(
         kind_codes = {code: f for code, f in expected.formulas.items() if expected.kinds[code] == kind}
         computed = dataset_values_compute(
             formulas=kind_codes,
-            parquet=dataset_parquet_path(version),
+            parquet=dataset_parquet_files(version),
             schema=schema,
             period_kind=cast(PeriodKind, kind),
             tz=engagement.time_zone,
@@ -242,7 +255,7 @@ def _availability_derive(*, expected: ExpectedValues, rules: list[KpiRule], now:
         derived = availability_values(
             entries=kind_entries,
             formulas=expected.formulas,
-            parquet=dataset_parquet_path(expected.version),
+            parquet=dataset_parquet_files(expected.version),
             periods=periods,
             tz=engagement.time_zone,
             now=now,
@@ -402,9 +415,11 @@ def measurements_verify(*, engagement: Engagement, now: datetime | None = None) 
                     )
                 )
             continue
+        parquet = dataset_parquet_files(version)
         result = formula_compute(
             formulas={"v": compiled},
-            parquet_paths=[dataset_parquet_path(version)],
+            parquet_paths=parquet.paths,
+            filesystem=parquet.filesystem,
             schema=schema,
             period_kind=cast(PeriodKind, kind),
             tz=engagement.time_zone,
@@ -440,7 +455,8 @@ def measurements_verify(*, engagement: Engagement, now: datetime | None = None) 
                     )
                 )
     for stored_path, revs in files.items():
-        by_line = value_file_values_by_line(source=Path(settings.DATA_DIR) / stored_path)
+        with storage().local_file(stored_path) as source:
+            by_line = value_file_values_by_line(source=source)
         file_name = revs[0].import_batch.file_name if revs[0].import_batch else stored_path
         for rev in revs:
             again = by_line.get(rev.file_line or 0)
@@ -504,9 +520,11 @@ def measurement_records(*, measurement: Measurement) -> ValueRecords:
         raise PactboardError(
             "The stored formula does not match its fingerprint: run `pactboard measurements verify`.", kind="conflict"
         )
+    files = dataset_parquet_files(version)
     table = formula_records(
         formula=compiled,
-        parquet_paths=[dataset_parquet_path(version)],
+        parquet_paths=files.paths,
+        filesystem=files.filesystem,
         schema=schema,
         period_kind=cast(PeriodKind, measurement.period_kind),
         tz=measurement.engagement.time_zone,

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -24,6 +20,7 @@ from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import PactboardError, not_found
 from pactboard.core.periods import Period
+from pactboard.core.storage import StorageError, storage
 from pactboard.engagements.models import Engagement
 from pactboard.governance.notify import Attachment, notify
 from pactboard.kpis.selectors import version_in_force
@@ -32,7 +29,7 @@ from pactboard.reports.models import Report, ReportRecipient
 from pactboard.reports.render import report_filename, report_pdf
 from pactboard.reports.selectors import report_data, report_due_period, report_lines, report_recipients
 
-REPORTS_AREA = "reports"  # under the uploads area of the data dir, so backups hold the archived PDFs
+REPORTS_AREA = "reports"  # under the uploads area of the store, so backups hold the archived PDFs
 MAX_TEXT = 20_000
 
 
@@ -41,28 +38,23 @@ def _canonical(data: dict[str, object]) -> bytes:
 
 
 def report_pdf_store(content: bytes) -> tuple[str, str]:
-    """Keep a report's PDF under the data dir, named by its SHA-256; return (path relative to the data dir, hash)."""
+    """Keep a report's PDF in the store, named by its SHA-256; return (its key: the path under the data dir, hash)."""
     digest = hashlib.sha256(content).hexdigest()
-    folder = Path(settings.MEDIA_ROOT) / REPORTS_AREA
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{digest}.pdf"
-    if not target.exists():
-        # Written beside and renamed: a reader never sees half a file, and an equal file is kept once.
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".report-", suffix=".part")
-        with open(fd, "wb") as fh:
-            fh.write(content)
-        shutil.move(tmp, target)
-    return str(target.relative_to(settings.DATA_DIR)), digest
+    key = f"uploads/{REPORTS_AREA}/{digest}.pdf"
+    store = storage()
+    if not store.exists(key):
+        # Stored atomically: a reader never sees half a file, and an equal file is kept once.
+        store.put_bytes(key, content)
+    return key, digest
 
 
 def report_pdf_read(report: Report) -> bytes:
     """The archived PDF of a final report, checked against the hash recorded when it was made."""
-    path = Path(settings.DATA_DIR) / report.pdf_path
     try:
-        content = path.read_bytes()
-    except OSError:
+        content = storage().read_bytes(report.pdf_path)
+    except StorageError:
         raise PactboardError(
-            f"The archived PDF of {report.period} is missing from the data dir ({report.pdf_path}): restore it "
+            f"The archived PDF of {report.period} is missing from the store ({report.pdf_path}): restore it "
             "from a backup.",
             kind="conflict",
         ) from None

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pactboard.core.periods import Period
-from pactboard.formulas import formula_compile
+from pactboard.formulas import ParquetFiles, formula_compile
 from pactboard.formulas.schema import OUTAGES, STANDARD_SCHEMAS
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.catalogue import catalogue_get
@@ -47,7 +47,12 @@ def _values(path: Path, code: str, *, tz: str = "UTC", row_filter: str | None = 
     entry = catalogue_get(code)
     formula = formula_compile(expression=entry.formula, schema=OUTAGES, row_filter=row_filter)
     return availability_values(
-        entries={code: entry}, formulas={code: formula}, parquet=path, periods=[OCT, NOV], tz=tz, now=_at(now)
+        entries={code: entry},
+        formulas={code: formula},
+        parquet=ParquetFiles((str(path),)),
+        periods=[OCT, NOV],
+        tz=tz,
+        now=_at(now),
     )[code]
 
 

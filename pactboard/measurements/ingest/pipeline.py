@@ -24,6 +24,8 @@ from typing import Any
 import duckdb
 
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.formulas import engine_connect
+from pactboard.formulas.compile import Deadline
 from pactboard.formulas.schema import DatasetSchema
 from pactboard.measurements.ingest.diagnose import _diagnose
 from pactboard.measurements.ingest.files import _raise, file_sha256, line_too_long
@@ -90,20 +92,27 @@ def _format_of(source: Path, fmt: str | None) -> DatasetFormat:
     return found
 
 
-def _connect(work: Path, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(
-        config={
-            "memory_limit": memory_limit,
+def _connect(work: Path, source: Path, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
+    """The engine's locked-down connection: it reads ``source``, writes inside ``work`` and nothing else."""
+    return engine_connect(
+        threads=threads or os.cpu_count() or 1,
+        memory_limit=memory_limit,
+        allowed_paths=[str(source)],
+        allowed_directories=[str(work)],
+        options={
             "temp_directory": str(work / "spill"),
             "preserve_insertion_order": True,
-        }
+        },
+        session={"enable_progress_bar": True, "enable_progress_bar_print": False},
+    )  # its zone is UTC: naive values never reach a cast; this only fixes how we print
+
+
+def _too_slow(timeout: float | None) -> PactboardError:
+    return PactboardError(
+        f"Checking the file took longer than its limit of {timeout or 0:g} seconds and was stopped: "
+        "split it into smaller files (a month each) and upload them one after another.",
+        details=[ErrorDetail("the check ran out of time", None, "ingest_timeout")],
     )
-    if threads is not None:
-        con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET TimeZone = 'UTC'")  # naive values never reach a cast; this only fixes how we print
-    con.execute("SET enable_progress_bar = true")
-    con.execute("SET enable_progress_bar_print = false")
-    return con
 
 
 def _run_with_progress(
@@ -158,6 +167,7 @@ def dataset_file_ingest(
     memory_limit: str = "1GB",
     threads: int | None = None,
     work_prefix: str = WORK_PREFIX,
+    timeout: float | None = None,
 ) -> IngestResult:
     """Check a whole file against ``schema`` and store it as ``<dest_dir>/<sha256>.parquet``; all or nothing.
 
@@ -165,16 +175,18 @@ def dataset_file_ingest(
     estimates (``rows_total`` is None when it cannot be estimated), and last with the exact count.
     The work folder (``<dest_dir>/<work_prefix>…``, spill files and the unfinished Parquet) is
     removed on return; a caller names it so that what a killed process left can be found.
+    A check that runs longer than ``timeout`` seconds is interrupted and refused.
     """
-    source = Path(source)
-    dest_dir = Path(dest_dir)
+    # Absolute: the connection may read this one path and write inside the work folder, nothing else.
+    source = Path(os.path.abspath(source))
+    dest_dir = Path(os.path.abspath(dest_dir))
     kind = _format_of(source, fmt)
     if not source.is_file():
         _raise(f"The file '{source.name}' does not exist or is not a file.", None, "file_not_found")
     size = source.stat().st_size
     dest_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=work_prefix, dir=dest_dir))
-    con = _connect(work, memory_limit, threads)
+    con = _connect(work, source, memory_limit, threads)
     hasher: threading.Thread | None = None
     try:
         if kind == "csv":
@@ -195,22 +207,29 @@ def dataset_file_ingest(
             f"WHERE CASE WHEN {_and(src.checks())} THEN true ELSE error('pactboard: invalid row') END) "
             f"TO {_lit(str(tmp))} (FORMAT parquet, COMPRESSION {_COMPRESSION})"
         )
-        try:
-            _run_with_progress(con, sql, progress, src.estimated_rows)
-        except duckdb.Error as exc:
-            tmp.unlink(missing_ok=True)
-            refusal = _line_size_refusal(exc)
-            if refusal is not None:
-                raise refusal from None
+        with Deadline(con, timeout) as deadline:
             try:
-                _diagnose(con, source=source, kind=kind, src=src, max_errors=max_errors)
-            except duckdb.Error as again:
-                # The diagnosis reads the file again and may stop at a long line further on.
-                raise _line_size_refusal(again) or again from None
-            raise PactboardError(
-                f"The file could not be read: {str(exc).splitlines()[0]}",
-                details=[ErrorDetail(str(exc).splitlines()[0], None, "unreadable_file")],
-            ) from exc
+                _run_with_progress(con, sql, progress, src.estimated_rows)
+            except duckdb.Error as exc:
+                tmp.unlink(missing_ok=True)
+                if deadline.expired:
+                    raise _too_slow(timeout) from None
+                refusal = _line_size_refusal(exc)
+                if refusal is not None:
+                    raise refusal from None
+                try:
+                    _diagnose(con, source=source, kind=kind, src=src, max_errors=max_errors)
+                except duckdb.Error as again:
+                    if deadline.expired:
+                        raise _too_slow(timeout) from None
+                    # The diagnosis reads the file again and may stop at a long line further on.
+                    raise _line_size_refusal(again) or again from None
+                raise PactboardError(
+                    f"The file could not be read: {str(exc).splitlines()[0]}",
+                    details=[ErrorDetail(str(exc).splitlines()[0], None, "unreadable_file")],
+                ) from exc
+        if deadline.expired:
+            raise _too_slow(timeout)
         time_col = _ident(schema.time_column)
         stats = con.execute(f"SELECT count(*), min({time_col}), max({time_col}) FROM read_parquet({_lit(str(tmp))})")
         row = stats.fetchone()

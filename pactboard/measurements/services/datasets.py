@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +20,9 @@ from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, invalid
 from pactboard.core.periods import Period
+from pactboard.core.storage import storage
 from pactboard.engagements.models import Engagement
+from pactboard.formulas import engine_connect
 from pactboard.formulas.schema import COLUMN_TYPES, STANDARD_SCHEMAS
 from pactboard.measurements import batches, ingest, policy
 from pactboard.measurements.limits import ERRORS_SHOWN, VALUE_LIMIT_TEXT, value_limit_problem
@@ -31,7 +36,7 @@ from pactboard.measurements.models import (
 from pactboard.measurements.selectors import (
     dataset_kpis_expected,
     dataset_latest_version,
-    dataset_parquet_path,
+    dataset_parquet_key,
     datasets_dir,
 )
 from pactboard.measurements.services.imports import _batch_fail, _batch_progress
@@ -112,12 +117,25 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 def _merge_versions(
     *, previous: Path | None, upload: Path, time_column: str, tz: str, dest_dir: Path, spill_dir: Path
-) -> tuple[Path, str, int, date | None, date | None, date | None, date | None]:
-    """Previous records minus the days the upload covers, plus the upload: one new content-addressed file."""
-    # Bounded like the ingest: DuckDB's default would be 80 % of the machine's memory.
-    con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": str(spill_dir)})
+) -> tuple[str, int, date | None, date | None, date | None, date | None]:
+    """Previous records minus the days the upload covers, plus the upload: one new file in the store.
+
+    Returns the new file's SHA-256 (its name) and what it holds. The merge runs on local files (the
+    previous version fetched from an object store first) and its result is then stored whole.
+    """
+    # A new name each time: DuckDB would write over an existing file through a 'tmp_' file, not allowed here.
+    tmp = dest_dir / f".merge-{timezone.now().timestamp()}-{uuid.uuid4().hex[:8]}.parquet"
+    # The engine's locked-down connection, bounded like the ingest (DuckDB's default would take 80 %
+    # of the machine's memory): it reads the two files, writes the merge and nothing else.
+    con = engine_connect(
+        threads=os.cpu_count() or 1,
+        memory_limit="1GB",
+        allowed_paths=[str(p) for p in (upload, previous, tmp) if p is not None],
+        allowed_directories=[str(spill_dir)],
+        options={"temp_directory": str(spill_dir)},
+        time_zone=tz,
+    )
     try:
-        con.execute(f"SET TimeZone = '{tz}'")
         col = '"' + time_column.replace('"', '""') + '"'
         day = f"CAST(timezone('{tz}', {col}) AS DATE)"
         up = f"read_parquet('{upload}')"
@@ -129,19 +147,20 @@ def _merge_versions(
             )
         else:
             source_sql = f"SELECT * FROM {up}"  # noqa: S608
-        tmp = dest_dir / f".merge-{timezone.now().timestamp()}.parquet"
         con.execute(f"COPY ({source_sql} ORDER BY {col}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
         summary = f"SELECT count(*), min({day}), max({day}) FROM read_parquet('{tmp}')"  # noqa: S608
         rows, first, last = _one(con, summary)
     finally:
         con.close()
     sha = ingest.file_sha256(tmp)
-    final = dest_dir / f"{sha}.parquet"
-    if final.exists():
-        tmp.unlink()
-    else:
-        tmp.replace(final)
-    return final, sha, rows, first, last, first_up, last_up
+    key = f"datasets/{sha}.parquet"
+    store = storage()
+    try:
+        if not store.exists(key):
+            store.put_file(key, tmp, move=True)  # atomic: a reader sees the whole file or none
+    finally:
+        tmp.unlink(missing_ok=True)
+    return sha, rows, first, last, first_up, last_up
 
 
 def dataset_upload_run(*, batch_id: int) -> ImportBatch:
@@ -157,28 +176,39 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
     )
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, updated_at=timezone.now())
     dest = datasets_dir()
+    staging = dest / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    store = storage()
     try:
-        staged = ingest.dataset_file_ingest(
-            source=Path(settings.DATA_DIR) / batch.stored_path,
-            fmt=None,
-            schema=dataset.schema(),
-            dest_dir=dest / "staging",
-            progress=_batch_progress(batch),
-            work_prefix=batches.work_prefix(batch.pk),
-        )
+        # From an object store the upload is fetched into this host's staging folder first.
+        with store.local_file(batch.stored_path, work_dir=staging) as source:
+            staged = ingest.dataset_file_ingest(
+                source=source,
+                fmt=None,
+                schema=dataset.schema(),
+                dest_dir=staging,
+                progress=_batch_progress(batch),
+                work_prefix=batches.work_prefix(batch.pk),
+                timeout=settings.INGEST_TIMEOUT_SECONDS,
+            )
         # The slow work (merging the files, computing every KPI in DuckDB) runs before the write
         # transaction, which then only stores the outcome: on SQLite a write transaction locks every
         # tenant's writes, so it must stay short. Should another upload of this dataset land in
         # between, this one is refused (its merge did not include that one) rather than lose it.
         previous = dataset_latest_version(dataset=dataset)
-        _, sha, rows, first, last, up_first, up_last = _merge_versions(
-            previous=dataset_parquet_path(previous) if previous else None,
-            upload=staged.path,
-            time_column=dataset.time_column,
-            tz=engagement.time_zone,
-            dest_dir=dest,
-            spill_dir=dest / "staging" / f"{batches.work_prefix(batch.pk)}merge",
-        )
+        with (
+            store.local_file(dataset_parquet_key(previous), work_dir=staging)
+            if previous
+            else contextlib.nullcontext(None)
+        ) as previous_file:
+            sha, rows, first, last, up_first, up_last = _merge_versions(
+                previous=previous_file,
+                upload=staged.path,
+                time_column=dataset.time_column,
+                tz=engagement.time_zone,
+                dest_dir=dest,
+                spill_dir=staging / f"{batches.work_prefix(batch.pk)}merge",
+            )
         version = DatasetVersion(
             dataset=dataset,
             number=(previous.number + 1) if previous else 1,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from pactboard.audit.services import audit_record
 from pactboard.core.errors import PactboardError
 from pactboard.core.files import upload_save
 from pactboard.core.periods import Period
+from pactboard.core.storage import storage
 from pactboard.core.uploads import upload_received_check, upload_size_check
 from pactboard.engagements.models import Engagement
 from pactboard.measurements import batches, ingest
@@ -37,16 +37,21 @@ from pactboard.measurements.value_import import value_file_parse
 ProgressCallback = Callable[[int, int | None], None]
 
 
+_SUFFIX = re.compile(r"^\.[a-z0-9]{1,16}$")
+
+
 def _store_upload(source: Path, sha256: str, suffix: str) -> str:
-    """Keep the file as received, named by its hash, so either party can re-check a value against it."""
-    uploads = Path(settings.MEDIA_ROOT)
-    uploads.mkdir(parents=True, exist_ok=True)
-    target = uploads / f"{sha256}{suffix}"
-    if not target.exists():
-        tmp = target.with_suffix(target.suffix + ".part")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
-    return str(target.relative_to(settings.DATA_DIR))
+    """Keep the file as received, named by its hash, so either party can re-check a value against it.
+
+    Returns its storage key (``uploads/<sha256><suffix>``, the path relative to the data dir that
+    ``ImportBatch.stored_path`` has always held). The suffix comes from the sender's file name: kept
+    only when it is a plain extension, so a name can never steer the key.
+    """
+    key = f"uploads/{sha256}{suffix if _SUFFIX.match(suffix) else ''}"
+    store = storage()
+    if not store.exists(key):
+        store.put_file(key, source)
+    return key
 
 
 def import_batch_start(
@@ -123,24 +128,24 @@ def values_import_run(*, batch_id: int, reason: str = "", now: datetime | None =
     )
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, updated_at=timezone.now())
     rules = kpi_rules(engagement=engagement)
-    path = Path(settings.DATA_DIR) / batch.stored_path
     try:
-        parsed = value_file_parse(
-            source=path,
-            fmt=None,
-            kpis={
-                code: FileRule(
-                    code=code,
-                    period_kind=r.period_kind,  # type: ignore[arg-type]
-                    min_value=r.min_value,
-                    max_value=r.max_value,
-                    integer=r.integer,
-                )
-                for code, r in rules.items()
-            },
-            first_period_day=engagement.start_date,
-            last_period_day=engagement.end_date,
-        )
+        with storage().local_file(batch.stored_path) as path:
+            parsed = value_file_parse(
+                source=path,
+                fmt=None,
+                kpis={
+                    code: FileRule(
+                        code=code,
+                        period_kind=r.period_kind,  # type: ignore[arg-type]
+                        min_value=r.min_value,
+                        max_value=r.max_value,
+                        integer=r.integer,
+                    )
+                    for code, r in rules.items()
+                },
+                first_period_day=engagement.start_date,
+                last_period_day=engagement.end_date,
+            )
         rows = [
             ValueRow(
                 kpi_code=p.kpi_code,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpResponse
@@ -17,6 +14,7 @@ from pactboard.core.errors import PactboardError, not_found
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.periods import Period
+from pactboard.core.storage import StorageError, storage
 from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.content import plain_decimal
@@ -154,11 +152,12 @@ def import_batch(request: AuthenticatedHttpRequest, pk: int, batch_id: int) -> H
 def import_file(request: AuthenticatedHttpRequest, pk: int, batch_id: int) -> HttpResponse:
     """The file of an import exactly as it was received (its SHA-256 is on every value it wrote)."""
     batch = _batch(request, pk, batch_id)
-    path = Path(settings.DATA_DIR) / batch.stored_path
-    if not path.is_file():
-        raise Http404("The stored file is missing.")
+    try:
+        stream = storage().open(batch.stored_path)
+    except StorageError:
+        raise Http404("The stored file is missing.") from None
     # Streamed, not read into memory: a FileResponse is a response like any other to the decorator.
-    return FileResponse(path.open("rb"), as_attachment=True, filename=batch.file_name)  # type: ignore[return-value]
+    return FileResponse(stream, as_attachment=True, filename=batch.file_name)  # type: ignore[return-value]
 
 
 @membership_required

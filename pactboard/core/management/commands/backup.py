@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from pactboard.core.backup import backup_create
 from pactboard.core.errors import PactboardError
+from pactboard.core.storage import storage
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
                 target=options["file"],
                 database=settings.DATABASES["default"],
                 data_dir=Path(settings.DATA_DIR),
+                store=storage(),
                 progress=lambda line: self.stderr.write(line),
             )
         except PactboardError as exc:
