@@ -6,15 +6,16 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
-from ninja import Query, Router, Schema
+from ninja import Query, Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.audit import selectors as audit_selectors
 from pactboard.audit.describe import event_describe
 from pactboard.audit.selectors import AuditFilters
+from pactboard.core.api import ApiRouter
 from pactboard.engagements.selectors import engagement_get
 
-router = Router(tags=["audit"])
+router = ApiRouter(tags=["audit"])
 
 MAX_PAGE_SIZE = 500
 

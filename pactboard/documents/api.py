@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.documents.services import (
     engagement_document_export,
@@ -22,7 +23,7 @@ from pactboard.documents.spec import Document, document_warnings
 from pactboard.documents.spec.diff import document_diff
 from pactboard.engagements.selectors import engagement_get
 
-router = Router(tags=["documents"])
+router = ApiRouter(tags=["documents"])
 
 # A document is a few kilobytes; a megabyte of YAML is far past any real engagement.
 MAX_DOCUMENT_CHARS = 1_000_000

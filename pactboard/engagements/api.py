@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter
 from pactboard.core.errors import invalid, not_found
 from pactboard.core.policy import verdict_require
 from pactboard.engagements import policy, selectors, services
 from pactboard.engagements.models import BusinessChange
 
-router = Router(tags=["engagements"])
+router = ApiRouter(tags=["engagements"])
 
 
 class OrganisationOut(Schema):

@@ -6,17 +6,18 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter
 from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import selectors, services
 from pactboard.governance.models import ActionItem, FeedbackThread, Meeting, Notification
 from pactboard.governance.relevance_api import router as relevance_router
 
-router = Router(tags=["governance"])
+router = ApiRouter(tags=["governance"])
 
 
 class MeetingOut(Schema):

@@ -6,33 +6,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, ErrorOut
 from pactboard.core.policy import verdict_require
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import preferences, webhooks
 from pactboard.governance.models import Webhook, WebhookDelivery
 from pactboard.governance.notify import KIND_LABELS
 
-router = Router(tags=["notifications"])
+router = ApiRouter(tags=["notifications"])
 
 Mode = Literal["immediately", "digest", "off"]
-
-
-class ErrorDetailOut(Schema):
-    message: str
-    location: str | None
-    code: str | None
-
-
-class ErrorOut(Schema):
-    """The body of every API error (docs/api.md)."""
-
-    message: str
-    kind: str
-    details: list[ErrorDetailOut]
 
 
 NOT_FOUND = "No such engagement or webhook, or not yours to see."

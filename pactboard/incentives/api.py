@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Router, Schema
+from ninja import Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter
 from pactboard.core.errors import not_found
 from pactboard.engagements.selectors import engagement_get
 from pactboard.incentives import selectors, services
 from pactboard.incentives.exports import statement_as_dict
 from pactboard.incentives.models import Settlement
 
-router = Router(tags=["incentives"])
+router = ApiRouter(tags=["incentives"])
 
 
 def _out(settlement: Settlement) -> dict[str, Any]:

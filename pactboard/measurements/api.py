@@ -9,11 +9,12 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Field, File, Form, Router, Schema
+from ninja import Field, File, Form, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter
 from pactboard.core.errors import ErrorDetail, PactboardError, not_found
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
@@ -22,7 +23,7 @@ from pactboard.measurements.models import Dataset, ImportBatch
 from pactboard.measurements.outlook import kpi_outlooks, outlook_as_dict
 from pactboard.measurements.records_csv import records_csv
 
-router = Router(tags=["measurements"])
+router = ApiRouter(tags=["measurements"])
 
 
 class ValueIn(Schema):

@@ -9,17 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.core.paginator import Paginator
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter
 from pactboard.core.errors import not_found
 from pactboard.engagements.selectors import engagement_get
 from pactboard.measurements.models import Dataset, DatasetVersion
 from pactboard.measurements.selectors import dataset_list
 from pactboard.measurements.services import dataset_declare
 
-router = Router(tags=["datasets"])
+router = ApiRouter(tags=["datasets"])
 
 MAX_PAGE_SIZE = 200
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
@@ -24,7 +25,7 @@ from pactboard.reports.render import (
     scorecard_xlsx,
 )
 
-router = Router(tags=["reports"])
+router = ApiRouter(tags=["reports"])
 
 
 def _engagement_period(request: AuthenticatedHttpRequest, engagement_id: int, period: str) -> tuple[Engagement, Period]:
