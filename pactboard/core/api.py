@@ -4,7 +4,7 @@
 - ``ApiRouter`` is the router every room's ``api*.py`` uses: it adds the error codes each operation can
   answer to its ``response=`` (401, 404 and 422 for every operation; 400, 403, 409 and 413 for those
   that change something), so the OpenAPI document names every status a client can meet, with that body.
-- ``Pages`` with ninja's ``@paginate`` pages a list: ``?page=&page_size=`` in, ``{count, page, pages,
+- ``@paged`` (ninja's ``@paginate`` with ``Pages``) pages a list: ``?page=&page_size=`` in, ``{count, page, pages,
   page_size, items}`` out, ordered by a unique key so that pages never overlap. A view returns a
   queryset (sliced in SQL: one query for the count, one for the page) or, when each item must be
   built in Python, ``mapped(queryset, build)``, which builds only the page's items.
@@ -12,15 +12,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from math import ceil
-from typing import Any, overload
+from typing import Any, get_type_hints
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.constants import NOT_SET
-from ninja.pagination import PaginationBase
+from ninja.pagination import PaginationBase, paginate
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -72,35 +72,26 @@ class ApiRouter(Router):
         super().add_api_operation(path, methods, view_func, response=with_errors(response, methods), **kwargs)
 
 
-class Mapped[M: Model, T]:
-    """A queryset whose items are built by ``build`` only when sliced: a page builds only its own items."""
+class Mapped[M, T]:
+    """Items (a queryset, or a list built in order) built by ``build`` only when sliced: a page builds its own."""
 
-    def __init__(self, queryset: QuerySet[M], build: Callable[[M], T]) -> None:
-        self.queryset = queryset
+    def __init__(self, source: QuerySet[Any] | Sequence[M], build: Callable[[M], T]) -> None:
+        self.source = source
         self.build = build
 
     def count(self) -> int:
-        return self.queryset.count()
+        return self.source.count() if isinstance(self.source, QuerySet) else len(self.source)
 
-    @overload
-    def __getitem__(self, key: int) -> T: ...
-    @overload
-    def __getitem__(self, key: slice) -> list[T]: ...
-    def __getitem__(self, key: int | slice) -> T | list[T]:
-        if isinstance(key, slice):
-            return [self.build(obj) for obj in self.queryset[key]]
-        return self.build(self.queryset[key])
-
-    def __iter__(self) -> Iterator[T]:
-        return (self.build(obj) for obj in self.queryset)
+    def __getitem__(self, key: slice) -> list[T]:
+        return [self.build(item) for item in self.source[key]]
 
 
-def mapped[M: Model, T](queryset: QuerySet[M], build: Callable[[M], T]) -> Mapped[M, T]:
-    """``queryset`` paged in SQL, each item of the page built by ``build`` (for ``@paginate(Pages)``)."""
-    return Mapped(stable(queryset), build)
+def mapped[M, T](source: QuerySet[Any] | Sequence[M], build: Callable[[M], T]) -> Mapped[M, T]:
+    """``source`` paged (a queryset in SQL), each item of the page built by ``build`` (for ``@paginate(Pages)``)."""
+    return Mapped(stable(source) if isinstance(source, QuerySet) else source, build)
 
 
-def stable[M: Model](queryset: QuerySet[M]) -> QuerySet[M]:
+def stable[Q: QuerySet[Any]](queryset: Q) -> Q:
     """``queryset`` in its own order, then by primary key: a total order, so pages never share an item."""
     order = list(queryset.query.order_by) or list(queryset.query.get_meta().ordering or ())
     if order and order[-1] in ("pk", "-pk", "id", "-id"):
@@ -145,3 +136,13 @@ class Pages(PaginationBase):
             "page_size": size,
             "items": items,
         }
+
+
+def paged[F: Callable[..., Any]](view: F) -> F:
+    """``@paginate(Pages)`` for a view of a module with ``from __future__ import annotations``.
+
+    ninja reads the view's parameter types through its wrapper, whose module is ninja's: a type named
+    only in the view's module (a date, a model's choices) would not resolve, so they are resolved here first.
+    """
+    view.__annotations__ = get_type_hints(view, include_extras=True)
+    return paginate(Pages)(view)  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ from ninja import Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
-from pactboard.core.api import ApiRouter
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import collaboration as collab
@@ -142,10 +142,11 @@ def _win_out(w: Win, engagement: Engagement) -> dict[str, Any]:
 
 
 @router.get("/engagements/{engagement_id}/strategy-notes", response={200: list[NoteOut]})
-def list_strategy_notes(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@paged
+def list_strategy_notes(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[StrategyNote, dict[str, Any]]:
     """The notes the actor may read: every note (drafts too) for the client, shared ones for the provider."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_note_out(n) for n in collab.note_list(membership=request.membership, engagement=engagement)]
+    return mapped(collab.note_list(membership=request.membership, engagement=engagement), _note_out)
 
 
 @router.post("/engagements/{engagement_id}/strategy-notes", response={201: NoteOut})
@@ -192,13 +193,14 @@ def update_strategy_note(
 
 
 @router.get("/engagements/{engagement_id}/articles", response={200: list[ArticleOut]})
+@paged
 def list_articles(
     request: AuthenticatedHttpRequest, engagement_id: int, q: str = "", tag: str = ""
-) -> list[dict[str, Any]]:
+) -> Mapped[Article, dict[str, Any]]:
     """Search the knowledge base: every word of ``q`` in the title, text or tags; ``tag`` keeps one whole tag."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     articles = collab.article_list(membership=request.membership, engagement=engagement, q=q, tag=tag)
-    return [_article_out(a, engagement) for a in articles]
+    return mapped(articles, lambda a: _article_out(a, engagement))
 
 
 @router.post("/engagements/{engagement_id}/articles", response={201: ArticleOut})
@@ -248,11 +250,12 @@ def update_article(
 
 
 @router.get("/engagements/{engagement_id}/wins", response={200: list[WinOut]})
-def list_wins(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
-    """The wins feed, newest first (at most 100): automatic posts and kudos."""
+@paged
+def list_wins(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[Win, dict[str, Any]]:
+    """The wins feed, newest first: automatic posts and kudos."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    feed = wins.win_feed(membership=request.membership, engagement=engagement)
-    return [_win_out(w, engagement) for w in feed]
+    feed = wins.win_feed(membership=request.membership, engagement=engagement, limit=None)
+    return mapped(feed, lambda w: _win_out(w, engagement))
 
 
 @router.post("/engagements/{engagement_id}/wins/kudos", response={201: WinOut})

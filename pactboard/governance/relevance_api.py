@@ -11,7 +11,7 @@ from ninja import Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
-from pactboard.core.api import ApiRouter
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import relevance
@@ -178,10 +178,13 @@ def _review(request: AuthenticatedHttpRequest, engagement_id: int, review_id: in
 
 
 @router.get("/engagements/{engagement_id}/relevance-reviews", response={200: list[RelevanceReviewOut]})
-def list_relevance_reviews(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@paged
+def list_relevance_reviews(
+    request: AuthenticatedHttpRequest, engagement_id: int
+) -> Mapped[RelevanceReview, dict[str, Any]]:
     """The engagement's KPI relevance reviews, newest first."""
     engagement = _engagement(request, engagement_id)
-    return [_review_out(r) for r in relevance.relevance_review_list(engagement=engagement)]
+    return mapped(relevance.relevance_review_list(engagement=engagement), _review_out)
 
 
 @router.post(

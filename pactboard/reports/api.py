@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -9,7 +10,7 @@ from django.utils import timezone
 from ninja import Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
-from pactboard.core.api import ApiRouter
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
@@ -26,6 +27,23 @@ from pactboard.reports.render import (
 )
 
 router = ApiRouter(tags=["reports"])
+
+
+class ArchivedReportOut(Schema):
+    id: int
+    period: str
+    finalised_at: datetime | None
+    head_seq: int | None
+    head_hash: str
+    pdf_sha256: str
+    data_sha256: str
+
+
+class RecipientOut(Schema):
+    id: int
+    membership_id: int
+    email: str
+    organisation: str
 
 
 def _engagement_period(request: AuthenticatedHttpRequest, engagement_id: int, period: str) -> tuple[Engagement, Period]:
@@ -54,11 +72,12 @@ def _recipient(r: ReportRecipient) -> dict[str, Any]:
     }
 
 
-@router.get("/{engagement_id}/reports")
-def list_reports(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@router.get("/{engagement_id}/reports", response=list[ArchivedReportOut])
+@paged
+def list_reports(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[Report, dict[str, Any]]:
     """The archive: every final report, newest period first, with its audit head and file hashes."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_archived(r) for r in selectors.report_archive(engagement=engagement)]
+    return mapped(selectors.report_archive(engagement=engagement), _archived)
 
 
 @router.get("/{engagement_id}/reports/{period}")
@@ -111,7 +130,7 @@ def set_report_texts(
     return {"status": "draft", "data": view.data}
 
 
-@router.post("/{engagement_id}/reports/{period}/finalise")
+@router.post("/{engagement_id}/reports/{period}/finalise", response=ArchivedReportOut)
 def finalise_report(request: AuthenticatedHttpRequest, engagement_id: int, period: str) -> dict[str, Any]:
     """Freeze the report: data and PDF archived, the engagement's audit head recorded."""
     engagement, chosen = _engagement_period(request, engagement_id, period)
@@ -121,18 +140,21 @@ def finalise_report(request: AuthenticatedHttpRequest, engagement_id: int, perio
     return _archived(report)
 
 
-@router.get("/{engagement_id}/report-recipients")
-def list_report_recipients(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
-    """Who receives the scheduled reports by e-mail, from both parties."""
+@router.get("/{engagement_id}/report-recipients", response=list[RecipientOut])
+@paged
+def list_report_recipients(
+    request: AuthenticatedHttpRequest, engagement_id: int
+) -> Mapped[ReportRecipient, dict[str, Any]]:
+    """Who receives the scheduled reports by e-mail, from both parties, by organisation and e-mail."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_recipient(r) for r in selectors.report_recipients(engagement=engagement)]
+    return mapped(selectors.report_recipients(engagement=engagement), _recipient)
 
 
 class RecipientIn(Schema):
     membership_id: int
 
 
-@router.post("/{engagement_id}/report-recipients")
+@router.post("/{engagement_id}/report-recipients", response=RecipientOut)
 def add_report_recipient(request: AuthenticatedHttpRequest, engagement_id: int, payload: RecipientIn) -> dict[str, Any]:
     """Add a member of the caller's own organisation (managers)."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)

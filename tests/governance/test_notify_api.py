@@ -39,7 +39,7 @@ def test_webhooks_through_the_api(world: World):
     assert body["url"] == "https://hooks.slack.com/services/…"
     assert body["created_by_organisation"] == "Helpline BPO"
 
-    listed = manager.get(base).json()
+    listed = manager.get(base).json()["items"]
     assert [w["id"] for w in listed] == [hook.pk]
     assert "secret" not in listed[0]
     # The other party's managers see and manage it too; viewers are refused, outsiders see nothing.
@@ -55,7 +55,7 @@ def test_webhooks_through_the_api(world: World):
         webhook=hook, kind="alert.breach", cause_key="breach:a:2026-10", body="{}", created_at=now, attempts=1
     )
     WebhookAttempt.objects.create(delivery=delivery, number=1, attempted_at=now, status_code=500, error="HTTP 500")
-    log = manager.get(f"{base}/{hook.pk}/deliveries").json()
+    log = manager.get(f"{base}/{hook.pk}/deliveries").json()["items"]
     assert [(d["cause_key"], [a["status_code"] for a in d["attempt_log"]]) for d in log] == [
         ("breach:a:2026-10", [500])
     ]
