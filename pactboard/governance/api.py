@@ -74,11 +74,11 @@ class ThreadIn(Schema):
     body: str
 
 
-class CommentIn(Schema):
+class FeedbackCommentIn(Schema):
     body: str
 
 
-class CommentOut(Schema):
+class FeedbackCommentOut(Schema):
     id: int
     author_email: str
     organisation: str
@@ -228,8 +228,10 @@ def start_thread(request: AuthenticatedHttpRequest, engagement_id: int, payload:
     return Status(201, _thread_out(thread))
 
 
-@router.post("/engagements/{engagement_id}/feedback/{thread_id}/comments", response={201: CommentOut})
-def add_comment(request: AuthenticatedHttpRequest, engagement_id: int, thread_id: int, payload: CommentIn) -> Status:
+@router.post("/engagements/{engagement_id}/feedback/{thread_id}/comments", response={201: FeedbackCommentOut})
+def add_comment(
+    request: AuthenticatedHttpRequest, engagement_id: int, thread_id: int, payload: FeedbackCommentIn
+) -> Status:
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     thread = selectors.thread_get(membership=request.membership, engagement=engagement, thread_id=thread_id)
     c = services.feedback_comment_add(actor=request.membership, thread=thread, body=payload.body, now=timezone.now())

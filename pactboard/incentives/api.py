@@ -89,12 +89,14 @@ def get_settlement(request: AuthenticatedHttpRequest, engagement_id: int, period
     return _out(_get(request, engagement_id, period))
 
 
-class DraftIn(Schema):
+class SettlementDraftIn(Schema):
     period: str
 
 
 @router.post("/{engagement_id}/settlements", response=SettlementOut)
-def draft_settlement(request: AuthenticatedHttpRequest, engagement_id: int, payload: DraftIn) -> dict[str, Any]:
+def draft_settlement(
+    request: AuthenticatedHttpRequest, engagement_id: int, payload: SettlementDraftIn
+) -> dict[str, Any]:
     """Compute (or recompute) a month's draft settlement from the values as they stand."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     return _out(services.settlement_draft(actor=request.membership, engagement=engagement, period=payload.period))

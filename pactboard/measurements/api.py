@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
-from pactboard.core.api import ApiRouter, Mapped, mapped, paged
+from pactboard.core.api import ApiRouter, Mapped, file_answer, mapped, paged
 from pactboard.core.errors import ErrorDetail, PactboardError, not_found
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
@@ -247,7 +247,10 @@ def get_import(request: AuthenticatedHttpRequest, engagement_id: int, batch_id: 
     return _import_out(batches.import_batch_recover(batch=batch))
 
 
-@router.get("/{engagement_id}/measurements/{measurement_id}/records")
+@router.get(
+    "/{engagement_id}/measurements/{measurement_id}/records",
+    **file_answer("text/csv", description="The records a computed value was computed from, as CSV."),
+)
 def get_records(request: AuthenticatedHttpRequest, engagement_id: int, measurement_id: int) -> HttpResponse:
     """The exact raw records (CSV) a computed value was computed from."""
     measurement = selectors.measurement_get(membership=request.membership, measurement_id=measurement_id)

@@ -46,7 +46,7 @@ class ColumnOut(Schema):
     description: str = ""
 
 
-class VersionOut(Schema):
+class DatasetVersionOut(Schema):
     number: int
     row_count: int
     first_day: date | None
@@ -65,11 +65,11 @@ class DatasetOut(Schema):
     time_column: str
     columns: list[ColumnOut]
     versions: int
-    latest: VersionOut | None
+    latest: DatasetVersionOut | None
 
 
-def _version_out(v: DatasetVersion) -> VersionOut:
-    return VersionOut(
+def _version_out(v: DatasetVersion) -> DatasetVersionOut:
+    return DatasetVersionOut(
         number=v.number,
         row_count=v.row_count,
         first_day=v.first_day,
@@ -120,11 +120,11 @@ def declare_dataset(request: AuthenticatedHttpRequest, engagement_id: int, paylo
     return Status(201, _dataset_out(dataset, []))
 
 
-@router.get("/{engagement_id}/datasets/{name}/versions", response=list[VersionOut])
+@router.get("/{engagement_id}/datasets/{name}/versions", response=list[DatasetVersionOut])
 @paged
 def list_dataset_versions(
     request: AuthenticatedHttpRequest, engagement_id: int, name: str
-) -> Mapped[DatasetVersion, VersionOut]:
+) -> Mapped[DatasetVersion, DatasetVersionOut]:
     """A dataset's versions, newest first, a page at a time."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     dataset = Dataset.objects.filter(engagement=engagement, name=name).first()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
-from pactboard.core.api import ApiRouter, Mapped, mapped, paged
+from pactboard.core.api import ApiRouter, Mapped, file_answer, mapped, paged
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
@@ -88,7 +88,10 @@ def get_report(request: AuthenticatedHttpRequest, engagement_id: int, period: st
     return {"status": "final" if view.is_final else "draft", "data": view.data}
 
 
-@router.get("/{engagement_id}/reports/{period}/download/{fmt}")
+@router.get(
+    "/{engagement_id}/reports/{period}/download/{fmt}",
+    **file_answer(*(CONTENT_TYPES[f] for f in ("pdf", "xlsx", "csv")), description="The report as pdf, xlsx or csv."),
+)
 def download_report(request: AuthenticatedHttpRequest, engagement_id: int, period: str, fmt: str) -> HttpResponse:
     """The report as pdf, xlsx or csv (a final report's PDF is the archived file, byte for byte)."""
     engagement, chosen = _engagement_period(request, engagement_id, period)
@@ -176,7 +179,10 @@ def remove_report_recipient(request: AuthenticatedHttpRequest, engagement_id: in
     return {"removed": recipient_id}
 
 
-@router.get("/{engagement_id}/scorecard/export/{fmt}")
+@router.get(
+    "/{engagement_id}/scorecard/export/{fmt}",
+    **file_answer(CONTENT_TYPES["csv"], CONTENT_TYPES["xlsx"], description="The scorecard as csv or xlsx."),
+)
 def export_scorecard(request: AuthenticatedHttpRequest, engagement_id: int, fmt: str, period: str) -> HttpResponse:
     """A period's scorecard as csv or xlsx (the scorecard page's table)."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ninja import Schema
 
 from pactboard.api.main import api
 from pactboard.core.errors import ErrorDetail, error_body
@@ -47,3 +48,21 @@ def test_every_operation_documents_401_404_422_with_the_error_body(schema):
 def test_there_are_operations_to_check(schema):
     # A walk over nothing would pass: the API has well over 50 operations.
     assert sum(1 for _ in _operations(schema)) > 50
+
+
+def _schema_classes(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        if sub.__module__.startswith("pactboard."):
+            found.append(sub)
+        found += _schema_classes(sub)
+    return found
+
+
+def test_each_component_name_is_one_schema(schema):
+    # Components are keyed by class name: two schemas of one name would document one operation with the
+    # other's fields (datasets' VersionOut once described the KPI set's versions).
+    by_name: dict[str, set[str]] = {}
+    for cls in _schema_classes(Schema):
+        by_name.setdefault(cls.__name__, set()).add(f"{cls.__module__}.{cls.__qualname__}")
+    assert {name: where for name, where in by_name.items() if len(where) > 1} == {}
