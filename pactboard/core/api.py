@@ -157,4 +157,4 @@ def paged[F: Callable[..., Any]](view: F) -> F:
     only in the view's module (a date, a model's choices) would not resolve, so they are resolved here first.
     """
     view.__annotations__ = get_type_hints(view, include_extras=True)
-    return paginate(Pages)(view)  # type: ignore[no-any-return]
+    return paginate(Pages)(view)
