@@ -7,14 +7,17 @@ here and, through ``pactboard.api.middleware``, Django's own 404/405/500 under /
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from pactboard.api.auth import TokenAuth
 from pactboard.core.errors import HTTP_STATUS, ErrorDetail, PactboardError, error_body
@@ -22,12 +25,64 @@ from pactboard.dashboards.api import router as audit_router
 from pactboard.engagements.api import router as engagements_router
 from pactboard.measurements.api import router as measurements_router
 
+NUL = "\x00"
+NUL_MESSAGE = "Text must not contain the NUL character (\\u0000): remove it."
+
+
+def _nul_locations(value: Any, where: str = "") -> Iterator[str]:
+    """Where in a parsed JSON body a string (or a key) holds the NUL character, as error locations write it."""
+    if isinstance(value, str):
+        if NUL in value:
+            yield where
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            yield from ([inner] if NUL in key else _nul_locations(item, inner))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _nul_locations(item, f"{where}[{i}]")
+
+
+def _refuse_nul(locations: list[str]) -> None:
+    if locations:
+        # No database stores it in text (PostgreSQL refuses it outright), and the forms refuse it too.
+        raise PactboardError(
+            NUL_MESSAGE, [ErrorDetail(NUL_MESSAGE, loc or "body", "nul_character") for loc in locations]
+        )
+
+
+class PactboardParser(Parser):
+    """ninja's JSON and query parser, refusing text with the NUL character (a 422 naming where it is)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body)
+        # ninja answers any exception here as 400 "Cannot parse request body"; the http_error handler below
+        # finds this PactboardError as its cause and answers it as itself (422, located).
+        _refuse_nul(list(_nul_locations(data)))
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(
+            [
+                key
+                for key, value in parsed.items()
+                if NUL in key
+                or any(isinstance(v, str) and NUL in v for v in (value if isinstance(value, list) else [value]))
+            ]
+        )
+        return parsed
+
+
 api = NinjaAPI(
     title="Pactboard API",
     version="1",
     description="Everything the web UI does, with bearer-token auth (create a token under Account → API tokens).",
     auth=TokenAuth(),
     urls_namespace="api",
+    parser=PactboardParser(),
 )
 
 # The kind of an HTTP status that no PactboardError raised (ninja's and Django's own errors).
@@ -92,6 +147,8 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, PactboardError):  # refused while parsing the body (PactboardParser)
+        return pactboard_error(request, exc.__cause__)
     return error_response(request, status=exc.status_code, message=exc.message)
 
 

@@ -27,6 +27,9 @@ class ApiErrorBodyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX) and "\x00" in request.path:
+            # No object's key holds the NUL character, and a database query with it would fail (PostgreSQL).
+            return JsonResponse(error_body(message=MESSAGES[404], kind="not_found"), status=404)
         response = self.get_response(request)
         if (
             not request.path.startswith(API_PREFIX)

@@ -5,23 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.core.paginator import Paginator
-from ninja import Query, Router, Schema
+from ninja import Query, Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.audit import selectors as audit_selectors
 from pactboard.audit.describe import event_describe
+from pactboard.audit.models import AuditEvent
 from pactboard.audit.selectors import AuditFilters
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.engagements.selectors import engagement_get
 
-router = Router(tags=["audit"])
-
-MAX_PAGE_SIZE = 500
+router = ApiRouter(tags=["audit"])
 
 
 class AuditQuery(Schema):
-    page: int = 1
-    page_size: int = 100
     actor: str = ""
     action: str = ""
     object_type: str = ""
@@ -53,14 +50,6 @@ class AuditEventOut(Schema):
     hash: str
 
 
-class AuditPageOut(Schema):
-    count: int
-    page: int
-    pages: int
-    page_size: int
-    results: list[AuditEventOut]
-
-
 class ProblemOut(Schema):
     seq: int
     kind: str
@@ -76,8 +65,41 @@ class AuditVerifyOut(Schema):
     problem: ProblemOut | None
 
 
-@router.get("/{engagement_id}/audit/events", response=AuditPageOut)
-def audit_events(request: AuthenticatedHttpRequest, engagement_id: int, q: Query[AuditQuery]) -> dict[str, Any]:
+def _event_out(e: AuditEvent) -> dict[str, Any]:
+    words = event_describe(
+        actor_email=e.actor_email,
+        organisation_name=e.organisation_name,
+        action=e.action,
+        object_type=e.object_type,
+        object_id=e.object_id,
+        object_repr=e.object_repr,
+        before=e.before,
+        after=e.after,
+    )
+    return {
+        "chain": e.chain,
+        "seq": e.seq,
+        "occurred_at": e.occurred_at,
+        "actor_email": e.actor_email,
+        "organisation_name": e.organisation_name,
+        "action": e.action,
+        "what": words.what,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "object_repr": e.object_repr,
+        "changes": [vars(c) for c in words.changes],
+        "before": e.before,
+        "after": e.after,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+@router.get("/{engagement_id}/audit/events", response=list[AuditEventOut])
+@paged
+def audit_events(
+    request: AuthenticatedHttpRequest, engagement_id: int, q: Query[AuditQuery]
+) -> Mapped[AuditEvent, dict[str, Any]]:
     """The engagement's audit events, newest first; dates are calendar days in the engagement's zone."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     filters = AuditFilters(
@@ -88,48 +110,7 @@ def audit_events(request: AuthenticatedHttpRequest, engagement_id: int, q: Query
         date_to=q.date_to,
         zone=engagement.time_zone,
     )
-    size = min(max(q.page_size, 1), MAX_PAGE_SIZE)
-    page = Paginator(audit_selectors.audit_event_list(engagement_id=engagement.pk, filters=filters), size).get_page(
-        q.page
-    )
-    results = []
-    for e in page.object_list:
-        words = event_describe(
-            actor_email=e.actor_email,
-            organisation_name=e.organisation_name,
-            action=e.action,
-            object_type=e.object_type,
-            object_id=e.object_id,
-            object_repr=e.object_repr,
-            before=e.before,
-            after=e.after,
-        )
-        results.append(
-            {
-                "chain": e.chain,
-                "seq": e.seq,
-                "occurred_at": e.occurred_at,
-                "actor_email": e.actor_email,
-                "organisation_name": e.organisation_name,
-                "action": e.action,
-                "what": words.what,
-                "object_type": e.object_type,
-                "object_id": e.object_id,
-                "object_repr": e.object_repr,
-                "changes": [vars(c) for c in words.changes],
-                "before": e.before,
-                "after": e.after,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-        )
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "page_size": size,
-        "results": results,
-    }
+    return mapped(audit_selectors.audit_event_list(engagement_id=engagement.pk, filters=filters), _event_out)
 
 
 @router.get("/{engagement_id}/audit/verify", response=AuditVerifyOut)

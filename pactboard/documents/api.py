@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, file_answer
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.documents.services import (
     engagement_document_export,
@@ -22,7 +23,7 @@ from pactboard.documents.spec import Document, document_warnings
 from pactboard.documents.spec.diff import document_diff
 from pactboard.engagements.selectors import engagement_get
 
-router = Router(tags=["documents"])
+router = ApiRouter(tags=["documents"])
 
 # A document is a few kilobytes; a megabyte of YAML is far past any real engagement.
 MAX_DOCUMENT_CHARS = 1_000_000
@@ -52,15 +53,15 @@ class DiffIn(Schema):
     b: str = DocumentText
 
 
-class ChangeOut(Schema):
+class DocumentChangeOut(Schema):
     kind: Literal["added", "removed", "changed"]
     path: str
     before: object | None = None
     after: object | None = None
 
 
-class DiffOut(Schema):
-    changes: list[ChangeOut]
+class DocumentDiffOut(Schema):
+    changes: list[DocumentChangeOut]
 
 
 def _load(text: str, prefix: str) -> Document:
@@ -87,21 +88,21 @@ def document_validate(request: AuthenticatedHttpRequest, payload: ValidateIn) ->
     )
 
 
-@router.post("/documents/diff", response={200: DiffOut}, summary="What changed from document a to document b")
-def document_diff_view(request: AuthenticatedHttpRequest, payload: DiffIn) -> DiffOut:
+@router.post("/documents/diff", response={200: DocumentDiffOut}, summary="What changed from document a to document b")
+def document_diff_view(request: AuthenticatedHttpRequest, payload: DiffIn) -> DocumentDiffOut:
     before, after = _load(payload.a, "a"), _load(payload.b, "b")
-    return DiffOut(
+    return DocumentDiffOut(
         changes=[
-            ChangeOut(kind=c.kind, path=c.path, before=c.before, after=c.after) for c in document_diff(before, after)
+            DocumentChangeOut(kind=c.kind, path=c.path, before=c.before, after=c.after)
+            for c in document_diff(before, after)
         ]
     )
 
 
 @router.get(
     "/engagements/{engagement_id}/document",
-    response={200: None},
     summary="The engagement as a YAML document",
-    openapi_extra={"responses": {200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}}},
+    **file_answer("application/yaml", description="The engagement document (YAML)."),
 )
 def document_export(request: AuthenticatedHttpRequest, engagement_id: int, version: int | None = None) -> HttpResponse:
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)

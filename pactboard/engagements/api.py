@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from ninja import Field, Router, Schema
+from django.db.models import QuerySet
+from ninja import Field, Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.core.errors import invalid, not_found
 from pactboard.core.policy import verdict_require
 from pactboard.engagements import policy, selectors, services
-from pactboard.engagements.models import BusinessChange
+from pactboard.engagements.models import BusinessChange, Engagement
 
-router = Router(tags=["engagements"])
+router = ApiRouter(tags=["engagements"])
 
 
 class OrganisationOut(Schema):
@@ -67,8 +70,12 @@ class ObjectiveIn(Schema):
 
 
 @router.get("/", response=list[EngagementOut])
-def list_engagements(request: AuthenticatedHttpRequest) -> list[object]:
-    return list(selectors.engagement_list(membership=request.membership))
+@paged
+def list_engagements(
+    request: AuthenticatedHttpRequest, status: Engagement.Status | None = None
+) -> QuerySet[Engagement]:
+    """The engagements the actor's organisation is a party to, by name; ``status`` keeps those in it."""
+    return selectors.engagement_list(membership=request.membership, status=status)
 
 
 @router.get("/{engagement_id}", response=EngagementOut)
@@ -92,9 +99,10 @@ def _objective_out(row: selectors.ObjectiveRow) -> dict[str, object]:
 
 
 @router.get("/{engagement_id}/objectives", response=list[ObjectiveOut])
-def list_objectives(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, object]]:
+@paged
+def list_objectives(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[Any, dict[str, object]]:
     engagement = selectors.engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_objective_out(r) for r in selectors.objectives_with_smart_check(engagement=engagement)]
+    return mapped(selectors.objectives_with_smart_check(engagement=engagement), _objective_out)
 
 
 @router.post("/{engagement_id}/objectives", response={201: ObjectiveOut})
@@ -234,13 +242,14 @@ def _change_out(change: BusinessChange) -> dict[str, object]:
 
 
 @router.get("/{engagement_id}/business-changes", response=list[BusinessChangeOut])
+@paged
 def list_business_changes(
     request: AuthenticatedHttpRequest, engagement_id: int, kpi: str | None = None
-) -> list[dict[str, object]]:
+) -> Mapped[Any, dict[str, object]]:
     """The engagement's business changes, newest first; ``kpi`` keeps those linked to it (or to every KPI)."""
     engagement = selectors.engagement_get(membership=request.membership, engagement_id=engagement_id)
     changes = selectors.business_change_list(membership=request.membership, engagement=engagement, kpi_code=kpi)
-    return [_change_out(c) for c in changes]
+    return mapped(changes, _change_out)
 
 
 @router.post("/{engagement_id}/business-changes", response={201: BusinessChangeOut})

@@ -6,17 +6,18 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import selectors, services
 from pactboard.governance.models import ActionItem, FeedbackThread, Meeting, Notification
 from pactboard.governance.relevance_api import router as relevance_router
 
-router = Router(tags=["governance"])
+router = ApiRouter(tags=["governance"])
 
 
 class MeetingOut(Schema):
@@ -73,11 +74,11 @@ class ThreadIn(Schema):
     body: str
 
 
-class CommentIn(Schema):
+class FeedbackCommentIn(Schema):
     body: str
 
 
-class CommentOut(Schema):
+class FeedbackCommentOut(Schema):
     id: int
     author_email: str
     organisation: str
@@ -133,9 +134,16 @@ def _thread_out(t: FeedbackThread) -> dict[str, Any]:
 
 
 @router.get("/engagements/{engagement_id}/meetings", response=list[MeetingOut])
-def list_meetings(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@paged
+def list_meetings(
+    request: AuthenticatedHttpRequest, engagement_id: int, since: datetime | None = None
+) -> Mapped[Meeting, dict[str, Any]]:
+    """The engagement's review meetings by start; ``since`` keeps those starting then or later."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_meeting_out(m) for m in selectors.meeting_list(engagement=engagement)]
+    meetings = selectors.meeting_list(engagement=engagement)
+    if since is not None:
+        meetings = meetings.filter(starts_at__gte=since)
+    return mapped(meetings, _meeting_out)
 
 
 @router.post("/engagements/{engagement_id}/meetings/schedule", response={200: list[MeetingOut]})
@@ -189,17 +197,20 @@ def update_action(
 
 
 @router.get("/actions", response=list[ActionOut])
-def list_my_actions(request: AuthenticatedHttpRequest) -> list[dict[str, Any]]:
-    """Every open action owned by the token's organisation, across engagements."""
-    return [_action_out(a) for a in selectors.actions_open_for_organisation(membership=request.membership)]
+@paged
+def list_my_actions(request: AuthenticatedHttpRequest) -> Mapped[ActionItem, dict[str, Any]]:
+    """Every open action owned by the token's organisation, across engagements, soonest due first."""
+    return mapped(selectors.actions_open_for_organisation(membership=request.membership), _action_out)
 
 
 @router.get("/engagements/{engagement_id}/feedback", response=list[ThreadOut])
+@paged
 def list_threads(
     request: AuthenticatedHttpRequest, engagement_id: int, kpi_code: str | None = None
-) -> list[dict[str, Any]]:
+) -> Mapped[FeedbackThread, dict[str, Any]]:
+    """Feedback threads, open ones first, newest first; ``kpi_code`` keeps one KPI's."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_thread_out(t) for t in selectors.thread_list(engagement=engagement, kpi_code=kpi_code)]
+    return mapped(selectors.thread_list(engagement=engagement, kpi_code=kpi_code), _thread_out)
 
 
 @router.post("/engagements/{engagement_id}/feedback", response={201: ThreadOut})
@@ -217,8 +228,10 @@ def start_thread(request: AuthenticatedHttpRequest, engagement_id: int, payload:
     return Status(201, _thread_out(thread))
 
 
-@router.post("/engagements/{engagement_id}/feedback/{thread_id}/comments", response={201: CommentOut})
-def add_comment(request: AuthenticatedHttpRequest, engagement_id: int, thread_id: int, payload: CommentIn) -> Status:
+@router.post("/engagements/{engagement_id}/feedback/{thread_id}/comments", response={201: FeedbackCommentOut})
+def add_comment(
+    request: AuthenticatedHttpRequest, engagement_id: int, thread_id: int, payload: FeedbackCommentIn
+) -> Status:
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     thread = selectors.thread_get(membership=request.membership, engagement=engagement, thread_id=thread_id)
     c = services.feedback_comment_add(actor=request.membership, thread=thread, body=payload.body, now=timezone.now())
@@ -247,9 +260,15 @@ def _note_out(n: Notification) -> dict[str, Any]:
 
 
 @router.get("/notifications", response=list[NotificationOut])
-def list_notifications(request: AuthenticatedHttpRequest, unread: bool = False) -> list[dict[str, Any]]:
-    rows = selectors.notification_list(membership=request.membership, unread_only=unread)[:200]
-    return [_note_out(n) for n in rows]
+@paged
+def list_notifications(
+    request: AuthenticatedHttpRequest, unread: bool = False, kind: str | None = None
+) -> Mapped[Notification, dict[str, Any]]:
+    """The token member's notifications, newest first; ``unread`` keeps unread ones, ``kind`` one kind."""
+    rows = selectors.notification_list(membership=request.membership, unread_only=unread)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return mapped(rows.order_by("-created_at", "-pk"), _note_out)
 
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut)

@@ -1,6 +1,6 @@
 """REST endpoints for strategy notes, the knowledge base and the wins feed (the same services as the pages).
 
-Mounted on the governance router (governance/api.py). Every error has the one body of pactboard.api
+Mounted on the governance router (governance/api.py). Every error has the one body of pactboard.core.api
 (``ErrorOut``): 403 when the actor's role may not do it, 404 when the engagement or object is not one
 the actor may see (a provider asking for a draft note gets a 404 too), 422 for bad input.
 """
@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import collaboration as collab
@@ -22,23 +23,7 @@ from pactboard.governance import wins
 from pactboard.governance.collaboration_models import Article, StrategyNote, Win
 from pactboard.governance.markdown_safe import markdown_to_safe_html
 
-router = Router(tags=["collaboration"])
-
-
-class ErrorDetailOut(Schema):
-    message: str
-    location: str | None = None
-    code: str | None = None
-
-
-class ErrorOut(Schema):
-    message: str
-    kind: str
-    details: list[ErrorDetailOut] = []
-
-
-READ_ERRORS: dict[int, Any] = {404: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+router = ApiRouter(tags=["collaboration"])
 
 
 class NoteOut(Schema):
@@ -156,14 +141,15 @@ def _win_out(w: Win, engagement: Engagement) -> dict[str, Any]:
 # --- strategy notes -------------------------------------------------------------------------------
 
 
-@router.get("/engagements/{engagement_id}/strategy-notes", response={200: list[NoteOut], **READ_ERRORS})
-def list_strategy_notes(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@router.get("/engagements/{engagement_id}/strategy-notes", response={200: list[NoteOut]})
+@paged
+def list_strategy_notes(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[StrategyNote, dict[str, Any]]:
     """The notes the actor may read: every note (drafts too) for the client, shared ones for the provider."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_note_out(n) for n in collab.note_list(membership=request.membership, engagement=engagement)]
+    return mapped(collab.note_list(membership=request.membership, engagement=engagement), _note_out)
 
 
-@router.post("/engagements/{engagement_id}/strategy-notes", response={201: NoteOut, **WRITE_ERRORS})
+@router.post("/engagements/{engagement_id}/strategy-notes", response={201: NoteOut})
 def create_strategy_note(request: AuthenticatedHttpRequest, engagement_id: int, payload: NoteIn) -> Status:
     """Write a note (client managers); ``share`` shares it with the provider at once, else it is a draft."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
@@ -178,13 +164,13 @@ def create_strategy_note(request: AuthenticatedHttpRequest, engagement_id: int, 
     return Status(201, _note_out(note))
 
 
-@router.get("/engagements/{engagement_id}/strategy-notes/{note_id}", response={200: NoteOut, **READ_ERRORS})
+@router.get("/engagements/{engagement_id}/strategy-notes/{note_id}", response={200: NoteOut})
 def get_strategy_note(request: AuthenticatedHttpRequest, engagement_id: int, note_id: int) -> dict[str, Any]:
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     return _note_out(collab.note_get(membership=request.membership, engagement=engagement, note_id=note_id))
 
 
-@router.patch("/engagements/{engagement_id}/strategy-notes/{note_id}", response={200: NoteOut, **WRITE_ERRORS})
+@router.patch("/engagements/{engagement_id}/strategy-notes/{note_id}", response={200: NoteOut})
 def update_strategy_note(
     request: AuthenticatedHttpRequest, engagement_id: int, note_id: int, payload: NotePatch
 ) -> dict[str, Any]:
@@ -206,17 +192,18 @@ def update_strategy_note(
 # --- knowledge base -------------------------------------------------------------------------------
 
 
-@router.get("/engagements/{engagement_id}/articles", response={200: list[ArticleOut], **READ_ERRORS})
+@router.get("/engagements/{engagement_id}/articles", response={200: list[ArticleOut]})
+@paged
 def list_articles(
     request: AuthenticatedHttpRequest, engagement_id: int, q: str = "", tag: str = ""
-) -> list[dict[str, Any]]:
+) -> Mapped[Article, dict[str, Any]]:
     """Search the knowledge base: every word of ``q`` in the title, text or tags; ``tag`` keeps one whole tag."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     articles = collab.article_list(membership=request.membership, engagement=engagement, q=q, tag=tag)
-    return [_article_out(a, engagement) for a in articles]
+    return mapped(articles, lambda a: _article_out(a, engagement))
 
 
-@router.post("/engagements/{engagement_id}/articles", response={201: ArticleOut, **WRITE_ERRORS})
+@router.post("/engagements/{engagement_id}/articles", response={201: ArticleOut})
 def create_article(request: AuthenticatedHttpRequest, engagement_id: int, payload: ArticleIn) -> Status:
     """Add a practice or a lesson learned (contributors of either party)."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
@@ -231,7 +218,7 @@ def create_article(request: AuthenticatedHttpRequest, engagement_id: int, payloa
     return Status(201, _article_out(article, engagement))
 
 
-@router.get("/engagements/{engagement_id}/articles/{article_id}", response={200: ArticleOut, **READ_ERRORS})
+@router.get("/engagements/{engagement_id}/articles/{article_id}", response={200: ArticleOut})
 def get_article(request: AuthenticatedHttpRequest, engagement_id: int, article_id: int) -> dict[str, Any]:
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     return _article_out(
@@ -239,7 +226,7 @@ def get_article(request: AuthenticatedHttpRequest, engagement_id: int, article_i
     )
 
 
-@router.patch("/engagements/{engagement_id}/articles/{article_id}", response={200: ArticleOut, **WRITE_ERRORS})
+@router.patch("/engagements/{engagement_id}/articles/{article_id}", response={200: ArticleOut})
 def update_article(
     request: AuthenticatedHttpRequest, engagement_id: int, article_id: int, payload: ArticlePatch
 ) -> dict[str, Any]:
@@ -262,15 +249,16 @@ def update_article(
 # --- wins -----------------------------------------------------------------------------------------
 
 
-@router.get("/engagements/{engagement_id}/wins", response={200: list[WinOut], **READ_ERRORS})
-def list_wins(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
-    """The wins feed, newest first (at most 100): automatic posts and kudos."""
+@router.get("/engagements/{engagement_id}/wins", response={200: list[WinOut]})
+@paged
+def list_wins(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[Win, dict[str, Any]]:
+    """The wins feed, newest first: automatic posts and kudos."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    feed = wins.win_feed(membership=request.membership, engagement=engagement)
-    return [_win_out(w, engagement) for w in feed]
+    feed = wins.win_feed(membership=request.membership, engagement=engagement, limit=None)
+    return mapped(feed, lambda w: _win_out(w, engagement))
 
 
-@router.post("/engagements/{engagement_id}/wins/kudos", response={201: WinOut, **WRITE_ERRORS})
+@router.post("/engagements/{engagement_id}/wins/kudos", response={201: WinOut})
 def post_kudos(request: AuthenticatedHttpRequest, engagement_id: int, payload: KudosIn) -> Status:
     """Kudos (contributors of either party) for one agreed KPI and one of its closed periods."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)

@@ -6,33 +6,20 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, ErrorOut, Mapped, mapped, paged
 from pactboard.core.policy import verdict_require
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import preferences, webhooks
 from pactboard.governance.models import Webhook, WebhookDelivery
 from pactboard.governance.notify import KIND_LABELS
 
-router = Router(tags=["notifications"])
+router = ApiRouter(tags=["notifications"])
 
 Mode = Literal["immediately", "digest", "off"]
-
-
-class ErrorDetailOut(Schema):
-    message: str
-    location: str | None
-    code: str | None
-
-
-class ErrorOut(Schema):
-    """The body of every API error (docs/api.md)."""
-
-    message: str
-    kind: str
-    details: list[ErrorDetailOut]
 
 
 NOT_FOUND = "No such engagement or webhook, or not yours to see."
@@ -147,10 +134,11 @@ def _webhook(request: AuthenticatedHttpRequest, engagement_id: int, webhook_id: 
     summary="List the engagement's webhooks",
     openapi_extra={"responses": {403: {"description": FORBIDDEN}, 404: {"description": NOT_FOUND}}},
 )
-def list_webhooks(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@paged
+def list_webhooks(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[Webhook, dict[str, Any]]:
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     verdict_require(webhooks.webhooks_may(actor=request.membership, engagement=engagement))
-    return [_webhook_out(w) for w in webhooks.webhook_list(engagement=engagement)]
+    return mapped(webhooks.webhook_list(engagement=engagement), _webhook_out)
 
 
 @router.post(
@@ -207,14 +195,16 @@ def update_webhook(
 @router.get(
     "/engagements/{engagement_id}/webhooks/{webhook_id}/deliveries",
     response={200: list[DeliveryOut], 403: ErrorOut, 404: ErrorOut},
-    summary="The delivery log: the newest 50 deliveries with every attempt",
+    summary="The delivery log: deliveries, newest first, with every attempt",
     openapi_extra={"responses": {403: {"description": FORBIDDEN}, 404: {"description": NOT_FOUND}}},
 )
+@paged
 def list_webhook_deliveries(
-    request: AuthenticatedHttpRequest, engagement_id: int, webhook_id: int
-) -> list[dict[str, Any]]:
+    request: AuthenticatedHttpRequest, engagement_id: int, webhook_id: int, status: WebhookDelivery.Status | None = None
+) -> Mapped[WebhookDelivery, dict[str, Any]]:
+    """``status`` keeps the deliveries in that state (pending, delivered, failed, ...)."""
     hook = _webhook(request, engagement_id, webhook_id)
-    return [_delivery_out(d) for d in webhooks.webhook_deliveries(webhook=hook)]
+    return mapped(webhooks.webhook_delivery_list(webhook=hook, status=status), _delivery_out)
 
 
 def _preferences_out(request: AuthenticatedHttpRequest) -> dict[str, Any]:

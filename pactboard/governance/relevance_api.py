@@ -7,33 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import relevance
 from pactboard.governance.models import RelevanceComment, RelevanceItem, RelevanceReview
 
-router = Router(tags=["relevance reviews"])
-
-
-class ErrorDetailOut(Schema):
-    message: str
-    location: str | None
-    code: str | None
-
-
-class ErrorOut(Schema):
-    message: str
-    kind: str
-    details: list[ErrorDetailOut]
-
-
-# What a refused request answers, the same body for each (pactboard.core.errors.error_body).
-READ_ERRORS: dict[int, Any] = {404: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+router = ApiRouter(tags=["relevance reviews"])
 
 
 class EvidenceOut(Schema):
@@ -193,16 +177,19 @@ def _review(request: AuthenticatedHttpRequest, engagement_id: int, review_id: in
     )
 
 
-@router.get("/engagements/{engagement_id}/relevance-reviews", response={200: list[RelevanceReviewOut], **READ_ERRORS})
-def list_relevance_reviews(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@router.get("/engagements/{engagement_id}/relevance-reviews", response={200: list[RelevanceReviewOut]})
+@paged
+def list_relevance_reviews(
+    request: AuthenticatedHttpRequest, engagement_id: int
+) -> Mapped[RelevanceReview, dict[str, Any]]:
     """The engagement's KPI relevance reviews, newest first."""
     engagement = _engagement(request, engagement_id)
-    return [_review_out(r) for r in relevance.relevance_review_list(engagement=engagement)]
+    return mapped(relevance.relevance_review_list(engagement=engagement), _review_out)
 
 
 @router.post(
     "/engagements/{engagement_id}/relevance-reviews",
-    response={200: RelevanceReviewDetailOut, 201: RelevanceReviewDetailOut, **WRITE_ERRORS},
+    response={200: RelevanceReviewDetailOut, 201: RelevanceReviewDetailOut},
 )
 def open_relevance_review(request: AuthenticatedHttpRequest, engagement_id: int) -> Status:
     """Open a relevance review now (201); the one already open is returned instead (200)."""
@@ -216,7 +203,7 @@ def open_relevance_review(request: AuthenticatedHttpRequest, engagement_id: int)
 
 @router.get(
     "/engagements/{engagement_id}/relevance-reviews/{review_id}",
-    response={200: RelevanceReviewDetailOut, **READ_ERRORS},
+    response={200: RelevanceReviewDetailOut},
 )
 def get_relevance_review(request: AuthenticatedHttpRequest, engagement_id: int, review_id: int) -> dict[str, Any]:
     """One review: each KPI with its evidence (live while open, frozen once closed), decision and comments."""
@@ -225,7 +212,7 @@ def get_relevance_review(request: AuthenticatedHttpRequest, engagement_id: int, 
 
 @router.post(
     "/engagements/{engagement_id}/relevance-reviews/{review_id}/items/{item_id}/decision",
-    response={200: RelevanceItemOut, **WRITE_ERRORS},
+    response={200: RelevanceItemOut},
 )
 def decide_relevance_item(
     request: AuthenticatedHttpRequest, engagement_id: int, review_id: int, item_id: int, payload: RelevanceDecisionIn
@@ -239,7 +226,7 @@ def decide_relevance_item(
 
 @router.post(
     "/engagements/{engagement_id}/relevance-reviews/{review_id}/items/{item_id}/comments",
-    response={201: RelevanceCommentOut, **WRITE_ERRORS},
+    response={201: RelevanceCommentOut},
 )
 def comment_relevance_item(
     request: AuthenticatedHttpRequest, engagement_id: int, review_id: int, item_id: int, payload: RelevanceCommentIn
@@ -253,7 +240,7 @@ def comment_relevance_item(
 
 @router.post(
     "/engagements/{engagement_id}/relevance-reviews/{review_id}/close",
-    response={200: RelevanceReviewOut, **WRITE_ERRORS},
+    response={200: RelevanceReviewOut},
 )
 def close_relevance_review(request: AuthenticatedHttpRequest, engagement_id: int, review_id: int) -> dict[str, Any]:
     """Close the review: its changes become a draft agreement version, effective from the next period."""
@@ -262,13 +249,13 @@ def close_relevance_review(request: AuthenticatedHttpRequest, engagement_id: int
     return _review_out(_review(request, engagement_id, review_id))
 
 
-@router.get("/engagements/{engagement_id}/relevance-settings", response={200: RelevanceSettingsOut, **READ_ERRORS})
+@router.get("/engagements/{engagement_id}/relevance-settings", response={200: RelevanceSettingsOut})
 def get_relevance_settings(request: AuthenticatedHttpRequest, engagement_id: int) -> dict[str, Any]:
     engagement = _engagement(request, engagement_id)
     return {"every_months": relevance.relevance_every_months(engagement=engagement)}
 
 
-@router.put("/engagements/{engagement_id}/relevance-settings", response={200: RelevanceSettingsOut, **WRITE_ERRORS})
+@router.put("/engagements/{engagement_id}/relevance-settings", response={200: RelevanceSettingsOut})
 def set_relevance_settings(
     request: AuthenticatedHttpRequest, engagement_id: int, payload: RelevanceSettingsIn
 ) -> dict[str, Any]:

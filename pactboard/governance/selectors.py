@@ -91,7 +91,7 @@ def actions_open_for_organisation(*, membership: Membership) -> QuerySet[ActionI
         ActionItem.objects.visible_to(membership)
         .open()
         .filter(owner__organisation_id=membership.organisation_id)
-        .select_related("engagement", "owner__user", "meeting")
+        .select_related("engagement", "owner__user", "owner__organisation", "meeting")
         .order_by("due_date", "id")
     )
 

@@ -435,13 +435,19 @@ def webhook_get(*, membership: Membership, engagement: Engagement, webhook_id: i
     return webhook
 
 
+def webhook_delivery_list(*, webhook: Webhook, status: str | None = None) -> QuerySet[WebhookDelivery]:
+    """The webhook's deliveries, newest first, each with every attempt (two queries); ``status`` keeps one."""
+    deliveries = WebhookDelivery.objects.filter(webhook=webhook)
+    if status:
+        deliveries = deliveries.filter(status=status)
+    return deliveries.prefetch_related(
+        Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("number"))
+    ).order_by("-created_at", "-pk")
+
+
 def webhook_deliveries(*, webhook: Webhook, limit: int = 50) -> list[WebhookDelivery]:
     """The newest deliveries with every attempt: two queries."""
-    return list(
-        WebhookDelivery.objects.filter(webhook=webhook)
-        .prefetch_related(Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("number")))
-        .order_by("-created_at", "-pk")[:limit]
-    )
+    return list(webhook_delivery_list(webhook=webhook)[:limit])
 
 
 # --- tasks ----------------------------------------------------------------------------------------

@@ -266,14 +266,15 @@ def kudos_kpis(*, engagement: Engagement) -> dict[str, str]:
     return {code: kpi.name for code, kpi in _newest(versions, kpis).items()}
 
 
-def win_feed(*, membership: Membership, engagement: Engagement, limit: int = FEED_LIMIT) -> QuerySet[Win]:
-    """The engagement's newest posts, automatic and kudos, with their authors (one query)."""
-    return (
+def win_feed(*, membership: Membership, engagement: Engagement, limit: int | None = FEED_LIMIT) -> QuerySet[Win]:
+    """The engagement's newest posts, automatic and kudos, with their authors (one query); ``limit=None``: all."""
+    feed = (
         Win.objects.visible_to(membership)
         .filter(engagement=engagement)
         .select_related("author", "author_org")
-        .order_by("-posted_at", "-id")[:limit]
+        .order_by("-posted_at", "-id")
     )
+    return feed if limit is None else feed[:limit]
 
 
 @task

@@ -291,7 +291,7 @@ def catalogue_entries(*, membership: Membership | None, query: str = "") -> tupl
     custom = CustomKpi.objects.visible_to(membership)
     if text:
         custom = custom.filter(Q(code__icontains=text) | Q(name__icontains=text) | Q(definition__icontains=text))
-    return standard, list(custom)
+    return standard, list(custom.order_by("code", "pk"))
 
 
 def engagement_kpi_names(*, engagement: Engagement) -> dict[str, str]:

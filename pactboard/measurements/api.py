@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Field, File, Form, Router, Schema
+from ninja import Field, File, Form, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, Mapped, file_answer, mapped, paged
 from pactboard.core.errors import ErrorDetail, PactboardError, not_found
 from pactboard.core.periods import Period
 from pactboard.engagements.selectors import engagement_get
 from pactboard.measurements import batches, recompute, selectors, services, tasks
-from pactboard.measurements.models import Dataset, ImportBatch
+from pactboard.measurements.models import Dataset, ImportBatch, Measurement
 from pactboard.measurements.outlook import kpi_outlooks, outlook_as_dict
 from pactboard.measurements.records_csv import records_csv
 
-router = Router(tags=["measurements"])
+router = ApiRouter(tags=["measurements"])
 
 
 class ValueIn(Schema):
@@ -91,38 +93,42 @@ def push_values(request: AuthenticatedHttpRequest, engagement_id: int, payload: 
     return Status(status, body)
 
 
+def _measurement_out(m: Measurement) -> dict[str, object]:
+    return {
+        "id": m.pk,
+        "kpi": m.kpi_code,
+        "period": Period(m.period_kind, m.period_start).label,  # type: ignore[arg-type]
+        "value": m.value,
+        "source": m.source,
+        "revisions": [
+            {
+                "number": r.number,
+                "value": r.value,
+                "source": r.source,
+                "note": r.note,
+                "reason": r.reason,
+                "recorded_by": r.recorded_by.email if r.recorded_by else None,
+                "recorded_at": r.recorded_at,
+                "file_sha256": r.file_sha256,
+                "dataset": r.dataset_version.dataset.name if r.dataset_version else None,
+                "dataset_version": r.dataset_version.number if r.dataset_version else None,
+                "formula": r.formula,
+            }
+            for r in m.revisions.all()
+        ],
+    }
+
+
 @router.get("/{engagement_id}/measurements", response=list[MeasurementOut])
+@paged
 def list_values(
-    request: AuthenticatedHttpRequest, engagement_id: int, kpi: str | None = None
-) -> list[dict[str, object]]:
-    """Values of an engagement (optionally one KPI) with every revision and its source."""
+    request: AuthenticatedHttpRequest, engagement_id: int, kpi: str | None = None, since: date | None = None
+) -> Mapped[Measurement, dict[str, object]]:
+    """Values of an engagement (optionally one KPI, periods from ``since``) with every revision and its source."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [
-        {
-            "id": m.pk,
-            "kpi": m.kpi_code,
-            "period": Period(m.period_kind, m.period_start).label,  # type: ignore[arg-type]
-            "value": m.value,
-            "source": m.source,
-            "revisions": [
-                {
-                    "number": r.number,
-                    "value": r.value,
-                    "source": r.source,
-                    "note": r.note,
-                    "reason": r.reason,
-                    "recorded_by": r.recorded_by.email if r.recorded_by else None,
-                    "recorded_at": r.recorded_at,
-                    "file_sha256": r.file_sha256,
-                    "dataset": r.dataset_version.dataset.name if r.dataset_version else None,
-                    "dataset_version": r.dataset_version.number if r.dataset_version else None,
-                    "formula": r.formula,
-                }
-                for r in m.revisions.all()
-            ],
-        }
-        for m in selectors.measurements_with_history(engagement=engagement, kpi_code=kpi)
-    ]
+    return mapped(
+        selectors.measurements_with_history(engagement=engagement, kpi_code=kpi, since=since), _measurement_out
+    )
 
 
 @router.get("/{engagement_id}/scorecard")
@@ -241,7 +247,10 @@ def get_import(request: AuthenticatedHttpRequest, engagement_id: int, batch_id: 
     return _import_out(batches.import_batch_recover(batch=batch))
 
 
-@router.get("/{engagement_id}/measurements/{measurement_id}/records")
+@router.get(
+    "/{engagement_id}/measurements/{measurement_id}/records",
+    **file_answer("text/csv", description="The records a computed value was computed from, as CSV."),
+)
 def get_records(request: AuthenticatedHttpRequest, engagement_id: int, measurement_id: int) -> HttpResponse:
     """The exact raw records (CSV) a computed value was computed from."""
     measurement = selectors.measurement_get(membership=request.membership, measurement_id=measurement_id)
@@ -356,13 +365,14 @@ class OutlookOut(Schema):
 
 
 @router.get("/{engagement_id}/outlook", response=list[OutlookOut])
+@paged
 def engagement_outlook(
     request: AuthenticatedHttpRequest, engagement_id: int, forecast: bool = True
-) -> list[dict[str, object]]:
+) -> Mapped[Any, dict[str, object]]:
     """Every KPI in force: trend, classification, runs, control-chart signals and forecast (docs/trends.md)."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     found = kpi_outlooks(engagement=engagement, now=timezone.now(), forecast="best" if forecast else "none")
-    return [outlook_as_dict(o) for o in found.values()]
+    return mapped(list(found.values()), outlook_as_dict)
 
 
 @router.get("/{engagement_id}/kpis/{code}/outlook", response=OutlookOut)

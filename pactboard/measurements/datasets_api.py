@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.core.paginator import Paginator
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Schema
 from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.core.errors import not_found
 from pactboard.engagements.selectors import engagement_get
 from pactboard.measurements.models import Dataset, DatasetVersion
 from pactboard.measurements.selectors import dataset_list
 from pactboard.measurements.services import dataset_declare
 
-router = Router(tags=["datasets"])
-
-MAX_PAGE_SIZE = 200
+router = ApiRouter(tags=["datasets"])
 
 
 class ColumnIn(Schema):
@@ -48,7 +46,7 @@ class ColumnOut(Schema):
     description: str = ""
 
 
-class VersionOut(Schema):
+class DatasetVersionOut(Schema):
     number: int
     row_count: int
     first_day: date | None
@@ -67,24 +65,11 @@ class DatasetOut(Schema):
     time_column: str
     columns: list[ColumnOut]
     versions: int
-    latest: VersionOut | None
+    latest: DatasetVersionOut | None
 
 
-class VersionPageOut(Schema):
-    count: int
-    page: int
-    pages: int
-    page_size: int
-    items: list[VersionOut]
-
-
-class PageQuery(Schema):
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
-
-
-def _version_out(v: DatasetVersion) -> VersionOut:
-    return VersionOut(
+def _version_out(v: DatasetVersion) -> DatasetVersionOut:
+    return DatasetVersionOut(
         number=v.number,
         row_count=v.row_count,
         first_day=v.first_day,
@@ -110,10 +95,13 @@ def _dataset_out(d: Dataset, versions: list[DatasetVersion]) -> DatasetOut:
 
 
 @router.get("/{engagement_id}/datasets", response=list[DatasetOut])
-def list_datasets(request: AuthenticatedHttpRequest, engagement_id: int) -> list[DatasetOut]:
-    """The engagement's declared datasets, by name, each with its newest version (a handful per engagement)."""
+@paged
+def list_datasets(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[Dataset, DatasetOut]:
+    """The engagement's declared datasets, by name, each with its newest version."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_dataset_out(d, list(d.versions.all())) for d in dataset_list(engagement=engagement).order_by("name")]
+    return mapped(
+        dataset_list(engagement=engagement).order_by("name"), lambda d: _dataset_out(d, list(d.versions.all()))
+    )
 
 
 @router.post("/{engagement_id}/datasets", response={201: DatasetOut})
@@ -132,21 +120,14 @@ def declare_dataset(request: AuthenticatedHttpRequest, engagement_id: int, paylo
     return Status(201, _dataset_out(dataset, []))
 
 
-@router.get("/{engagement_id}/datasets/{name}/versions", response=VersionPageOut)
+@router.get("/{engagement_id}/datasets/{name}/versions", response=list[DatasetVersionOut])
+@paged
 def list_dataset_versions(
-    request: AuthenticatedHttpRequest, engagement_id: int, name: str, query: Query[PageQuery]
-) -> VersionPageOut:
+    request: AuthenticatedHttpRequest, engagement_id: int, name: str
+) -> Mapped[DatasetVersion, DatasetVersionOut]:
     """A dataset's versions, newest first, a page at a time."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     dataset = Dataset.objects.filter(engagement=engagement, name=name).first()
     if dataset is None:
         raise not_found("No such dataset.")
-    paginator = Paginator(DatasetVersion.objects.filter(dataset=dataset).order_by("-number"), query.page_size)
-    page = paginator.get_page(query.page)
-    return VersionPageOut(
-        count=paginator.count,
-        page=page.number,
-        pages=paginator.num_pages,
-        page_size=query.page_size,
-        items=[_version_out(v) for v in page.object_list],
-    )
+    return mapped(DatasetVersion.objects.filter(dataset=dataset).order_by("-number"), _version_out)

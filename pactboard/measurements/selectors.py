@@ -291,11 +291,18 @@ def measurement_history(*, measurement: Measurement) -> QuerySet[Revision]:
     ).order_by("-number")
 
 
-def measurements_with_history(*, engagement: Engagement, kpi_code: str | None = None) -> QuerySet[Measurement]:
-    """Values with their revisions (and the dataset versions behind them) in three queries."""
+def measurements_with_history(
+    *, engagement: Engagement, kpi_code: str | None = None, since: date | None = None
+) -> QuerySet[Measurement]:
+    """Values with their revisions (and the dataset versions behind them) in three queries.
+
+    ``since`` keeps the periods that start on or after that day.
+    """
     qs = Measurement.objects.filter(engagement=engagement)
     if kpi_code:
         qs = qs.filter(kpi_code=kpi_code)
+    if since is not None:
+        qs = qs.filter(period_start__gte=since)
     return qs.order_by("kpi_code", "period_start").prefetch_related(
         Prefetch(
             "revisions",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter, Mapped, file_answer, mapped, paged
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
@@ -24,7 +26,24 @@ from pactboard.reports.render import (
     scorecard_xlsx,
 )
 
-router = Router(tags=["reports"])
+router = ApiRouter(tags=["reports"])
+
+
+class ArchivedReportOut(Schema):
+    id: int
+    period: str
+    finalised_at: datetime | None
+    head_seq: int | None
+    head_hash: str
+    pdf_sha256: str
+    data_sha256: str
+
+
+class RecipientOut(Schema):
+    id: int
+    membership_id: int
+    email: str
+    organisation: str
 
 
 def _engagement_period(request: AuthenticatedHttpRequest, engagement_id: int, period: str) -> tuple[Engagement, Period]:
@@ -53,11 +72,12 @@ def _recipient(r: ReportRecipient) -> dict[str, Any]:
     }
 
 
-@router.get("/{engagement_id}/reports")
-def list_reports(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@router.get("/{engagement_id}/reports", response=list[ArchivedReportOut])
+@paged
+def list_reports(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[Report, dict[str, Any]]:
     """The archive: every final report, newest period first, with its audit head and file hashes."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_archived(r) for r in selectors.report_archive(engagement=engagement)]
+    return mapped(selectors.report_archive(engagement=engagement), _archived)
 
 
 @router.get("/{engagement_id}/reports/{period}")
@@ -68,7 +88,10 @@ def get_report(request: AuthenticatedHttpRequest, engagement_id: int, period: st
     return {"status": "final" if view.is_final else "draft", "data": view.data}
 
 
-@router.get("/{engagement_id}/reports/{period}/download/{fmt}")
+@router.get(
+    "/{engagement_id}/reports/{period}/download/{fmt}",
+    **file_answer(*(CONTENT_TYPES[f] for f in ("pdf", "xlsx", "csv")), description="The report as pdf, xlsx or csv."),
+)
 def download_report(request: AuthenticatedHttpRequest, engagement_id: int, period: str, fmt: str) -> HttpResponse:
     """The report as pdf, xlsx or csv (a final report's PDF is the archived file, byte for byte)."""
     engagement, chosen = _engagement_period(request, engagement_id, period)
@@ -110,7 +133,7 @@ def set_report_texts(
     return {"status": "draft", "data": view.data}
 
 
-@router.post("/{engagement_id}/reports/{period}/finalise")
+@router.post("/{engagement_id}/reports/{period}/finalise", response=ArchivedReportOut)
 def finalise_report(request: AuthenticatedHttpRequest, engagement_id: int, period: str) -> dict[str, Any]:
     """Freeze the report: data and PDF archived, the engagement's audit head recorded."""
     engagement, chosen = _engagement_period(request, engagement_id, period)
@@ -120,18 +143,21 @@ def finalise_report(request: AuthenticatedHttpRequest, engagement_id: int, perio
     return _archived(report)
 
 
-@router.get("/{engagement_id}/report-recipients")
-def list_report_recipients(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
-    """Who receives the scheduled reports by e-mail, from both parties."""
+@router.get("/{engagement_id}/report-recipients", response=list[RecipientOut])
+@paged
+def list_report_recipients(
+    request: AuthenticatedHttpRequest, engagement_id: int
+) -> Mapped[ReportRecipient, dict[str, Any]]:
+    """Who receives the scheduled reports by e-mail, from both parties, by organisation and e-mail."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
-    return [_recipient(r) for r in selectors.report_recipients(engagement=engagement)]
+    return mapped(selectors.report_recipients(engagement=engagement), _recipient)
 
 
 class RecipientIn(Schema):
     membership_id: int
 
 
-@router.post("/{engagement_id}/report-recipients")
+@router.post("/{engagement_id}/report-recipients", response=RecipientOut)
 def add_report_recipient(request: AuthenticatedHttpRequest, engagement_id: int, payload: RecipientIn) -> dict[str, Any]:
     """Add a member of the caller's own organisation (managers)."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
@@ -153,7 +179,10 @@ def remove_report_recipient(request: AuthenticatedHttpRequest, engagement_id: in
     return {"removed": recipient_id}
 
 
-@router.get("/{engagement_id}/scorecard/export/{fmt}")
+@router.get(
+    "/{engagement_id}/scorecard/export/{fmt}",
+    **file_answer(CONTENT_TYPES["csv"], CONTENT_TYPES["xlsx"], description="The scorecard as csv or xlsx."),
+)
 def export_scorecard(request: AuthenticatedHttpRequest, engagement_id: int, fmt: str, period: str) -> HttpResponse:
     """A period's scorecard as csv or xlsx (the scorecard page's table)."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)

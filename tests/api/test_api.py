@@ -25,7 +25,7 @@ def test_requires_a_valid_token(world: World):
 
 
 def test_lists_only_visible_engagements(world: World):
-    names = [e["name"] for e in _api(world.provider_manager).get("/api/engagements/").json()]
+    names = [e["name"] for e in _api(world.provider_manager).get("/api/engagements/").json()["items"]]
     assert names == ["Acme support"]
     body = _api(world.client_manager).get(f"/api/engagements/{world.engagement.pk}").json()
     assert body["monthly_fee"] == "100000.00"

@@ -36,7 +36,7 @@ def test_declare_a_standard_dataset_and_list_it(world: World):
     )
     assert response.status_code == 201, response.content
     assert response.json()["versions"] == 0
-    listed = _api(world.client_manager).get(url).json()
+    listed = _api(world.client_manager).get(url).json()["items"]
     assert [d["name"] for d in listed] == ["contacts"]
     assert listed[0]["latest"] is None
     assert listed[0]["time_column"] == "opened_at"  # the standard contacts schema (formulas/schema.py)
@@ -63,7 +63,7 @@ def test_versions_newest_first_a_page_at_a_time(world: World, tmp_path: Path):
     assert (first["items"][0]["upload_rows"], first["items"][0]["row_count"]) == (3, 6)
     second = _api(world.client_manager).get(url + "&page=2").json()
     assert [v["number"] for v in second["items"]] == [1]
-    listed = _api(world.client_manager).get(f"/api/engagements/{world.engagement.pk}/datasets").json()
+    listed = _api(world.client_manager).get(f"/api/engagements/{world.engagement.pk}/datasets").json()["items"]
     assert (listed[0]["versions"], listed[0]["latest"]["number"]) == (2, 2)
     assert _api(world.outsider).get(url).status_code == 404
     assert _api(world.client_manager).get(url.replace("contacts", "nope")).status_code == 404

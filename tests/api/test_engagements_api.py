@@ -97,7 +97,7 @@ def test_business_changes_logged_and_listed(world: World):
     assert response.status_code == 201, response.content
     assert response.json()["created_by_org"] == "Helpline BPO"
     listed = _api(world.client_manager).get(url)
-    assert [c["title"] for c in listed.json()] == ["Spring campaign"]
+    assert [c["title"] for c in listed.json()["items"]] == ["Spring campaign"]
     # A KPI the engagement does not have is refused at its field; nothing is written.
     bad = _post(_api(world.provider_manager), url, {**body, "kpi_codes": ["nope"]})
     assert bad.status_code == 422

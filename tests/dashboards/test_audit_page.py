@@ -152,8 +152,8 @@ def test_api_pages_events_and_verifies(world: World):
     api = _api(world.provider_manager)
     body = api.get(f"/api/engagements/{world.engagement.pk}/audit/events", {"page": 2, "page_size": 2}).json()
     assert (body["count"], body["pages"], body["page"]) == (5, 3, 2)
-    assert [e["seq"] for e in body["results"]] == [3, 2]  # newest first: 5 4 | 3 2 | 1
-    assert body["results"][0]["changes"] == [{"field": "target", "before": "70 %", "after": "75 %"}]
+    assert [e["seq"] for e in body["items"]] == [3, 2]  # newest first: 5 4 | 3 2 | 1
+    assert body["items"][0]["changes"] == [{"field": "target", "before": "70 %", "after": "75 %"}]
     head = audit_head(engagement_id=world.engagement.pk)
     verified = api.get(f"/api/engagements/{world.engagement.pk}/audit/verify").json()
     assert verified == {

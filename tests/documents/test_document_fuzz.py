@@ -16,6 +16,8 @@ from pactboard.core.errors import PactboardError
 from pactboard.documents.spec import Document, document_load
 from tests.documents.test_document import DEMO_FILES
 
+pytestmark = pytest.mark.fuzz
+
 TEXTS = [p.read_text(encoding="utf-8") for p in DEMO_FILES]
 
 ODD_SCALARS = st.sampled_from(

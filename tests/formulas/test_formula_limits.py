@@ -136,6 +136,7 @@ def _long_or_deep(draw: st.DrawFn) -> str:
     return "".join(pieces)
 
 
+@pytest.mark.fuzz
 @settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 @given(formula=_long_or_deep())
 def test_long_or_deep_formulas_are_accepted_or_refused_never_crash(formula):

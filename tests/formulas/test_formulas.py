@@ -195,6 +195,7 @@ def test_compile_normalises_lists_columns_and_fingerprints() -> None:
     assert c.columns == frozenset({"handle_seconds", "channel", "abandoned"})
 
 
+@pytest.mark.fuzz
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.text(alphabet="abcdehilmnorstuvw_ ()*,.;'\"-+/<>=0123456789:$[]{}", max_size=40))
 def test_compile_fails_only_with_the_domain_error(text: str) -> None:

@@ -83,8 +83,8 @@ def test_outsider_gets_404(gov: World, ids, method, path, body):
 
 def test_outsider_sees_none_of_our_actions_or_notifications(gov: World, ids):
     c = _api(gov.outsider)
-    assert c.get("/api/actions").json() == []
-    assert c.get("/api/notifications").json() == []
+    assert c.get("/api/actions").json()["items"] == []
+    assert c.get("/api/notifications").json()["items"] == []
     note = Notification.objects.for_recipient(gov.provider_manager).first()
     assert note is not None
     assert _post(c, f"/api/notifications/{note.pk}/read", {}).status_code == 404
@@ -98,7 +98,7 @@ def test_parties_work_through_the_api(gov: World, ids):
     kpis = next(s for s in detail["agenda"]["sections"] if s["key"] == "kpis")
     assert [i["text"] for i in kpis["items"]] == ["KPI 00: at risk in 2026-10", "KPI 01: missed in 2026-10"]
     assert detail["agenda"]["frozen"] is False
-    mine = provider.get("/api/actions").json()
+    mine = provider.get("/api/actions").json()["items"]
     assert [(a["title"], a["owner_email"]) for a in mine] == [("Staff the evening shift", "pedro@helpline.example")]
     assert (
         provider.patch(
@@ -108,16 +108,16 @@ def test_parties_work_through_the_api(gov: World, ids):
         ).json()["status"]
         == "done"
     )
-    assert provider.get("/api/actions").json() == []
+    assert provider.get("/api/actions").json()["items"] == []
     made = _post(
         client, f"/api/engagements/{ids['e']}/feedback/{ids['t']}/comments", {"body": "@pedro@helpline.example ?"}
     )
     assert made.status_code == 201
-    kinds = [n["kind"] for n in provider.get("/api/notifications?unread=true").json()]
+    kinds = [n["kind"] for n in provider.get("/api/notifications?unread=true").json()["items"]]
     assert sorted(kinds) == ["action.assigned", "feedback.mention"]
     bad = _post(client, f"/api/engagements/{ids['e']}/feedback", {"kpi_code": "nope", "period": "2026-10", "body": "b"})
     assert bad.status_code == 422
-    threads = client.get(f"/api/engagements/{ids['e']}/feedback?kpi_code=kpi_01").json()
+    threads = client.get(f"/api/engagements/{ids['e']}/feedback?kpi_code=kpi_01").json()["items"]
     assert [(t["period"], t["open"]) for t in threads] == [("2026-10", True)]
     viewer = _post(_api(gov.client_viewer), f"/api/engagements/{ids['e']}/meetings/schedule", {})
     assert viewer.status_code == 403

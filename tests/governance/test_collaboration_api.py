@@ -28,7 +28,7 @@ def test_notes_drafted_shared_and_rendered(world: World):
     note = created.json()
     assert note["shared"] is False
     assert note["html"] == "<p><strong>Grow</strong> &lt;script&gt;x&lt;/script&gt;</p>"
-    assert provider.get(base).json() == []
+    assert provider.get(base).json()["items"] == []
     assert provider.get(f"{base}/{note['id']}").status_code == 404
     refused = provider.post(base, {"title": "Mine", "body": "x"}, content_type="application/json")
     assert (refused.status_code, refused.json()["kind"]) == (403, "forbidden")
@@ -36,7 +36,7 @@ def test_notes_drafted_shared_and_rendered(world: World):
         f"{base}/{note['id']}", {"shared": True, "title": "Plan 2027"}, content_type="application/json"
     )
     assert (shared.json()["shared"], shared.json()["title"]) == (True, "Plan 2027")
-    assert [n["title"] for n in provider.get(base).json()] == ["Plan 2027"]
+    assert [n["title"] for n in provider.get(base).json()["items"]] == ["Plan 2027"]
     bad = client.post(base, {"title": "", "body": "x"}, content_type="application/json")
     assert (bad.status_code, bad.json()["details"][0]["location"]) == (422, "title")
 
@@ -50,8 +50,8 @@ def test_articles_search_and_edit(world: World):
         ["night-shift"], "provider", "Helpline BPO",
     )  # fmt: skip
     client.post(base, {"title": "Peak", "body": "Forecast early.", "tags": ["peak"]}, content_type="application/json")
-    assert [a["title"] for a in client.get(base, {"q": "CHECKLIST"}).json()] == ["Night shift hand-over"]
-    assert [a["title"] for a in client.get(base, {"tag": "peak"}).json()] == ["Peak"]
+    assert [a["title"] for a in client.get(base, {"q": "CHECKLIST"}).json()["items"]] == ["Night shift hand-over"]
+    assert [a["title"] for a in client.get(base, {"tag": "peak"}).json()["items"]] == ["Peak"]
     url = f"{base}/{created['id']}"
     assert client.patch(url, {"title": "Ours"}, content_type="application/json").status_code == 403
     edited = provider.patch(url, {"tags": ["handover"]}, content_type="application/json").json()
@@ -74,7 +74,7 @@ def test_kudos_and_the_feed(world: World):
         f"{base}/kudos", {"kpi_code": "nope", "period": "2026-01", "message": "x"}, content_type="application/json"
     )
     assert (bad.status_code, bad.json()["details"][0]["location"]) == (422, "kpi_code")
-    assert [w["message"] for w in _api(world.client_viewer).get(base).json()] == ["Great start"]
+    assert [w["message"] for w in _api(world.client_viewer).get(base).json()["items"]] == ["Great start"]
     assert Win.objects.count() == 1
 
 

@@ -145,6 +145,8 @@ def test_api_settlements(world: World, march: Settlement) -> None:
     assert _api(world.client_manager).post(f"{base}/2026-03/approve").status_code == 200
     final = _api(world.provider_manager).post(f"{base}/2026-03/approve").json()
     assert final["status"] == "final"
+    listed = _api(world.client_viewer).get(base).json()
+    assert (listed["count"], [s["period"] for s in listed["items"]]) == (1, ["2026-03"])
 
 
 def test_settle_command(world: World, schemed: AgreementVersion) -> None:

@@ -241,7 +241,7 @@ def test_outlook_api_serves_the_same_numbers_and_404s_an_outsider(world: World):
     point = body["forecast"]["points"][0]
     assert point["reason"] == "current_period"
     assert point["lower_95"] <= point["lower_80"] <= point["mean"] <= point["upper_80"] <= point["upper_95"]
-    everything = api.get(f"/api/engagements/{engagement.pk}/outlook?forecast=false").json()
+    everything = api.get(f"/api/engagements/{engagement.pk}/outlook?forecast=false").json()["items"]
     assert [o["code"] for o in everything] == [kpi_code(i) for i in range(11)]
     assert all(o["forecast"] is None for o in everything)
     assert api.get(f"/api/engagements/{engagement.pk}/kpis/nope/outlook").status_code == 404

@@ -176,7 +176,7 @@ def test_api_archive_data_downloads_texts_and_recipients(reported: World):
     assert put.json()["data"]["successes"] == ["A"]
     made = api.post(f"{base}/reports/2026-10/finalise").json()
     assert len(made["head_hash"]) == 64
-    assert [r["period"] for r in api.get(f"{base}/reports").json()] == ["2026-10"]
+    assert [r["period"] for r in api.get(f"{base}/reports").json()["items"]] == ["2026-10"]
     assert api.get(f"{base}/reports/2026-10/download/pdf").content.startswith(b"%PDF")
     assert api.post(f"{base}/reports/2026-10/finalise").status_code == 409
     added = api.post(
@@ -184,7 +184,7 @@ def test_api_archive_data_downloads_texts_and_recipients(reported: World):
     )
     assert added.status_code == 200
     assert added.json()["email"] == "pedro@helpline.example"
-    assert [r["email"] for r in api.get(f"{base}/report-recipients").json()] == ["pedro@helpline.example"]
+    assert [r["email"] for r in api.get(f"{base}/report-recipients").json()["items"]] == ["pedro@helpline.example"]
     assert api.delete(f"{base}/report-recipients/{added.json()['id']}").status_code == 200
     csv_export = api.get(f"{base}/scorecard/export/csv?period=2026-10")
     assert csv_export.status_code == 200

@@ -7,6 +7,7 @@ from typing import Any
 from ninja import Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import paged
 from pactboard.kpis import selectors
 from pactboard.kpis.api.common import _actor, router
 
@@ -28,8 +29,9 @@ class CatalogueEntryOut(Schema):
 
 
 @router.get("/catalogue", response=list[CatalogueEntryOut])
+@paged
 def kpi_catalogue(request: AuthenticatedHttpRequest, q: str = "") -> list[dict[str, Any]]:
-    """Standard KPIs and the token organisation's custom KPIs matching ``q``."""
+    """Standard KPIs (in catalogue order), then the token organisation's custom KPIs (by code), matching ``q``."""
     standard, custom = selectors.catalogue_entries(membership=_actor(request), query=q)
     return [
         *(

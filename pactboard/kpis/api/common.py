@@ -6,16 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ninja import Router, Schema
+from ninja import Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.models import Membership
+from pactboard.core.api import ApiRouter
 from pactboard.core.errors import not_found
 from pactboard.kpis import selectors, services
 from pactboard.kpis.content import plain_decimal
 from pactboard.kpis.models import AgreementVersion, Signature, VersionKpi
 
-router = Router(tags=["agreements"])
+router = ApiRouter(tags=["agreements"])
 
 
 _NUMBERS = ("target", "amber", "stretch", "weight", "baseline_value", "min_value", "max_value")

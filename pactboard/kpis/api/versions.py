@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Schema, Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import Mapped, mapped, paged
 from pactboard.core.errors import not_found
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.kpis import selectors, services
@@ -64,12 +65,13 @@ class DiffOut(Schema):
 
 
 @router.get("/engagements/{engagement_id}/versions", response=list[VersionSummaryOut])
-def agreement_versions_list(request: AuthenticatedHttpRequest, engagement_id: int) -> list[dict[str, Any]]:
+@paged
+def agreement_versions_list(request: AuthenticatedHttpRequest, engagement_id: int) -> Mapped[Any, dict[str, Any]]:
     """Every version of an engagement's KPI agreement, newest first."""
     actor = _actor(request)
     engagement = engagement_selectors.engagement_get(membership=actor, engagement_id=engagement_id)
     versions = selectors.version_list(membership=actor, engagement=engagement)
-    return [_summary(v, list(v.signatures.all()), v.kpi_count) for v in versions]  # type: ignore[attr-defined]
+    return mapped(versions, lambda v: _summary(v, list(v.signatures.all()), v.kpi_count))
 
 
 @router.post("/engagements/{engagement_id}/versions", response={201: VersionOut})
