@@ -9,12 +9,10 @@ body of pactboard.api (``ErrorOut``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
-from ninja import Field, ModelSchema, Query, Router, Schema
+from ninja import Field, ModelSchema, Schema
 from ninja.responses import Status
 
 from pactboard.accounts import selectors, services
@@ -22,27 +20,14 @@ from pactboard.accounts.forms import InvitationForm
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.accounts.models import Invitation, Membership, Organisation, Role
 from pactboard.accounts.policy import members_manage_may
+from pactboard.core.api import ApiRouter, ErrorOut, paged
 from pactboard.core.forms import form_require_valid
 from pactboard.core.policy import verdict_require
 
-router = Router(tags=["organisation"])
-
-MAX_PAGE_SIZE = 200
+router = ApiRouter(tags=["organisation"])
 
 
-class ErrorDetailOut(Schema):
-    message: str
-    location: str | None = None
-    code: str | None = None
-
-
-class ErrorOut(Schema):
-    message: str
-    kind: str
-    details: list[ErrorDetailOut] = []
-
-
-class OrganisationOut(ModelSchema):
+class OwnOrganisationOut(ModelSchema):
     class Meta:
         model = Organisation
         fields = ["id", "name", "slug", "kind"]
@@ -93,27 +78,6 @@ class InvitationOut(ModelSchema):
         return obj.invited_by.email if obj.invited_by else None
 
 
-class MemberPageOut(Schema):
-    count: int
-    page: int
-    pages: int
-    page_size: int
-    items: list[MemberOut]
-
-
-class InvitationPageOut(Schema):
-    count: int
-    page: int
-    pages: int
-    page_size: int
-    items: list[InvitationOut]
-
-
-class PageQuery(Schema):
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
-
-
 class InvitationIn(Schema):
     email: str = Field(max_length=254)
     role: str = Field(default=Role.VIEWER.value, max_length=12, description="admin, manager, contributor or viewer")
@@ -123,46 +87,32 @@ class MemberPatch(Schema):
     role: str = Field(max_length=12, description="admin, manager, contributor or viewer")
 
 
-def _page(qs: QuerySet[Any], query: PageQuery) -> dict[str, Any]:
-    paginator = Paginator(qs, query.page_size)
-    page = paginator.get_page(query.page)
-    return {
-        "count": paginator.count,
-        "page": page.number,
-        "pages": paginator.num_pages,
-        "page_size": query.page_size,
-        "items": list(page.object_list),
-    }
-
-
-@router.get("", response={200: OrganisationOut, 401: ErrorOut})
+@router.get("", response=OwnOrganisationOut)
 def organisation_show(request: AuthenticatedHttpRequest) -> Organisation:
     """The organisation the token acts for."""
     return request.membership.organisation
 
 
-@router.get("/members", response={200: MemberPageOut, 401: ErrorOut, 422: ErrorOut})
-def organisation_member_list(request: AuthenticatedHttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+@router.get("/members", response=list[MemberOut])
+@paged
+def organisation_member_list(request: AuthenticatedHttpRequest) -> QuerySet[Membership]:
     """The organisation's members by e-mail address, a page at a time."""
-    return _page(selectors.organisation_members(membership=request.membership), query)
+    return selectors.organisation_members(membership=request.membership)
 
 
-@router.get("/members/{member_id}", response={200: MemberOut, 401: ErrorOut, 404: ErrorOut})
+@router.get("/members/{member_id}", response=MemberOut)
 def organisation_member_get(request: AuthenticatedHttpRequest, member_id: int) -> Membership:
     return selectors.organisation_member_get(membership=request.membership, member_id=member_id)
 
 
-@router.patch(
-    "/members/{member_id}",
-    response={200: MemberOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
-)
+@router.patch("/members/{member_id}", response=MemberOut)
 def organisation_member_update(request: AuthenticatedHttpRequest, member_id: int, payload: MemberPatch) -> Membership:
     """Change a member's role (administrators only); the last administrator keeps the role (409)."""
     services.membership_role_set(actor=request.membership, member_id=member_id, role=payload.role)
     return selectors.organisation_member_get(membership=request.membership, member_id=member_id)
 
 
-@router.delete("/members/{member_id}", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+@router.delete("/members/{member_id}", response={204: None})
 def organisation_member_remove(request: AuthenticatedHttpRequest, member_id: int) -> Status:
     """Remove a member (administrators only): their tokens are revoked and sessions ended.
 
@@ -172,14 +122,15 @@ def organisation_member_remove(request: AuthenticatedHttpRequest, member_id: int
     return Status(204, None)
 
 
-@router.get("/invitations", response={200: InvitationPageOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut})
-def organisation_invitation_list(request: AuthenticatedHttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+@router.get("/invitations", response={200: list[InvitationOut], 403: ErrorOut})
+@paged
+def organisation_invitation_list(request: AuthenticatedHttpRequest) -> QuerySet[Invitation]:
     """Invitations not yet accepted, newest first (administrators only)."""
     verdict_require(members_manage_may(actor=request.membership))
-    return _page(selectors.organisation_pending_invitations(membership=request.membership), query)
+    return selectors.organisation_pending_invitations(membership=request.membership)
 
 
-@router.post("/invitations", response={201: InvitationOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@router.post("/invitations", response={201: InvitationOut})
 def organisation_invitation_create(request: AuthenticatedHttpRequest, payload: InvitationIn) -> Status:
     """Invite an address with a role (administrators only); the same e-mail as the members page.
 
@@ -195,9 +146,7 @@ def organisation_invitation_create(request: AuthenticatedHttpRequest, payload: I
     return Status(201, invitation)
 
 
-@router.delete(
-    "/invitations/{invitation_id}", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-)
+@router.delete("/invitations/{invitation_id}", response={204: None})
 def organisation_invitation_revoke(request: AuthenticatedHttpRequest, invitation_id: int) -> Status:
     """Revoke a pending invitation (administrators only): its link stops working. 409 once accepted."""
     services.invitation_revoke(actor=request.membership, invitation_id=invitation_id)

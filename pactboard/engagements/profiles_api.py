@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ninja import Field, ModelSchema, Router, Schema
+from ninja import Field, ModelSchema, Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
+from pactboard.core.api import ApiRouter
 from pactboard.core.errors import invalid
 from pactboard.core.forms import form_require_valid
 from pactboard.core.policy import verdict_require
@@ -20,19 +21,7 @@ from pactboard.engagements import policy, selectors, services
 from pactboard.engagements.forms import PROFILE_TEXT_MAX, ProviderProfileForm
 from pactboard.engagements.models import ProviderProfile
 
-router = Router(tags=["provider profiles"])
-
-
-class ErrorDetailOut(Schema):
-    message: str
-    location: str | None = None
-    code: str | None = None
-
-
-class ErrorOut(Schema):
-    message: str
-    kind: str
-    details: list[ErrorDetailOut] = []
+router = ApiRouter(tags=["provider profiles"])
 
 
 class ProviderProfileOut(ModelSchema):
@@ -70,15 +59,13 @@ class ProviderProfilePatch(Schema):
     limitations: str | None = Field(default=None, max_length=PROFILE_TEXT_MAX)
 
 
-@router.get("/{org_id}", response={200: ProviderProfileOut, 401: ErrorOut, 404: ErrorOut})
+@router.get("/{org_id}", response=ProviderProfileOut)
 def provider_profile_get(request: AuthenticatedHttpRequest, org_id: int) -> ProviderProfile:
     """A provider's capability profile: the token's own, or a provider of one of its engagements."""
     return selectors.provider_profile_get(membership=request.membership, organisation_id=org_id)
 
 
-@router.patch(
-    "/{org_id}", response={200: ProviderProfileOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-)
+@router.patch("/{org_id}", response=ProviderProfileOut)
 def provider_profile_update(
     request: AuthenticatedHttpRequest, org_id: int, payload: ProviderProfilePatch
 ) -> ProviderProfile:

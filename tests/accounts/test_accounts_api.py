@@ -375,7 +375,8 @@ def test_every_error_status_is_declared_in_the_openapi_document(world: World):
         ("/api/organisation/invitations/{invitation_id}", "delete"): {"204", "401", "403", "404", "409"},
     }
     for (path, method), codes in expected.items():
-        assert set(document["paths"][path][method]["responses"]) == codes, (path, method)
+        # Each status these operations answer is declared (core.api adds the common ones to every operation).
+        assert codes <= set(document["paths"][path][method]["responses"]), (path, method)
 
 
 def test_a_protected_reference_no_port_reported_is_still_a_409(world: World, admin: Membership, monkeypatch):

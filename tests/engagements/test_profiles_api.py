@@ -115,5 +115,6 @@ def test_only_the_providers_managers_write_and_read_tokens_only_read(world: Worl
 
 def test_every_error_status_is_declared_in_the_openapi_document(world: World):
     paths = Client().get("/api/openapi.json").json()["paths"]["/api/provider-profiles/{org_id}"]
-    assert set(paths["get"]["responses"]) == {"200", "401", "404"}
-    assert set(paths["patch"]["responses"]) == {"200", "401", "403", "404", "422"}
+    # Each status these operations answer is declared (core.api adds the common ones to every operation).
+    assert {"200", "401", "404"} <= set(paths["get"]["responses"])
+    assert {"200", "401", "403", "404", "422"} <= set(paths["patch"]["responses"])

@@ -132,6 +132,25 @@ def test_an_unexpected_error_during_an_upload_removes_the_work_folder(
     assert work_folders() == []
 
 
+@pytest.mark.parametrize("through", ["task", "service"])
+def test_a_stored_upload_leaves_nothing_in_the_staging_folder(
+    world: World, contacts, tmp_path: Path, through: str
+) -> None:
+    """The checked Parquet file staged for the merge used to stay in ``datasets/staging`` for good: one
+    file per upload, on every host. ``service`` is how the demo's history calls it, without the task's guard."""
+    path = tmp_path / "oct.csv"
+    path.write_text(",".join(CONTACTS.column_names) + "\nc1,2026-10-01T10:00:00Z,,,phone,,false,,,,\n")
+    batch = receive(world, path, "records", contacts)
+    if through == "task":
+        tasks.dataset_upload_task.enqueue(batch.pk)
+    else:
+        services.dataset_upload_run(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE, batch.message
+    staging = datasets_dir() / "staging"
+    assert sorted(p.relative_to(staging) for p in staging.rglob("*")) == []
+
+
 # --- batches whose worker died --------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -178,6 +179,9 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
     dest = datasets_dir()
     staging = dest / "staging"
     staging.mkdir(parents=True, exist_ok=True)
+    # The checked file waits for the merge in this batch's own folder, removed when the run ends however
+    # it ends (the task's guard removes it too, should the worker die).
+    own = staging / f"{batches.work_prefix(batch.pk)}staged"
     store = storage()
     try:
         # From an object store the upload is fetched into this host's staging folder first.
@@ -186,7 +190,7 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
                 source=source,
                 fmt=None,
                 schema=dataset.schema(),
-                dest_dir=staging,
+                dest_dir=own,
                 progress=_batch_progress(batch),
                 work_prefix=batches.work_prefix(batch.pk),
                 timeout=settings.INGEST_TIMEOUT_SECONDS,
@@ -264,6 +268,8 @@ def dataset_upload_run(*, batch_id: int) -> ImportBatch:
             )
     except PactboardError as exc:
         _batch_fail(batch, exc)
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
     batch.refresh_from_db()
     return batch
 
