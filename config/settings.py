@@ -272,6 +272,21 @@ FORMULA_TIMEOUT_SECONDS = env_int("PACTBOARD_FORMULA_TIMEOUT_SECONDS", 120)
 if FORMULA_TIMEOUT_SECONDS < 1:
     raise ImproperlyConfigured(f"PACTBOARD_FORMULA_TIMEOUT_SECONDS: at least 1, got {FORMULA_TIMEOUT_SECONDS}.")
 
+# "default": throttle counters and sessions' helpers (Django's per-process memory cache).
+# "pages": dashboard fragments and portfolio rows, keyed on exactly what they show
+# (pactboard/dashboards/pagecache.py), so a per-process cache is never stale, only cold once per
+# process after a write. Production with several processes: a shared cache (Redis, Memcached)
+# under the same alias saves each process its own cold request (docs/dashboards.md, "Performance").
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pactboard-default"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pactboard-pages",
+        # A dashboard is ~40 kB, a portfolio row a few hundred bytes: ~100 MB at most.
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True

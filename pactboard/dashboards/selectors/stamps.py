@@ -56,4 +56,22 @@ def portfolio_stamp(*, membership: Membership | None) -> str:
         at=Max("updated_at"),
     )
     values = Measurement.objects.visible_to(membership).aggregate(n=Count("id"), at=Max("updated_at"))
-    return _stamp_text(engagements["n"], engagements["v"], engagements["at"], values["n"], values["at"])
+    return portfolio_stamp_text(
+        engagements=engagements["n"],
+        newest_agreed=engagements["v"],
+        engagements_at=engagements["at"],
+        values=values["n"],
+        values_at=values["at"],
+    )
+
+
+def portfolio_stamp_text(
+    *,
+    engagements: int,
+    newest_agreed: int | None,
+    engagements_at: datetime | None,
+    values: int,
+    values_at: datetime | None,
+) -> str:
+    """The portfolio's stamp from its parts: the portfolio page builds it from rows it reads anyway."""
+    return _stamp_text(engagements, newest_agreed, engagements_at, values, values_at)
