@@ -282,7 +282,7 @@ CACHES = {
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "pactboard-pages",
-        # A dashboard is ~40 kB, a portfolio row a few hundred bytes: ~100 MB at most.
+        # A 20-tile dashboard is some tens of kB, a portfolio row about 2 kB.
         "OPTIONS": {"MAX_ENTRIES": 5000},
     },
 }

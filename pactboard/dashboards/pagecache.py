@@ -31,7 +31,9 @@ def code_version() -> str:
     """A hash of the package's modules and the templates: a deployment of other code never reads old entries."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
-    for base in (package, *(Path(d) for t in settings.TEMPLATES for d in t.get("DIRS", []))):
+    engines: list[dict[str, Any]] = settings.TEMPLATES
+    templates = [Path(d) for engine in engines for d in engine.get("DIRS", [])]
+    for base in (package, *templates):
         for path in sorted(base.rglob("*")):
             if path.suffix in {".py", ".html"} and path.is_file():
                 digest.update(path.relative_to(base).as_posix().encode())
