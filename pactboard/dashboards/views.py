@@ -285,7 +285,7 @@ def kpi_detail(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
     stamp = selectors.engagement_stamp(engagement_id=engagement.pk)
     if _unchanged(request, stamp):
         return HttpResponse(status=NOT_CHANGED)
-    series = selectors.kpi_series(membership=request.membership, engagement=engagement, kpi_code=code)
+    series = selectors.kpi_series(membership=request.membership, engagement=engagement, kpi_code=code, stamp=stamp)
     feedback = list(thread_list(engagement=engagement, kpi_code=series.kpi.code))
     # A KPI not in force today (retired, or not yet) has no outlook: the page says so.
     outlook = series.outlook

@@ -181,6 +181,7 @@ def portfolio(
         stamp = portfolio_stamp_text(
             engagements=len(every),
             newest_agreed=max((s.version.pk for e_sets in sets.values() for s in e_sets), default=None),
+            agreed=sum(len(e_sets) for e_sets in sets.values()),
             engagements_at=max((e.updated_at for e in every), default=None),
             values=sum(r["n"] for r in summary.values()),
             values_at=max((r["last_update"] for r in summary.values()), default=None),
