@@ -14,7 +14,12 @@ The database is Django's test database (created and dropped here), never the con
 
     uv run python bench/bench_dashboards.py --contention         # the pages alone, then beside a compute
 
-``--profile dashboard`` (or portfolio, KPI page) prints where 20 requests of that page spend their time.
+``--profile dashboard`` (or portfolio, KPI page; "dashboard (20 KPIs x 36 months), warm" for the cache hit)
+prints where 20 requests of that page spend their time (``--profile-sort cumulative`` for the tree).
+
+Dashboard and portfolio are timed twice: **cold**, the page cache emptied before each request (what
+the first request after a write costs: everything computed and rendered), and **warm**, their
+fragments from the cache (every request until the next write). Report both.
 
 ``--contention`` times the pages twice: alone, then while a worker-like process computes the 8
 contacts KPIs per provider and month over 10 M records again and again (bench_datasets.py's
@@ -32,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -49,14 +55,17 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from pactboard.accounts.middleware import SESSION_KEY  # noqa: E402
 from pactboard.accounts.models import Membership, Organisation, Role, User  # noqa: E402
 from pactboard.core.periods import latest_closed_period, periods_between  # noqa: E402
+from pactboard.dashboards.pagecache import page_cache_clear  # noqa: E402
 from pactboard.dashboards.selectors import engagement_stamp  # noqa: E402
 from pactboard.engagements.models import Engagement, Objective  # noqa: E402
 from pactboard.kpis import services as kpi_services  # noqa: E402
 from pactboard.measurements import services as measurement_services  # noqa: E402
+from pactboard.measurements.models import Measurement  # noqa: E402
 
 BENCH_PASSWORD = "bench-password-123"  # noqa: S105 - throwaway users in a test database
 # The 36 months up to the last one that has ended: values for a month not yet begun are refused.
@@ -133,16 +142,37 @@ def build() -> tuple[Membership, Engagement]:
 
 
 def timed(
-    c: Client, url: str, n: int, *, expect: int = 200, cpu: list[float] | None = None, **headers: str
+    c: Client,
+    url: str,
+    n: int,
+    *,
+    expect: int = 200,
+    cpu: list[float] | None = None,
+    cold: bool = False,
+    before: Callable[[], object] | None = None,
+    **headers: str,
 ) -> tuple[list[float], int]:
-    """Wall ms per request; with ``cpu``, also this thread's CPU ms per request (time spent working, not waiting)."""
+    """Wall ms per request; with ``cpu``, also this thread's CPU ms per request (time spent working, not waiting).
+
+    ``cold``: the page cache is emptied before each request (untimed), as after a write: every request
+    computes and renders the page's fragments. Otherwise they come from the cache (warm).
+    ``before``: called before each request (untimed), e.g. a write to one engagement.
+    """
     for _ in range(5):
         assert c.get(url, **headers).status_code == expect, url  # type: ignore[arg-type]
+    if cold:
+        page_cache_clear()
+    if before:
+        before()
     with CaptureQueriesContext(connection) as ctx:
         c.get(url, **headers)  # type: ignore[arg-type]
     queries = len(ctx.captured_queries)
     times = []
     for _ in range(n):
+        if cold:
+            page_cache_clear()
+        if before:
+            before()
         start, start_cpu = time.perf_counter(), time.thread_time()
         response = c.get(url, **headers)  # type: ignore[arg-type]
         times.append((time.perf_counter() - start) * 1000)
@@ -189,13 +219,27 @@ def compute_start(rows: int, nice: int = 0) -> tuple[subprocess.Popen[bytes], Pa
     return child, result.with_suffix(".runs")
 
 
-def pages_time(c: Client, pages: list[tuple[str, str, int, dict[str, str]]], n: int) -> None:
-    print(f"{'page':<46} {'p50':>7} {'p95':>7} {'max':>7} {'queries':>8} {'CPU p50':>8} {'CPU p95':>8}")
-    for label, url, status, headers in pages:
+Page = tuple[str, str, int, dict[str, str], bool | Callable[[], object]]  # label, URL, status, headers, cold
+
+
+def one_write(engagement_id: int) -> Callable[[], object]:
+    """A write to one engagement's values (its newest change moves on), as a correction would make."""
+    pk = Measurement.objects.filter(engagement_id=engagement_id).values_list("pk", flat=True).first()
+
+    def write() -> object:
+        return Measurement.objects.filter(pk=pk).update(updated_at=timezone.now())
+
+    return write
+
+
+def pages_time(c: Client, pages: list[Page], n: int) -> None:
+    print(f"{'page':<58} {'p50':>7} {'p95':>7} {'max':>7} {'queries':>8} {'CPU p50':>8} {'CPU p95':>8}")
+    for label, url, status, headers, cold in pages:
         cpu: list[float] = []
-        times, queries = timed(c, url, n, expect=status, cpu=cpu, **headers)
+        before = None if isinstance(cold, bool) else cold
+        times, queries = timed(c, url, n, expect=status, cpu=cpu, cold=cold is True, before=before, **headers)
         print(
-            f"{label:<46} {pct(times, 50):7.1f} {pct(times, 95):7.1f} {max(times):7.1f} {queries:8d} "
+            f"{label:<58} {pct(times, 50):7.1f} {pct(times, 95):7.1f} {max(times):7.1f} {queries:8d} "
             f"{pct(cpu, 50):8.1f} {pct(cpu, 95):8.1f}",
             flush=True,
         )
@@ -208,6 +252,10 @@ def main() -> None:
     parser.add_argument("--compute-rows", type=int, default=10_000_000, help="records of that compute")
     parser.add_argument("--compute-nice", type=int, default=0, help="run that compute with this niceness (0-19)")
     parser.add_argument("--profile", metavar="PAGE", help="print the page's top functions by cProfile")
+    parser.add_argument("--queries", metavar="PAGE", help="print each SQL query of one request of the page, timed")
+    parser.add_argument(
+        "--profile-sort", default="tottime", help="cProfile order for --profile: tottime (default) or cumulative"
+    )
     args = parser.parse_args()
     vendor = connection.vendor
     test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -215,6 +263,8 @@ def main() -> None:
         started = time.perf_counter()
         with override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}):
             client, big = build()
+        other = Engagement.objects.exclude(pk=big.pk).order_by("pk").first()
+        assert other is not None
         print(f"{vendor}: built 50 engagements (20 + 49 x 8 KPIs, 36 months) in {time.perf_counter() - started:.0f} s")
         c = Client()
         c.force_login(client.user)
@@ -222,31 +272,45 @@ def main() -> None:
         session[SESSION_KEY] = client.pk
         session.save()
         stamp = engagement_stamp(engagement_id=big.pk)
-        pages: list[tuple[str, str, int, dict[str, str]]] = [
-            ("engagement dashboard (20 KPIs x 36 months)", f"/engagements/{big.pk}/dashboard/", 200, {}),
-            ("KPI page (36 periods)", f"/engagements/{big.pk}/kpis/kpi_00/", 200, {}),
-            ("portfolio (50 engagements)", "/portfolio/", 200, {}),
-            (
-                "live poll, nothing changed",
-                f"/engagements/{big.pk}/dashboard/?since={stamp}",
-                204,
-                {"HTTP_HX_REQUEST": "true"},
-            ),
+        dashboard, portfolio = f"/engagements/{big.pk}/dashboard/", "/portfolio/"
+        # Cold: the page cache emptied before each request (the first request after a write).
+        # Warm: the page's fragments from the cache (every later request until the next write).
+        pages: list[Page] = [
+            ("engagement dashboard (20 KPIs x 36 months), cold", dashboard, 200, {}, True),
+            ("engagement dashboard (20 KPIs x 36 months), warm", dashboard, 200, {}, False),
+            ("KPI page (36 periods)", f"/engagements/{big.pk}/kpis/kpi_00/", 200, {}, False),
+            ("portfolio (50 engagements), cold", portfolio, 200, {}, True),
+            ("portfolio (50 engagements), warm", portfolio, 200, {}, False),
+            ("portfolio (50 engagements), after a write to one", portfolio, 200, {}, one_write(other.pk)),
+            ("live poll, nothing changed", f"{dashboard}?since={stamp}", 204, {"HTTP_HX_REQUEST": "true"}, False),
         ]
+        if args.queries:
+            url, cold = next((u, cold is True) for label, u, _, _, cold in pages if args.queries in label)
+            for _ in range(3):
+                c.get(url)
+            if cold:
+                page_cache_clear()
+            with CaptureQueriesContext(connection) as ctx:
+                c.get(url)
+            for q in ctx.captured_queries:
+                print(f"{float(q['time']) * 1000:7.1f} ms  {q['sql'][:150]}")
+            return
         if args.profile:
             import cProfile
             import pstats
 
-            url = next(u for label, u, _, _ in pages if args.profile in label)
+            url, cold = next((u, cold is True) for label, u, _, _, cold in pages if args.profile in label)
             c.get(url)
             with cProfile.Profile() as profiler:
                 for _ in range(20):
+                    if cold:
+                        page_cache_clear()
                     c.get(url)
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(45)
             return
         print(f"\n{vendor}, {args.requests} requests each, server time in ms (Django test Client, in-process)")
         pages_time(c, pages, args.requests)
-        print(f"load average: {os.getloadavg()[0]:.1f} (1 min)")
+        print("load average: {:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()))
         if args.contention:
             child, runs = compute_start(args.compute_rows, args.compute_nice)
             try:
@@ -257,6 +321,7 @@ def main() -> None:
                     f"nice {args.compute_nice})"
                 )
                 pages_time(c, pages, args.requests)
+                print("load average: {:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()))
                 alive = child.poll() is None
                 done = runs.read_text() if runs.exists() else "0"
                 print(

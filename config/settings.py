@@ -298,6 +298,21 @@ INGEST_TIMEOUT_SECONDS = env_int("PACTBOARD_INGEST_TIMEOUT_SECONDS", 3600)
 if INGEST_TIMEOUT_SECONDS < 1:
     raise ImproperlyConfigured(f"PACTBOARD_INGEST_TIMEOUT_SECONDS: at least 1, got {INGEST_TIMEOUT_SECONDS}.")
 
+# "default": throttle counters and sessions' helpers (Django's per-process memory cache).
+# "pages": dashboard fragments and portfolio rows, keyed on exactly what they show
+# (pactboard/dashboards/pagecache.py), so a per-process cache is never stale, only cold once per
+# process after a write. Production with several processes: a shared cache (Redis, Memcached)
+# under the same alias saves each process its own cold request (docs/dashboards.md, "Performance").
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pactboard-default"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pactboard-pages",
+        # A 20-tile dashboard is some tens of kB, a portfolio row about 2 kB.
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True

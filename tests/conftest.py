@@ -51,10 +51,16 @@ def _data_dir(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    """Throttle counters live in the cache: each test starts with none."""
-    from django.core.cache import cache
+    """Throttle counters and cached dashboard fragments live in the caches: each test starts with none.
 
-    cache.clear()
+    Test databases reuse ids and tests fix the clock, so a fragment cached by one test could match
+    another's key.
+    """
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    caches["pages"].clear()
 
 
 @pytest.fixture(autouse=True)

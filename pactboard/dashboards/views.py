@@ -7,28 +7,42 @@ value that lands through any process shows on every open page (docs/dashboards.m
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.errors import PactboardError
-from pactboard.core.formatting import date_text
+from pactboard.core.formatting import date_text, moment_text
 from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
+from pactboard.core.periods import local_date
 from pactboard.core.views import membership_required
 from pactboard.dashboards import charts, selectors
 from pactboard.dashboards.forms import BusinessChangeForm
 from pactboard.dashboards.outlooks import tile_forecast, trend_panel
+from pactboard.dashboards.pagecache import (
+    page_cache_get,
+    page_cache_get_many,
+    page_cache_set,
+    page_cache_set_many,
+    page_key,
+)
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.engagements import services as engagement_services
 from pactboard.engagements.models import BusinessChange, Engagement
-from pactboard.governance.selectors import thread_list
+from pactboard.governance.selectors import alerts_chronic, feedback_open_periods, thread_list
 from pactboard.kpis import selectors as kpi_selectors
 
 # Answer to a poll when nothing changed: htmx leaves the page as it is.
@@ -50,15 +64,19 @@ def _live_url(request: HttpRequest, stamp: str, **params: str) -> str:
 @membership_required
 def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = request.membership
-    if _unchanged(request, selectors.portfolio_stamp(membership=membership)):
-        return HttpResponse(status=NOT_CHANGED)
+    stamp: str | None = None
+    if getattr(request, "htmx", False) and request.GET.get("since"):
+        # A poll: the stamp alone answers "nothing changed". A page builds it from what it reads.
+        stamp = selectors.portfolio_stamp(membership=membership)
+        if _unchanged(request, stamp):
+            return HttpResponse(status=NOT_CHANGED)
     q = request.GET.get("q", "").strip()[:100]
     status = request.GET.get("status", "")
     status = status if status in Engagement.Status.values else ""
     attention = request.GET.get("attention") == "1"
     sort = request.GET.get("sort", "name")
     sort = sort if sort.removeprefix("-") in selectors.SORT_KEYS else "name"
-    data = selectors.portfolio(membership=membership, q=q, status=status, attention=attention, sort=sort)
+    data = selectors.portfolio(membership=membership, q=q, status=status, attention=attention, sort=sort, stamp=stamp)
     rows = data.rows
     if any(r.status_score is not None for r in rows):
         charts.vega_bundle_ready()
@@ -79,12 +97,63 @@ def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
         context={
             "portfolio": data,
             "rows": rows,
+            "row_cells": _portfolio_cells(rows, data),
             "filters": filters,
             "columns": columns,
             "statuses": Engagement.Status.choices,
             "chart": charts.portfolio_chart(rows) if any(r.status_score is not None for r in rows) else None,
             "live_url": _live_url(request, data.stamp, **filters),
         },
+    )
+
+
+def _portfolio_cells(rows: list[selectors.PortfolioRow], data: selectors.Portfolio) -> list[dict[str, Any]]:
+    """Each row with its cells as HTML (all but "Last data", which reads the clock), cached per row.
+
+    Keyed on the row's data key (the engagement's values, versions, dates, zone, day and the viewer's
+    organisation) and what the cells print besides: names, status, the counterparty's column label.
+    """
+    keys = [
+        page_key(
+            "portfolio-cells",
+            r.engagement.pk,
+            r.cache_key,
+            r.engagement.name,
+            r.engagement.status,
+            r.counterparty.name,
+            data.counterparty_label,
+        )
+        for r in rows
+    ]
+    held = page_cache_get_many(keys)
+    now = timezone.now()
+    template = get_template("dashboards/partials/_portfolio_row.html")
+    fresh: dict[str, str] = {}
+    out = []
+    for r, key in zip(rows, keys, strict=True):
+        cells = held.get(key)
+        if cells is None:
+            cells = fresh[key] = template.render({"r": r, "portfolio": data})
+        out.append(
+            {
+                "row": r,
+                "cells": mark_safe(cells),  # rendered, and escaped, by _portfolio_row.html
+                "last_data": _last_data_cell(r.last_arrival, r.engagement.time_zone, now),
+            }
+        )
+    page_cache_set_many(fresh)
+    return out
+
+
+def _last_data_cell(arrival: datetime | None, zone: str, now: datetime) -> SafeString:
+    """The "Last data" cell: how long ago, the moment in the engagement's zone as its title (reads the clock)."""
+    if arrival is None:
+        return mark_safe('<td data-label="Last data">Never</td>')
+    return format_html(
+        '<td data-label="Last data"><time datetime="{}" title="{}">{} ago</time></td>',
+        dateformat.format(timezone.localtime(arrival), "c"),
+        moment_text(arrival, zone=zone),
+        timesince(arrival, now),
     )
 
 
@@ -112,13 +181,70 @@ def _engagement(request: AuthenticatedHttpRequest, pk: int) -> Engagement:
 @membership_required
 def engagement_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    if _unchanged(request, selectors.engagement_stamp(engagement_id=engagement.pk)):
+    stamp = selectors.engagement_stamp(engagement_id=engagement.pk)
+    if _unchanged(request, stamp):
         return HttpResponse(status=NOT_CHANGED)
     period = request.GET.get("period", "").strip()[:16]
+    now = timezone.now()
+    # Feedback markers and chronic flags are not in the stamp: read each time (one query each) and keyed on.
+    feedback_open = {code: len(starts) for code, starts in feedback_open_periods(engagement=engagement).items()}
+    chronic = alerts_chronic(engagement=engagement)
+    key = page_key(
+        "dashboard",
+        engagement.pk,
+        request.membership.organisation_id,
+        stamp,
+        _engagement_fields(engagement),
+        local_date(now, engagement.time_zone),
+        period,
+        feedback_open,
+        chronic,
+    )
+    held = page_cache_get(key)
+    if held is None:
+        body, shown, changes = _dashboard_body(request, engagement, period, now, stamp, feedback_open, chronic)
+        page_cache_set(key, (body, shown))
+    else:
+        body, shown = held
+        changes = engagement_selectors.business_change_list(membership=request.membership, engagement=engagement)[:5]
+    return render_page(
+        request,
+        page="dashboards/engagement.html",
+        partial="dashboards/partials/_engagement.html",
+        context={
+            "engagement": engagement,
+            "body": mark_safe(body),  # rendered, and escaped, by _engagement_body.html
+            "stamp": stamp,
+            "changes": changes,
+            "live_url": _live_url(request, stamp, period=shown),
+        },
+    )
+
+
+def _engagement_fields(engagement: Engagement) -> tuple[object, ...]:
+    """What the dashboard shows of the engagement itself (its stamp covers values, changes and versions)."""
+    return (
+        engagement.updated_at,
+        engagement.name,
+        engagement.time_zone,
+        engagement.currency,
+        engagement.start_date,
+        engagement.end_date,
+    )
+
+
+def _dashboard_body(
+    request: AuthenticatedHttpRequest,
+    engagement: Engagement,
+    period: str,
+    now: datetime,
+    stamp: str,
+    feedback_open: dict[str, int],
+    chronic: dict[str, str],
+) -> tuple[str, str, list[BusinessChange]]:
+    """The dashboard's tiles and scores as HTML, the period label the poll keeps asking for, the latest changes."""
     dashboard = selectors.engagement_dashboard(
-        membership=request.membership,
-        engagement=engagement,
-        period_label=period,
+        membership=request.membership, engagement=engagement, period_label=period, now=now, stamp=stamp
     )
     tiles = [
         {
@@ -136,18 +262,17 @@ def engagement_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
         for t in dashboard.tiles
     ]
     shown = dashboard.period.label if dashboard.period and period and not dashboard.period_error else ""
-    return render_page(
-        request,
-        page="dashboards/engagement.html",
-        partial="dashboards/partials/_engagement.html",
-        context={
+    body = render_to_string(
+        "dashboards/partials/_engagement_body.html",
+        {
             "engagement": engagement,
             "dashboard": dashboard,
             "tiles": tiles,
-            "side": engagement.party_role(request.membership.organisation_id),
-            "live_url": _live_url(request, dashboard.stamp, period=shown),
+            "feedback_open": feedback_open,
+            "chronic": chronic,
         },
     )
+    return body, shown, dashboard.changes
 
 
 def _unit_arg(unit: str, currency: str) -> str:
@@ -160,7 +285,7 @@ def kpi_detail(request: AuthenticatedHttpRequest, pk: int, code: str) -> HttpRes
     stamp = selectors.engagement_stamp(engagement_id=engagement.pk)
     if _unchanged(request, stamp):
         return HttpResponse(status=NOT_CHANGED)
-    series = selectors.kpi_series(membership=request.membership, engagement=engagement, kpi_code=code)
+    series = selectors.kpi_series(membership=request.membership, engagement=engagement, kpi_code=code, stamp=stamp)
     feedback = list(thread_list(engagement=engagement, kpi_code=series.kpi.code))
     # A KPI not in force today (retired, or not yet) has no outlook: the page says so.
     outlook = series.outlook

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pactboard.core.periods import Period
+from pactboard.dashboards.pagecache import page_cache_clear
 from pactboard.dashboards.selectors import agreed_cache_clear, local_today
 from pactboard.engagements.models import Engagement
 from pactboard.measurements import services as measurement_services
@@ -117,6 +118,7 @@ def test_pages_with_trends_read_as_many_queries_for_six_months_as_for_thirty(wor
         counts = []
         for engagement in (short, long):
             agreed_cache_clear()
+            page_cache_clear()
             with CaptureQueriesContext(connection) as ctx:
                 assert c.get(f"/engagements/{engagement.pk}/{page}").status_code == 200
             counts.append(len(ctx.captured_queries))

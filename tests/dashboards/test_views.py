@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from pactboard.audit.models import AuditEvent
 from pactboard.core.periods import Period
+from pactboard.dashboards.pagecache import page_cache_clear
 from pactboard.dashboards.selectors import agreed_cache_clear, engagement_stamp, portfolio_stamp
 from pactboard.engagements import services as engagement_services
 from pactboard.engagements.models import BusinessChange
@@ -192,9 +193,11 @@ def test_viewer_reads_the_log_but_cannot_add(world: World, build_engagement):
     assert c.post(url, {"date": "2024-02-01", "kind": "market", "title": "X"}).status_code == 403
 
 
-def _queries(c, url: str, *, cold: bool = True) -> int:
+def _queries(c, url: str, *, cold: bool = True, page_cold: bool = True) -> int:
     if cold:  # the worst case: agreed versions not cached yet in this process
         agreed_cache_clear()
+    if page_cold:  # nor the page's own fragments (as after a write)
+        page_cache_clear()
     with CaptureQueriesContext(connection) as ctx:
         assert c.get(url).status_code == 200
     return len(ctx.captured_queries)
@@ -213,6 +216,12 @@ def test_dashboard_queries_do_not_grow_with_kpis(world: World, build_engagement)
         assert n_large <= 15, page
         # Warm: the agreed version's KPIs and milestones come from the per-process cache.
         assert _queries(c, f"/engagements/{large.pk}/{page}", cold=False) == n_large - 2, page
+    # The dashboard reads its stamp once, not twice as it did (15 queries with everything cold).
+    assert _queries(c, f"/engagements/{large.pk}/dashboard/") == 14
+    # Its fragment cached: no values, versions or summaries read; 9 for 5 KPIs as for 20.
+    c.get(f"/engagements/{small.pk}/dashboard/")
+    small_hit = _queries(c, f"/engagements/{small.pk}/dashboard/", cold=False, page_cold=False)
+    assert _queries(c, f"/engagements/{large.pk}/dashboard/", cold=False, page_cold=False) == small_hit == 9
 
 
 def test_portfolio_queries_do_not_grow_with_engagements(world: World, build_engagement):
@@ -223,6 +232,10 @@ def test_portfolio_queries_do_not_grow_with_engagements(world: World, build_enga
     for i in range(2, 6):
         build_engagement(2, 6, f"E{i}")
     assert _queries(c, "/portfolio/") == one <= 15
+    # The stamp is built from the rows it reads, not read again by two more queries (it was 12 cold).
+    assert one == 10
+    # Every row cached: the window's values and the versions' KPIs are not read.
+    assert _queries(c, "/portfolio/", cold=False, page_cold=False) == 7
 
 
 def test_live_regions_carry_the_update_time_in_the_engagement_zone(world: World, build_engagement):

@@ -93,11 +93,19 @@ class EngagementDashboard:
 
 
 def engagement_dashboard(
-    *, membership: Membership | None, engagement: Engagement, period_label: str = "", now: datetime | None = None
+    *,
+    membership: Membership | None,
+    engagement: Engagement,
+    period_label: str = "",
+    now: datetime | None = None,
+    stamp: str | None = None,
 ) -> EngagementDashboard:
-    """Tiles for every KPI of the version in force in the chosen period (default: the latest closed one)."""
+    """Tiles for every KPI of the version in force in the chosen period (default: the latest closed one).
+
+    ``stamp``: the engagement's stamp when the caller has just read it (the view does, for the poll).
+    """
     now = now or timezone.now()
-    stamp = engagement_stamp(engagement_id=engagement.pk)
+    stamp = stamp if stamp is not None else engagement_stamp(engagement_id=engagement.pk)
     summary: dict[str, dict[str, Any]] = {
         row["period_kind"]: dict(row)
         for row in Measurement.objects.filter(engagement=engagement)

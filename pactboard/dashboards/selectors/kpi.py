@@ -72,12 +72,17 @@ class KpiSeries:
 
 
 def kpi_series(
-    *, membership: Membership | None, engagement: Engagement, kpi_code: str, now: datetime | None = None
+    *,
+    membership: Membership | None,
+    engagement: Engagement,
+    kpi_code: str,
+    now: datetime | None = None,
+    stamp: str | None = None,
 ) -> KpiSeries:
     """Every period of one KPI from the engagement's start, each judged by the version in force then,
-    and its outlook (from the same rows: no more queries)."""
+    and its outlook (from the same rows: no more queries). ``stamp``: the engagement's, if just read."""
     now = now_or_clock(now)
-    stamp = engagement_stamp(engagement_id=engagement.pk)
+    stamp = stamp if stamp is not None else engagement_stamp(engagement_id=engagement.pk)
     sets = agreed_sets(engagement_ids=[engagement.pk]).get(engagement.pk, [])
     today = local_today(engagement, now)
     current = set_in_force(sets, today)

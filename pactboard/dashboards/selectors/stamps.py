@@ -40,8 +40,10 @@ def engagement_stamp(*, engagement_id: int) -> str:
             c_n=Subquery(changes.annotate(n=Count("id")).values("n")),
             c_at=Subquery(changes.annotate(t=Max("updated_at")).values("t")),
             v_id=Subquery(versions.annotate(m=Max("id")).values("m")),
+            # With the count, a version agreed after a newer one (a lower id) still changes the stamp.
+            v_n=Subquery(versions.annotate(n=Count("id")).values("n")),
         )
-        .values_list("m_n", "m_at", "c_n", "c_at", "v_id")
+        .values_list("m_n", "m_at", "c_n", "c_at", "v_id", "v_n")
         .first()
     )
     return _stamp_text(*(row or ()))
@@ -53,7 +55,28 @@ def portfolio_stamp(*, membership: Membership | None) -> str:
     engagements = visible.aggregate(
         n=Count("id", distinct=True),
         v=Max("versions__id", filter=Q(versions__status=AgreementVersion.Status.AGREED)),
+        v_n=Count("versions__id", filter=Q(versions__status=AgreementVersion.Status.AGREED), distinct=True),
         at=Max("updated_at"),
     )
     values = Measurement.objects.visible_to(membership).aggregate(n=Count("id"), at=Max("updated_at"))
-    return _stamp_text(engagements["n"], engagements["v"], engagements["at"], values["n"], values["at"])
+    return portfolio_stamp_text(
+        engagements=engagements["n"],
+        newest_agreed=engagements["v"],
+        agreed=engagements["v_n"],
+        engagements_at=engagements["at"],
+        values=values["n"],
+        values_at=values["at"],
+    )
+
+
+def portfolio_stamp_text(
+    *,
+    engagements: int,
+    newest_agreed: int | None,
+    agreed: int,
+    engagements_at: datetime | None,
+    values: int,
+    values_at: datetime | None,
+) -> str:
+    """The portfolio's stamp from its parts: the portfolio page builds it from rows it reads anyway."""
+    return _stamp_text(engagements, newest_agreed, agreed, engagements_at, values, values_at)
