@@ -466,10 +466,9 @@ class Client(threading.Thread):
             Sample("upload", status, ms, ok, "" if ok else payload[:300].decode(errors="replace"))
         )
         if ok:
-            batch = json.loads(payload)
-            self.ledger.uploads.setdefault(self.tenant.number, {})[int(batch["id"])] = hashlib.sha256(
-                content
-            ).hexdigest()
+            batch_id = int(json.loads(payload)["id"])
+            self.ledger.uploads.setdefault(self.tenant.number, {})[batch_id] = hashlib.sha256(content).hexdigest()
+            self.ledger.files[batch_id] = (f"contacts-{day}-{self.number}-{n}.csv", content)
 
     def read(self, kind: str = "") -> None:
         kind = kind or self.rng.choice(["scorecard", "scorecard", "scorecard", "engagements"])
@@ -542,6 +541,49 @@ def drain(timeout: float) -> tuple[bool, float]:
         time.sleep(1)
 
 
+CONFLICT = "was stored while this file was being checked"
+
+
+def resend_conflicts(ledger: Ledger, tenants: list[Tenant], port: int) -> list[str]:
+    """Send again, once, each upload the worker refused because another one of its dataset landed meanwhile.
+
+    That refusal asks for exactly this ("upload this file again so that it is merged with that one"):
+    with several workers, two uploads of one dataset can be checked at the same time.
+    """
+    from pactboard.measurements.models import ImportBatch
+
+    by_number = {t.number: t for t in tenants}
+    refused = set(
+        ImportBatch.objects.filter(
+            pk__in=list(ledger.files), status=ImportBatch.Status.FAILED, message__contains=CONFLICT
+        ).values_list("pk", flat=True)
+    )
+    problems = []
+    for tenant_number, uploads in ledger.uploads.items():
+        tenant = by_number[tenant_number]
+        for old in sorted(refused & set(uploads)):
+            name, content = ledger.files[old]
+            body, content_type = _multipart("file", name, content)
+            conn = http.client.HTTPConnection(HOST, port, timeout=120)
+            conn.request(
+                "POST",
+                f"/api/engagements/{tenant.engagement_id}/datasets/contacts/uploads",
+                body=body,
+                headers={"Authorization": f"Bearer {tenant.provider_token}", "Content-Type": content_type},
+            )
+            response = conn.getresponse()
+            payload = response.read()
+            conn.close()
+            if response.status != 202:
+                problems.append(f"re-upload of batch {old}: HTTP {response.status}: {payload[:200]!r}")
+                continue
+            new = int(json.loads(payload)["id"])
+            uploads[new] = uploads.pop(old)
+            ledger.files[new] = ledger.files.pop(old)
+            ledger.resent += 1
+    return problems
+
+
 def database_checks(ledger: Ledger, tenants: list[Tenant]) -> tuple[list[str], dict[str, Any]]:
     from django.db.models import Count
     from django.tasks import TaskResultStatus
@@ -589,6 +631,7 @@ def database_checks(ledger: Ledger, tenants: list[Tenant]) -> tuple[list[str], d
             file_sha256=b.file_sha256,
             versions=versions_by_sha.get((by_engagement[b.engagement_id], b.file_sha256), 0),
             task_statuses=tuple(task_statuses.get(b.pk, [])),
+            message=b.message,
         )
         for b in ImportBatch.objects.filter(engagement_id__in=by_engagement, kind=ImportBatch.Kind.RECORDS)
     ]
@@ -609,6 +652,7 @@ def database_checks(ledger: Ledger, tenants: list[Tenant]) -> tuple[list[str], d
         "keys_acknowledged": sum(len(k) for k in ledger.keys.values()),
         "keys_stored": sum(len(k) for k in stored_keys.values()),
         "retries": ledger.retries,
+        "uploads_resent_after_conflict": ledger.resent,
         "uploads_accepted": sum(len(u) for u in ledger.uploads.values()),
         "dataset_versions": sum(versions_per_tenant.values()),
         "tasks": DBTaskResult.objects.count(),
@@ -773,6 +817,13 @@ def _run(
     print(f"load over after {seconds:.1f} s; waiting for the worker's queue ...", flush=True)
     drained, drain_seconds = drain(args.drain_timeout)
     problems = check_requests(ledger.samples)
+    for _ in range(3):
+        resent = ledger.resent
+        problems += resend_conflicts(ledger, tenants, port)
+        if ledger.resent == resent:
+            break
+        drained, more = drain(args.drain_timeout)
+        drain_seconds += more
     if dead:
         problems += [f"process died: {d}" for d in dead]
     if not drained:

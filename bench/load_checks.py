@@ -36,7 +36,9 @@ class Ledger:
     values: dict[Cell, Decimal] = field(default_factory=dict)  # acknowledged values, by cell
     keys: dict[int, set[str]] = field(default_factory=dict)  # tenant -> Idempotency-Keys acknowledged
     uploads: dict[int, dict[int, str]] = field(default_factory=dict)  # tenant -> {import batch id: SHA-256 sent}
+    files: dict[int, tuple[str, bytes]] = field(default_factory=dict)  # import batch id -> (file name, content)
     retries: int = 0  # deliberate second sends of an acknowledged key
+    resent: int = 0  # uploads refused as a conflict by the worker and sent again, as the refusal asks
 
     def merge(self, other: Ledger) -> None:
         self.samples.extend(other.samples)
@@ -45,7 +47,9 @@ class Ledger:
             self.keys.setdefault(tenant, set()).update(keys)
         for tenant, uploads in other.uploads.items():
             self.uploads.setdefault(tenant, {}).update(uploads)
+        self.files.update(other.files)
         self.retries += other.retries
+        self.resent += other.resent
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -164,6 +168,7 @@ class StoredUpload:
     file_sha256: str
     versions: int  # dataset versions made from a file with this SHA-256
     task_statuses: tuple[str, ...]  # every task result whose first argument is this batch
+    message: str = ""  # the batch's outcome in words
 
 
 def check_uploads(
@@ -181,7 +186,8 @@ def check_uploads(
             if row.file_sha256 != sha:
                 problems.append(f"tenant {tenant}: batch {batch_id} stored a file that is not the one sent")
             if row.status != "done":
-                problems.append(f"tenant {tenant}: batch {batch_id} is {row.status!r}, expected 'done'")
+                why = f": {row.message[:200]}" if row.message else ""
+                problems.append(f"tenant {tenant}: batch {batch_id} is {row.status!r}, expected 'done'{why}")
             if row.versions != 1:
                 problems.append(f"tenant {tenant}: batch {batch_id} made {row.versions} dataset versions, expected 1")
             if row.task_statuses != ("SUCCESSFUL",):
