@@ -759,6 +759,8 @@ def _run(
             "2000",
             "--max-requests-jitter",
             "200",
+            # gunicorn's control socket is one path per user (~/.gunicorn/gunicorn.ctl): not this throwaway server's.
+            "--no-control-socket",
         ],
         child_env,
         logs / "gunicorn.log",
