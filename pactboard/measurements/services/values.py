@@ -169,9 +169,15 @@ def _values_apply(
     if not rows:
         return result
     codes = {r.kpi_code for r in rows}
+    starts = {r.period.start for r in rows}
+    # Lock only the values this batch may revise, in one order: ``of=("self",)`` and no ordering through
+    # the engagement, whose join would lock the engagement's row too (FOR UPDATE locks every joined table)
+    # and deadlock on PostgreSQL against a writer committing its foreign keys to it (test_value_locks.py).
     existing = {
         (m.kpi_code, m.period_kind, m.period_start): m
-        for m in Measurement.objects.select_for_update().filter(engagement=engagement, kpi_code__in=codes)
+        for m in Measurement.objects.select_for_update(of=("self",))
+        .filter(engagement=engagement, kpi_code__in=codes, period_start__in=starts)
+        .order_by("kpi_code", "period_kind", "period_start")
     }
     now = timezone.now()
     changed_without_reason: list[ErrorDetail] = []
