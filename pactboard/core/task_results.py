@@ -12,10 +12,14 @@ a result at most once and never overwrite a finished one.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.tasks import TaskResultStatus
+from django.tasks import Task, TaskResultStatus
+from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 ABANDONED = "pactboard.core.task_results.WorkerLost"
@@ -63,3 +67,30 @@ def task_results_prune(*, now: datetime, keep_days: int = KEEP_FINISHED_DAYS) ->
         finished_at__lt=now - timedelta(days=keep_days),
     ).delete()
     return deleted
+
+
+def enqueue_unless_pending(
+    task: Task[Any, Any], *args: Any, covers: Callable[[list[Any], list[Any]], bool] | None = None
+) -> bool:
+    """Enqueue ``task(*args)`` unless a run of it that no worker has started yet already covers it.
+
+    For work that reads the database when it runs (an alert or wins scan of an engagement): a run
+    still waiting will see whatever was written before it starts, so a second one asking for no more
+    adds nothing but queue length. A run already started may have read before this write, so it never
+    counts. ``covers(waiting_args, wanted_args)`` says whether a waiting run's arguments include the
+    wanted ones (default: equal arguments). Two writers checking at once may both enqueue: harmless,
+    the tasks are safe to run twice. Without a database queue (the tests' ImmediateBackend runs each
+    task at once) every task is enqueued. True when it was enqueued.
+    """
+    backend = task.get_backend()
+    if isinstance(backend, DatabaseBackend):
+        wanted = json.loads(json.dumps(list(args)))  # as stored: tuples become lists
+        waiting = DBTaskResult.objects.ready().filter(
+            task_path=task.module_path, backend_name=backend.alias, queue_name=task.queue_name
+        )
+        test = covers or (lambda old, new: old == new)
+        for stored in waiting.values_list("args_kwargs", flat=True).iterator():
+            if not stored.get("kwargs") and test(stored.get("args", []), wanted):
+                return False
+    task.enqueue(*args)
+    return True

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from pactboard.core.task_results import enqueue_unless_pending
 from pactboard.engagements.models import Engagement
 
 
@@ -20,6 +21,10 @@ def values_recorded_scan(
     from pactboard.governance import tasks, wins
 
     engagement_id = engagement.pk
-    codes = list(kpi_codes) if kpi_codes is not None else None
-    transaction.on_commit(lambda: tasks.alerts_scan_task.enqueue(engagement_id, codes))
+    codes = sorted(kpi_codes) if kpi_codes is not None else None
+    # A scan still waiting in the queue reads these values when it runs: one covering them is enough
+    # (a stream of writes would otherwise queue a scan per batch, and every tenant's work behind them).
+    transaction.on_commit(
+        lambda: enqueue_unless_pending(tasks.alerts_scan_task, engagement_id, codes, covers=tasks.alerts_scan_covers)
+    )
     wins.values_recorded_wins(engagement)  # the wins feed: its own task, after the alert scan

@@ -9,6 +9,8 @@ own task result, and its own retry on the next run). docs/governance.md, "Schedu
 
 from __future__ import annotations
 
+from typing import Any
+
 from crontask import cron
 from django.tasks import task
 from django.utils import timezone
@@ -35,6 +37,17 @@ def alerts_scan_task(engagement_id: int, kpi_codes: list[str] | None = None) -> 
         return "engagement deleted: nothing to scan"
     result = alerts_scan(engagement=engagement, now=timezone.now(), kpi_codes=kpi_codes)
     return f"{len(result.raised)} raised, {len(result.cleared)} cleared"
+
+
+def alerts_scan_covers(waiting: list[Any], wanted: list[Any]) -> bool:
+    """Whether a waiting ``alerts_scan_task(engagement_id, kpi_codes)`` scans all a wanted one would.
+
+    ``kpi_codes`` None is the whole engagement: it covers any scan of that engagement, and only it covers one.
+    """
+    (waiting_id, *waiting_codes), (wanted_id, *wanted_codes) = waiting, wanted
+    old = waiting_codes[0] if waiting_codes else None
+    new = wanted_codes[0] if wanted_codes else None
+    return waiting_id == wanted_id and (old is None or (new is not None and set(new) <= set(old)))
 
 
 @task

@@ -27,6 +27,7 @@ from pactboard.audit.services import audit_record
 from pactboard.core.errors import PactboardError, invalid
 from pactboard.core.formatting import number_text
 from pactboard.core.periods import Period, PeriodKind, latest_closed_period
+from pactboard.core.task_results import enqueue_unless_pending
 from pactboard.engagements.models import Engagement
 from pactboard.governance.alerts import alert_thresholds
 from pactboard.governance.collaboration_models import Win
@@ -288,7 +289,7 @@ def wins_scan_task(engagement_id: int) -> str:
 def values_recorded_wins(engagement: Engagement) -> None:
     """Once the values commit, look for wins (in a task: the writer does not wait for it)."""
     engagement_id = engagement.pk
-    transaction.on_commit(lambda: wins_scan_task.enqueue(engagement_id))
+    transaction.on_commit(lambda: enqueue_unless_pending(wins_scan_task, engagement_id))  # one waiting is enough
 
 
 __all__ = ["kudos_kpis", "kudos_post", "values_recorded_wins", "win_causes", "win_feed", "win_histories", "wins_scan"]

@@ -90,3 +90,58 @@ def test_prune_deletes_finished_results_older_than_two_weeks():
     running = _claimed("w", NOW - timedelta(days=20))
     assert task_results_prune(now=NOW) == 1
     assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
+
+
+# --- one pending scan per engagement ------------------------------------------------------------
+# Every batch of values enqueued an alert scan and a wins scan of its engagement: under a stream of
+# writes (bench/bench_load.py: 3,468 tasks queued in 60 s) the queue grew faster than the worker ran it,
+# and every tenant's uploads waited behind one tenant's scans. A scan that is queued and not yet started
+# reads the values when it runs, so a second one asking for no more adds nothing.
+
+
+@pytest.fixture
+def database_queue(settings):
+    # pytest-django restores TASKS afterwards; Django's setting_changed receiver resets the backends both times.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _queued(task) -> list[list]:
+    rows = DBTaskResult.objects.filter(task_path=task.module_path).order_by("enqueued_at")
+    return [r.args_kwargs["args"] for r in rows if r.status == TaskResultStatus.READY]
+
+
+def test_a_task_already_waiting_with_the_same_arguments_is_not_queued_again(database_queue):
+    from pactboard.core.task_results import enqueue_unless_pending
+    from pactboard.governance.tasks import wins_scan_task
+
+    assert enqueue_unless_pending(wins_scan_task, 7) is True
+    assert enqueue_unless_pending(wins_scan_task, 7) is False
+    assert enqueue_unless_pending(wins_scan_task, 8) is True
+    assert _queued(wins_scan_task) == [[7], [8]]
+    # Once a worker has started it, it may have read the values before this write: queue another.
+    DBTaskResult.objects.filter(task_path=wins_scan_task.module_path, args_kwargs__args=[7]).get().claim("w1")
+    assert enqueue_unless_pending(wins_scan_task, 7) is True
+    assert _queued(wins_scan_task) == [[8], [7]]
+
+
+def test_a_waiting_scan_covers_a_new_one_only_when_it_scans_at_least_as_much(database_queue):
+    from pactboard.core.task_results import enqueue_unless_pending
+    from pactboard.governance.tasks import alerts_scan_covers as covers
+    from pactboard.governance.tasks import alerts_scan_task
+
+    assert enqueue_unless_pending(alerts_scan_task, 1, ["aht", "fcr"], covers=covers) is True
+    assert enqueue_unless_pending(alerts_scan_task, 1, ["fcr"], covers=covers) is False  # within the first
+    assert enqueue_unless_pending(alerts_scan_task, 1, ["csat"], covers=covers) is True  # not within it
+    assert enqueue_unless_pending(alerts_scan_task, 1, None, covers=covers) is True  # the whole engagement
+    assert enqueue_unless_pending(alerts_scan_task, 1, ["sla"], covers=covers) is False  # within the whole
+    assert enqueue_unless_pending(alerts_scan_task, 2, ["fcr"], covers=covers) is True  # another engagement
+    assert _queued(alerts_scan_task) == [[1, ["aht", "fcr"]], [1, ["csat"]], [1, None], [2, ["fcr"]]]
+
+
+def test_without_a_database_queue_every_task_is_enqueued():
+    """The test suite's ImmediateBackend runs each task at once: nothing waits, so nothing is skipped."""
+    from pactboard.core.task_results import enqueue_unless_pending
+    from pactboard.governance.tasks import wins_scan_task
+
+    assert enqueue_unless_pending(wins_scan_task, 7) is True
+    assert enqueue_unless_pending(wins_scan_task, 7) is True

@@ -220,3 +220,28 @@ def test_a_scan_of_some_kpis_leaves_the_others_alone(gov: World):
     assert again.raised == []
     assert again.cleared == []
     assert len(_open_keys(gov)) == EXPECTED
+
+
+def test_a_stream_of_writes_queues_one_waiting_scan_per_engagement(
+    gov: World, settings, django_capture_on_commit_callbacks
+):
+    """Each batch of values used to queue an alert scan and a wins scan (bench/bench_load.py: 3,468 tasks in
+    60 s, uploads of every tenant waiting behind them). A scan not yet started reads the values when it
+    runs: three batches on kpi_00 queue one of each; a batch on kpi_01 adds an alert scan of kpi_01 only."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    for value in (71, 72, 73):
+        with django_capture_on_commit_callbacks(execute=True):
+            _push(gov, "kpi_00", {"2026-10": value})
+    with django_capture_on_commit_callbacks(execute=True):
+        _push(gov, "kpi_01", {"2026-10": 31})
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY).order_by("enqueued_at")
+    queued = [(r.task_path.rsplit(".", 1)[1], r.args_kwargs["args"]) for r in waiting]
+    pk = gov.engagement.pk
+    assert queued == [
+        ("alerts_scan_task", [pk, ["kpi_00"]]),
+        ("wins_scan_task", [pk]),
+        ("alerts_scan_task", [pk, ["kpi_01"]]),
+    ]

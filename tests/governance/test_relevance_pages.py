@@ -165,7 +165,7 @@ def test_the_api_does_what_the_pages_do(world: World):
     items = {i["kpi_code"]: i for i in body["items"]}
     assert items["kpi_00"]["evidence"]["periods_in_force"] >= 1
     review = f"{base}/{body['id']}"
-    assert provider.get(base).json()[0]["id"] == body["id"]
+    assert provider.get(base).json()["items"][0]["id"] == body["id"]
     refused = _post(provider, f"{review}/items/{items['kpi_00']['id']}/decision", {"decision": "keep"})
     assert refused.status_code == 403
     invalid = _post(client, f"{review}/items/{items['kpi_00']['id']}/decision", {"decision": "adjust", "reason": "x"})
