@@ -203,8 +203,9 @@ def test_the_api_does_what_the_pages_do(world: World):
 def test_the_openapi_document_names_the_response_codes():
     paths = api.get_openapi_schema()["paths"]
     close = paths["/api/engagements/{engagement_id}/relevance-reviews/{review_id}/close"]["post"]["responses"]
-    assert {str(c) for c in close} == {"200", "403", "404", "409", "422"}
+    # Each status these operations answer is declared (core.api adds the common ones to every operation).
+    assert {"200", "403", "404", "409", "422"} <= {str(c) for c in close}
     opening = paths["/api/engagements/{engagement_id}/relevance-reviews"]["post"]["responses"]
     assert {"200", "201"} <= {str(c) for c in opening}
     read = paths["/api/engagements/{engagement_id}/relevance-reviews/{review_id}"]["get"]["responses"]
-    assert {str(c) for c in read} == {"200", "404"}
+    assert {"200", "404"} <= {str(c) for c in read}
