@@ -51,3 +51,57 @@ def test_a_value_write_reads_and_locks_only_measurement_rows(world: World, agree
         assert '"engagements_engagement"' not in sql, sql
         if connection.vendor == "postgresql":
             assert 'FOR UPDATE OF "measurements_measurement"' in sql, sql
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_version_being_stored_never_blocks_an_upload_being_recorded(world: World, agreed):
+    """The worker storing a version locks its dataset's row; a web request recording another upload of that
+    dataset inserts an import batch pointing at the row, whose foreign key PostgreSQL checks at COMMIT with
+    ``FOR KEY SHARE``. Under ``FOR UPDATE`` that check waited for the worker, which waited for the audit
+    lock the request held: a deadlock (bench/bench_load.py, two uploads answered 500). The request must
+    commit while the row is locked."""
+    import threading
+
+    from django.db import OperationalError, transaction
+
+    from pactboard.measurements.models import Dataset, ImportBatch
+    from pactboard.measurements.services.datasets import dataset_lock
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row lock strengths are PostgreSQL's; SQLite locks the whole database for a write")
+    dataset = services.dataset_declare(
+        actor=world.client_manager, engagement=world.engagement, name="contacts", standard="contacts"
+    )
+    locked, release = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        try:
+            with transaction.atomic():
+                dataset_lock(dataset_id=dataset.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            ImportBatch.objects.create(
+                engagement=world.engagement,
+                dataset=Dataset.objects.get(pk=dataset.pk),
+                kind=ImportBatch.Kind.RECORDS,
+                file_name="oct.csv",
+                stored_path="uploads/x.csv",
+                file_sha256="0" * 64,
+                created_by=world.provider_manager.user,
+                created_by_org=world.provider_org,
+            )
+    except OperationalError as exc:  # lock_timeout: the commit waited for the worker's lock
+        pytest.fail(f"recording the upload waited for the dataset's lock: {exc}")
+    finally:
+        release.set()
+        thread.join()
