@@ -24,6 +24,7 @@ from pactboard.accounts.models import ApiToken, Invitation, Membership, Organisa
 from pactboard.accounts.policy import members_manage_may
 from pactboard.audit.services import audit_record, model_snapshot
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid, not_found
+from pactboard.core.locks import for_update
 from pactboard.core.policy import verdict_require
 
 
@@ -167,7 +168,7 @@ def invitation_accept(
     """Use a one-time invitation: an existing (logged-in) user joins, or a new user is created."""
     with transaction.atomic():
         invitation = invitation_get_usable(token=token)
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = for_update(Invitation.objects.all()).get(pk=invitation.pk)
         if invitation.accepted_at is not None:
             raise invalid("This invitation has already been used.")
         if user is None:
@@ -205,7 +206,7 @@ def invitation_revoke(*, actor: Membership, invitation_id: int) -> Invitation:
     """Withdraw a pending invitation of the actor's organisation: its e-mailed link stops working."""
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            for_update(Invitation.objects.all())
             .filter(pk=invitation_id, organisation_id=actor.organisation_id)
             .first()
         )
@@ -232,7 +233,7 @@ def invitation_revoke(*, actor: Membership, invitation_id: int) -> Invitation:
 def _member_for_update(*, actor: Membership, member_id: int) -> Membership:
     """A member of the actor's own organisation, locked; another organisation's is not found (a 404)."""
     member = (
-        Membership.objects.select_for_update()
+        for_update(Membership.objects.all())
         .select_related("user", "organisation")
         .filter(pk=member_id, organisation_id=actor.organisation_id)
         .first()
@@ -246,7 +247,7 @@ def _member_for_update(*, actor: Membership, member_id: int) -> Membership:
 def _keep_an_administrator(*, member: Membership, change: str) -> None:
     """Refuse ``change`` when ``member`` is the organisation's only administrator (call inside the transaction)."""
     others = (
-        Membership.objects.select_for_update()
+        for_update(Membership.objects.all())
         .filter(organisation_id=member.organisation_id, role=Role.ADMIN)
         .exclude(pk=member.pk)
     )
@@ -318,7 +319,7 @@ def membership_remove(*, actor: Membership, member_id: int) -> Membership:
                 kind="conflict",
             )
         ports.membership_removal_handover()(membership=member, actor=actor)
-        for token in ApiToken.objects.select_for_update().filter(membership=member, revoked_at__isnull=True):
+        for token in for_update(ApiToken.objects.all()).filter(membership=member, revoked_at__isnull=True):
             _revoke(token, actor=actor.user, organisation=actor.organisation, reason="removed from the organisation")
         _sessions_end(member=member)
         audit_record(
@@ -408,7 +409,7 @@ def api_token_revoke(*, actor: Membership, token_id: int) -> ApiToken:
 
     From then on it authenticates nothing. Twice is no error.
     """
-    visible = ApiToken.objects.select_for_update()
+    visible = for_update(ApiToken.objects.all())
     if actor.is_admin:
         visible = visible.filter(membership__organisation_id=actor.organisation_id)
     else:
@@ -427,7 +428,7 @@ def api_tokens_revoke_of_user(*, user: User, reason: str) -> int:
     """Revoke every live token of ``user`` in every organisation (their password changed); how many."""
     with transaction.atomic():
         tokens = list(
-            ApiToken.objects.select_for_update()
+            for_update(ApiToken.objects.all())
             .select_related("membership__organisation")
             .filter(membership__user=user, revoked_at__isnull=True)
         )

@@ -18,6 +18,7 @@ from pactboard.accounts.services import invitation_create, organisation_create
 from pactboard.audit.services import audit_record, model_snapshot
 from pactboard.core.errors import ErrorDetail, PactboardError, invalid
 from pactboard.core.formatting import date_text
+from pactboard.core.locks import for_update
 from pactboard.core.policy import verdict_require
 from pactboard.engagements import policy, ports
 from pactboard.engagements.models import BusinessChange, Engagement, Objective, ProviderProfile
@@ -162,7 +163,7 @@ def engagement_update(*, actor: Membership, engagement: Engagement, **changes: A
     if unknown:
         raise invalid(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        locked = for_update(Engagement.objects.all()).get(pk=engagement.pk)
         before = model_snapshot(locked, list(changes))
         for field, value in changes.items():
             setattr(locked, field, value)
@@ -244,7 +245,7 @@ def objective_update(*, actor: Membership, objective: Objective, **changes: Any)
     if "owner" in changes:
         _check_owner(objective.engagement, changes["owner"])
     with transaction.atomic():
-        locked = Objective.objects.select_for_update().get(pk=objective.pk)
+        locked = for_update(Objective.objects.all()).get(pk=objective.pk)
         before = model_snapshot(locked)
         for field, value in changes.items():
             setattr(locked, field, value)
@@ -269,7 +270,7 @@ def provider_profile_update(*, actor: Membership, **fields: Any) -> ProviderProf
     if unknown:
         raise invalid(f"Unknown profile fields: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        profile, _ = ProviderProfile.objects.select_for_update().get_or_create(organisation=actor.organisation)
+        profile, _ = for_update(ProviderProfile.objects.all()).get_or_create(organisation=actor.organisation)
         before = model_snapshot(profile, list(PROFILE_FIELDS))
         for field, value in fields.items():
             setattr(profile, field, value.strip() if isinstance(value, str) else value)

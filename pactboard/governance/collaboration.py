@@ -23,6 +23,7 @@ from django.db.models import Q
 from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import PactboardError, invalid, not_found
+from pactboard.core.locks import for_update
 from pactboard.engagements.models import Engagement
 from pactboard.governance.collaboration_models import Article, ArticleQuerySet, StrategyNote, StrategyNoteQuerySet
 from pactboard.governance.policy import ALLOWED, NOT_FOUND, Verdict
@@ -193,7 +194,7 @@ def note_create(
 def note_update(*, actor: Membership, note: StrategyNote, title: str, body: str) -> StrategyNote:
     """Change a note's title and text (a shared note stays shared)."""
     with transaction.atomic():
-        note = StrategyNote.objects.select_for_update().select_related("engagement").get(pk=note.pk)
+        note = for_update(StrategyNote.objects.all()).select_related("engagement").get(pk=note.pk)
         _require(note_may(actor=actor, engagement=note.engagement, action="write", note=note))
         title, body = _text(title, body)
         before = {"title": note.title, "body": note.body}
@@ -206,7 +207,7 @@ def note_update(*, actor: Membership, note: StrategyNote, title: str, body: str)
 def note_share(*, actor: Membership, note: StrategyNote, shared: bool, now: datetime) -> StrategyNote:
     """Share a note with the provider, or withdraw it to a draft; doing it twice changes nothing."""
     with transaction.atomic():
-        note = StrategyNote.objects.select_for_update().select_related("engagement").get(pk=note.pk)
+        note = for_update(StrategyNote.objects.all()).select_related("engagement").get(pk=note.pk)
         _require(note_may(actor=actor, engagement=note.engagement, action="write", note=note))
         if note.is_shared == shared:
             return note
@@ -248,7 +249,7 @@ def article_update(
     if kind not in Article.Kind.values:
         raise invalid(f"{kind!r} is not a kind of article: use 'practice' or 'lesson'.", location="kind")
     with transaction.atomic():
-        article = Article.objects.select_for_update().select_related("engagement", "author_org").get(pk=article.pk)
+        article = for_update(Article.objects.all()).select_related("engagement", "author_org").get(pk=article.pk)
         _require(article_may(actor=actor, engagement=article.engagement, action="edit", article=article))
         title, body = _text(title, body)
         tag_list = tags_parse(tags)

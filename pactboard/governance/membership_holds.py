@@ -21,6 +21,7 @@ from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail
 from pactboard.core.formatting import date_text
+from pactboard.core.locks import for_update
 from pactboard.governance.models import ActionItem
 
 
@@ -46,7 +47,7 @@ def membership_closed_actions_handover(*, membership: Membership, actor: Members
     """Pass the member's closed actions to ``actor``, each audited in its engagement's log; how many."""
     with transaction.atomic():
         actions = list(
-            ActionItem.objects.select_for_update()
+            for_update(ActionItem.objects.all())
             .filter(owner=membership)
             .exclude(status=ActionItem.Status.OPEN)
             .order_by("id")

@@ -25,6 +25,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership, Role
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, invalid, not_found
+from pactboard.core.locks import for_update
 from pactboard.core.periods import local_date
 from pactboard.engagements.models import Engagement
 from pactboard.governance import policy
@@ -169,7 +170,7 @@ def relevance_settings_set(*, actor: Membership, engagement: Engagement, every_m
     if not 1 <= every_months <= 60:
         raise invalid("Choose between 1 and 60 months.", location="every_months")
     with transaction.atomic():
-        row, _ = RelevanceSettings.objects.select_for_update().get_or_create(engagement=engagement)
+        row, _ = for_update(RelevanceSettings.objects.all()).get_or_create(engagement=engagement)
         before = row.every_months
         row.every_months = every_months
         row.save()
@@ -367,9 +368,9 @@ def relevance_item_decide(
     if errors:
         raise PactboardError(f"The decision on {item.kpi_name} could not be saved.", errors)
     with transaction.atomic():
-        locked_review = RelevanceReview.objects.select_for_update().get(pk=review.pk)
+        locked_review = for_update(RelevanceReview.objects.all()).get(pk=review.pk)
         policy.relevance_require(actor=actor, engagement=engagement, action="decide", is_open=locked_review.is_open)
-        locked = RelevanceItem.objects.select_for_update().get(pk=item.pk)
+        locked = for_update(RelevanceItem.objects.all()).get(pk=item.pk)
         before = _item_audit(locked)
         locked.decision = decision
         locked.reason = reason
@@ -403,7 +404,7 @@ def relevance_comment_add(*, actor: Membership, item: RelevanceItem, body: str) 
     if not body.strip():
         raise invalid("Write something.", location="body")
     with transaction.atomic():
-        locked_review = RelevanceReview.objects.select_for_update().get(pk=review.pk)
+        locked_review = for_update(RelevanceReview.objects.all()).get(pk=review.pk)
         policy.relevance_require(
             actor=actor, engagement=review.engagement, action="comment", is_open=locked_review.is_open
         )
@@ -436,7 +437,7 @@ def relevance_review_close(*, actor: Membership, review: RelevanceReview, now: d
     """
     engagement = review.engagement
     with transaction.atomic():
-        locked = RelevanceReview.objects.select_for_update().get(pk=review.pk)
+        locked = for_update(RelevanceReview.objects.all()).get(pk=review.pk)
         policy.relevance_require(actor=actor, engagement=engagement, action="close", is_open=locked.is_open)
         locked.engagement = engagement
         locked.based_on = review.based_on

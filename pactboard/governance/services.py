@@ -17,6 +17,7 @@ from django.urls import reverse
 from pactboard.accounts.models import Membership, Role
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, invalid
+from pactboard.core.locks import for_update
 from pactboard.core.periods import Period, zone
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_people
@@ -89,7 +90,7 @@ def meetings_schedule(
     tz = zone(engagement.time_zone)
     created: list[Meeting] = []
     with transaction.atomic():
-        Engagement.objects.select_for_update().filter(pk=engagement.pk).first()  # one scheduler at a time
+        for_update(Engagement.objects.all()).filter(pk=engagement.pk).first()  # one scheduler at a time
         existing = set(Meeting.objects.filter(engagement=engagement).values_list("slot", flat=True))
         attendees = list(
             Membership.objects.filter(
@@ -182,7 +183,7 @@ def meeting_agenda(*, meeting: Meeting, now: datetime) -> Agenda:
 def meeting_agenda_freeze(*, meeting: Meeting, now: datetime) -> Agenda:
     """Store the agenda as it stood when the meeting started (once: a frozen agenda never changes)."""
     with transaction.atomic():
-        locked = Meeting.objects.select_for_update().select_related("engagement").get(pk=meeting.pk)
+        locked = for_update(Meeting.objects.all()).select_related("engagement").get(pk=meeting.pk)
         if locked.agenda is not None:
             meeting.agenda, meeting.agenda_frozen_at = locked.agenda, locked.agenda_frozen_at
             return Agenda.from_dict(locked.agenda, frozen=True)
@@ -205,7 +206,7 @@ def meeting_agenda_freeze(*, meeting: Meeting, now: datetime) -> Agenda:
 
 
 def _locked(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("engagement").get(pk=meeting.pk)
+    return for_update(Meeting.objects.all()).select_related("engagement").get(pk=meeting.pk)
 
 
 def meeting_minutes_save(*, actor: Membership, meeting: Meeting, minutes: str) -> Meeting:
@@ -308,7 +309,7 @@ def action_status_set(*, actor: Membership, action: ActionItem, status: str, now
     if status not in ActionItem.Status.values:
         raise invalid(f"Unknown status {status!r}: use open, done or cancelled.", location="status")
     with transaction.atomic():
-        action = ActionItem.objects.select_for_update().select_related("engagement").get(pk=action.pk)
+        action = for_update(ActionItem.objects.all()).select_related("engagement").get(pk=action.pk)
         policy.action_require_update(actor=actor, action=action)
         before = action.status
         action.status = status
@@ -465,7 +466,7 @@ def feedback_thread_start(
 def feedback_comment_add(*, actor: Membership, thread: FeedbackThread, body: str, now: datetime) -> FeedbackComment:
     """Add a comment; the members it mentions are notified."""
     with transaction.atomic():
-        thread = FeedbackThread.objects.select_for_update().select_related("engagement").get(pk=thread.pk)
+        thread = for_update(FeedbackThread.objects.all()).select_related("engagement").get(pk=thread.pk)
         policy.thread_require(actor=actor, thread=thread, action="comment")
         return _comment_add(actor=actor, thread=thread, body=body, now=now)
 
@@ -475,7 +476,7 @@ def feedback_thread_resolve(
 ) -> FeedbackThread:
     """Mark a thread resolved, or open it again."""
     with transaction.atomic():
-        thread = FeedbackThread.objects.select_for_update().select_related("engagement").get(pk=thread.pk)
+        thread = for_update(FeedbackThread.objects.all()).select_related("engagement").get(pk=thread.pk)
         policy.thread_require(actor=actor, thread=thread, action="resolve" if resolved else "reopen")
         thread.resolved_at, thread.resolved_by = (now, actor.user) if resolved else (None, None)
         thread.save(update_fields=["resolved_at", "resolved_by", "updated_at"])

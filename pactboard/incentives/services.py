@@ -17,6 +17,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership, Role
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError
+from pactboard.core.locks import for_update
 from pactboard.core.periods import zone
 from pactboard.engagements.models import Engagement
 from pactboard.governance.caused import action_open_for_cause
@@ -39,7 +40,7 @@ def version_scheme_set(
 ) -> AgreementVersion:
     """Write (or remove, with None) the incentive scheme of a draft; it is proposed and signed with the KPIs."""
     with transaction.atomic():
-        locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+        locked = for_update(AgreementVersion.objects.all()).select_related("engagement").get(pk=version.pk)
         kpi_policy.version_require(actor=actor, version=locked, action="edit")
         stored = None
         if scheme is not None:
@@ -91,7 +92,7 @@ def settlement_draft(*, actor: Membership, engagement: Engagement, period: str) 
     month = month_parse(period)
     policy.settlement_draft_require(actor=actor, engagement=engagement)
     with transaction.atomic():
-        locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        locked = for_update(Engagement.objects.all()).get(pk=engagement.pk)
         existing = Settlement.objects.filter(engagement=locked, period=month.label).first()
         if existing is not None:
             policy.settlement_require(actor=actor, settlement=existing, action="draft")
@@ -233,7 +234,7 @@ def settlement_approve(*, actor: Membership, settlement: Settlement) -> Settleme
     refused (recompute the draft, then approve the new numbers).
     """
     with transaction.atomic():
-        locked = Settlement.objects.select_for_update().select_related("engagement").get(pk=settlement.pk)
+        locked = for_update(Settlement.objects.all()).select_related("engagement").get(pk=settlement.pk)
         policy.settlement_require(actor=actor, settlement=locked, action="approve")
         month = month_parse(locked.period)
         inputs = settlement_inputs(engagement=locked.engagement, period=month, exclude_id=locked.pk)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Membership, Organisation, User
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, forbidden, invalid
+from pactboard.core.locks import for_update
 from pactboard.engagements.models import Engagement, Objective
 from pactboard.formulas.schema import STANDARD_SCHEMAS
 from pactboard.kpis import policy, ports
@@ -105,7 +106,7 @@ def version_draft_start(
     """
     policy.draft_start_require(actor=actor, engagement=engagement)
     with transaction.atomic():
-        locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        locked = for_update(Engagement.objects.all()).get(pk=engagement.pk)
         if AgreementVersion.objects.filter(engagement=locked, status=Status.DRAFT).exists():
             raise PactboardError(
                 "This engagement already has an open draft: edit it, or withdraw it first.", kind="conflict"
@@ -222,7 +223,7 @@ def version_kpi_add(
     milestones = milestones or []
     _formula_check_early(version=version, fields=fields, current=None)
     with transaction.atomic():
-        locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+        locked = for_update(AgreementVersion.objects.all()).select_related("engagement").get(pk=version.pk)
         policy.version_require(actor=actor, version=locked, action="edit")
         data = _clean_kpi_fields(version=locked, fields=fields, milestones=milestones, editing=None)
         objectives = _objectives_for(locked, objective_ids)
@@ -259,7 +260,7 @@ def version_kpi_update(
     version = kpi.version
     _formula_check_early(version=version, fields=fields, current=VersionKpi.objects.filter(pk=kpi.pk).first())
     with transaction.atomic():
-        locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+        locked = for_update(AgreementVersion.objects.all()).select_related("engagement").get(pk=version.pk)
         policy.version_require(actor=actor, version=locked, action="edit")
         current = VersionKpi.objects.get(pk=kpi.pk)
         before = _kpi_audit(current)
@@ -286,7 +287,7 @@ def version_kpi_update(
 def version_kpi_remove(*, actor: Membership, kpi: VersionKpi) -> None:
     """Remove a KPI from a draft."""
     with transaction.atomic():
-        locked = AgreementVersion.objects.select_for_update().get(pk=kpi.version_id)
+        locked = for_update(AgreementVersion.objects.all()).get(pk=kpi.version_id)
         policy.version_require(actor=actor, version=locked, action="edit")
         before = _kpi_audit(kpi)
         VersionKpi.objects.get(pk=kpi.pk).delete()
@@ -310,7 +311,7 @@ def version_propose(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+        locked = for_update(AgreementVersion.objects.all()).select_related("engagement").get(pk=version.pk)
         policy.version_require(actor=actor, version=locked, action="propose")
         engagement = locked.engagement
         errors: list[ErrorDetail] = []
@@ -373,7 +374,7 @@ def version_comment(*, actor: Membership, version: AgreementVersion, body: str, 
 def version_counter_propose(*, actor: Membership, version: AgreementVersion, note: str = "") -> AgreementVersion:
     """Answer a proposal with a new draft based on it; the proposal is superseded."""
     with transaction.atomic():
-        locked = AgreementVersion.objects.select_for_update().get(pk=version.pk)
+        locked = for_update(AgreementVersion.objects.all()).get(pk=version.pk)
         policy.version_require(actor=actor, version=locked, action="counter")
         locked.status = Status.SUPERSEDED
         locked.save(update_fields=["status", "updated_at"])
@@ -385,7 +386,7 @@ def version_counter_propose(*, actor: Membership, version: AgreementVersion, not
 def version_withdraw(*, actor: Membership, version: AgreementVersion) -> AgreementVersion:
     """Withdraw a draft or one's own proposal that is not yet agreed."""
     with transaction.atomic():
-        locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+        locked = for_update(AgreementVersion.objects.all()).select_related("engagement").get(pk=version.pk)
         policy.version_require(actor=actor, version=locked, action="withdraw")
         locked.status = Status.WITHDRAWN
         locked.save(update_fields=["status", "updated_at"])
@@ -418,7 +419,7 @@ def version_sign(*, actor: Membership, version: AgreementVersion) -> Signature:
     """Sign a proposed version for the actor's organisation: the hash of its exact content."""
     with transaction.atomic():
         # The row lock serialises concurrent signatures: each counts once, and the last one agrees.
-        locked = AgreementVersion.objects.select_for_update().select_related("engagement").get(pk=version.pk)
+        locked = for_update(AgreementVersion.objects.all()).select_related("engagement").get(pk=version.pk)
         signed_orgs = set(Signature.objects.filter(version=locked).values_list("organisation_id", flat=True))
         policy.version_require(actor=actor, version=locked, action="sign", signed_orgs=signed_orgs)
         recomputed = content_hash(version_content(version=locked))

@@ -19,6 +19,7 @@ from django.urls import reverse
 from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import PactboardError, not_found
+from pactboard.core.locks import for_update
 from pactboard.core.periods import Period
 from pactboard.core.storage import StorageError, storage
 from pactboard.engagements.models import Engagement
@@ -70,9 +71,9 @@ def _report_row(*, engagement: Engagement, period: Period) -> Report:
     """The period's report row, locked; created as a draft if there is none (safe against a concurrent create)."""
     try:
         with transaction.atomic():
-            report, _ = Report.objects.select_for_update().get_or_create(engagement=engagement, period=period.label)
+            report, _ = for_update(Report.objects.all()).get_or_create(engagement=engagement, period=period.label)
     except IntegrityError:
-        report = Report.objects.select_for_update().get(engagement=engagement, period=period.label)
+        report = for_update(Report.objects.all()).get(engagement=engagement, period=period.label)
     return report
 
 

@@ -14,12 +14,13 @@ from typing import Any
 
 import duckdb
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail, PactboardError, invalid
+from pactboard.core.locks import for_update
 from pactboard.core.periods import Period
 from pactboard.core.storage import storage
 from pactboard.engagements.models import Engagement
@@ -173,8 +174,7 @@ def dataset_lock(*, dataset_id: int) -> Dataset:
     import batch points at it) while that request held the engagement's audit lock, which this
     transaction takes next: a deadlock (bench/bench_load.py found it). Other databases lock as usual.
     """
-    no_key = connection.features.has_select_for_no_key_update
-    return Dataset.objects.select_for_update(no_key=no_key).get(pk=dataset_id)
+    return for_update(Dataset.objects.all()).get(pk=dataset_id)
 
 
 def dataset_upload_run(*, batch_id: int) -> ImportBatch:
