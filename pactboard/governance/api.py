@@ -11,10 +11,12 @@ from ninja.responses import Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.api import ApiRouter, Mapped, mapped, paged
+from pactboard.core.errors import invalid
 from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import selectors, services
-from pactboard.governance.models import ActionItem, FeedbackThread, Meeting, Notification
+from pactboard.governance.alerts import KIND_WORDS
+from pactboard.governance.models import ActionItem, Alert, Decision, FeedbackThread, Meeting, Notification
 from pactboard.governance.relevance_api import router as relevance_router
 
 router = ApiRouter(tags=["governance"])
@@ -96,6 +98,45 @@ class NotificationOut(Schema):
     read_at: datetime | None
 
 
+class MinutesIn(Schema):
+    minutes: str
+
+
+class DecisionIn(Schema):
+    text: str
+    kpi_code: str = ""
+
+
+class DecisionOut(Schema):
+    id: int
+    meeting_id: int
+    text: str
+    kpi_code: str
+    recorded_by_email: str
+    recorded_by_organisation: str
+    created_at: datetime
+
+
+class InvitationOut(Schema):
+    sent: int
+
+
+class ResolveIn(Schema):
+    resolved: bool = True
+
+
+class AlertOut(Schema):
+    id: int
+    cause_key: str
+    kind: str
+    kpi_code: str
+    period: str
+    raised_at: datetime
+    cleared_at: datetime | None
+    open: bool
+    evidence: dict[str, Any]
+
+
 def _meeting_out(m: Meeting) -> dict[str, Any]:
     return {
         "id": m.pk,
@@ -165,6 +206,59 @@ def get_meeting(request: AuthenticatedHttpRequest, engagement_id: int, meeting_i
         "agenda": {**agenda.as_dict(), "frozen": agenda.frozen},
         "attendees": [m.user.email for m in selectors.meeting_attendees(meeting=meeting)],
     }
+
+
+def _meeting(request: AuthenticatedHttpRequest, engagement_id: int, meeting_id: int) -> Meeting:
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    return selectors.meeting_get(membership=request.membership, engagement=engagement, meeting_id=meeting_id)
+
+
+@router.put("/engagements/{engagement_id}/meetings/{meeting_id}/minutes", response=MeetingOut)
+def save_minutes(
+    request: AuthenticatedHttpRequest, engagement_id: int, meeting_id: int, payload: MinutesIn
+) -> dict[str, Any]:
+    """Replace the meeting's minutes (contributors and managers; 409 once the minutes are closed)."""
+    meeting = _meeting(request, engagement_id, meeting_id)
+    saved = services.meeting_minutes_save(actor=request.membership, meeting=meeting, minutes=payload.minutes)
+    return _meeting_out(saved)
+
+
+@router.post("/engagements/{engagement_id}/meetings/{meeting_id}/decisions", response={201: DecisionOut})
+def record_decision(
+    request: AuthenticatedHttpRequest, engagement_id: int, meeting_id: int, payload: DecisionIn
+) -> Status:
+    """Record a decision taken in the meeting, optionally about one of the engagement's KPIs."""
+    meeting = _meeting(request, engagement_id, meeting_id)
+    d: Decision = services.decision_record(
+        actor=request.membership, meeting=meeting, text=payload.text, kpi_code=payload.kpi_code
+    )
+    return Status(
+        201,
+        {
+            "id": d.pk,
+            "meeting_id": d.meeting_id,
+            "text": d.text,
+            "kpi_code": d.kpi_code,
+            "recorded_by_email": request.membership.user.email,
+            "recorded_by_organisation": request.membership.organisation.name,
+            "created_at": d.created_at,
+        },
+    )
+
+
+@router.post("/engagements/{engagement_id}/meetings/{meeting_id}/close", response=MeetingOut)
+def close_minutes(request: AuthenticatedHttpRequest, engagement_id: int, meeting_id: int) -> dict[str, Any]:
+    """Close the minutes and e-mail them to the attendees (managers; 409 before the meeting starts)."""
+    meeting = _meeting(request, engagement_id, meeting_id)
+    closed = services.meeting_minutes_close(actor=request.membership, meeting=meeting, now=timezone.now())
+    return _meeting_out(closed)
+
+
+@router.post("/engagements/{engagement_id}/meetings/{meeting_id}/invite", response=InvitationOut)
+def send_invitation(request: AuthenticatedHttpRequest, engagement_id: int, meeting_id: int) -> dict[str, int]:
+    """E-mail the invitation (.ics) to every attendee again (managers); ``sent`` is how many were sent."""
+    meeting = _meeting(request, engagement_id, meeting_id)
+    return {"sent": services.meeting_invite_send(actor=request.membership, meeting=meeting, now=timezone.now())}
 
 
 @router.post("/engagements/{engagement_id}/meetings/{meeting_id}/actions", response={201: ActionOut})
@@ -245,6 +339,45 @@ def add_comment(
             "created_at": c.created_at,
         },
     )
+
+
+@router.post("/engagements/{engagement_id}/feedback/{thread_id}/resolve", response=ThreadOut)
+def resolve_thread(
+    request: AuthenticatedHttpRequest, engagement_id: int, thread_id: int, payload: ResolveIn
+) -> dict[str, Any]:
+    """Mark the thread resolved, or with ``{"resolved": false}`` open it again (contributors and managers)."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    thread = selectors.thread_get(membership=request.membership, engagement=engagement, thread_id=thread_id)
+    done = services.feedback_thread_resolve(
+        actor=request.membership, thread=thread, resolved=payload.resolved, now=timezone.now()
+    )
+    return _thread_out(done)
+
+
+def _alert_out(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "cause_key": a.cause_key,
+        "kind": a.kind,
+        "kpi_code": a.kpi_code,
+        "period": a.period,
+        "raised_at": a.raised_at,
+        "cleared_at": a.cleared_at,
+        "open": a.is_open,
+        "evidence": a.evidence,
+    }
+
+
+@router.get("/engagements/{engagement_id}/alerts", response=list[AlertOut])
+@paged
+def list_alerts(
+    request: AuthenticatedHttpRequest, engagement_id: int, open: bool | None = None, kind: str | None = None
+) -> Mapped[Alert, dict[str, Any]]:
+    """The engagement's alerts, newest raised first; ``open`` keeps open (true) or cleared (false) ones."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    if kind and kind not in KIND_WORDS:
+        raise invalid(f"Unknown alert kind {kind!r}: use one of {', '.join(KIND_WORDS)}.", location="kind")
+    return mapped(selectors.alert_list(engagement=engagement, is_open=open, kind=kind or None), _alert_out)
 
 
 def _note_out(n: Notification) -> dict[str, Any]:

@@ -154,6 +154,16 @@ def notification_get(*, membership: Membership | None, notification_id: int) -> 
     return found
 
 
+def alert_list(*, engagement: Engagement, is_open: bool | None = None, kind: str | None = None) -> QuerySet[Alert]:
+    """The engagement's alerts, newest raised first; ``is_open`` keeps open (or cleared) ones, ``kind`` one kind."""
+    rows = Alert.objects.filter(engagement=engagement)
+    if is_open is not None:
+        rows = rows.filter(cleared_at__isnull=is_open)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows.order_by("-raised_at", "-pk")
+
+
 def alerts_chronic(*, engagement: Engagement) -> dict[str, str]:
     """KPI code -> first period of its open chronic run, for flags on tiles and KPI pages: one query."""
     rows = Alert.objects.filter(engagement=engagement, kind="chronic", cleared_at__isnull=True).values_list(
