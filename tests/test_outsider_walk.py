@@ -83,6 +83,8 @@ ALLOWED = {
     "api:create_engagement": "creates one for the actor's own organisation",
     "api:document_validate": "checks the document sent; reads no stored data",
     "api:document_diff_view": "compares the two documents sent; reads no stored data",
+    "api:document_import": "finds the document's engagement among the actor's own (tests/documents/test_import_api.py)",
+    "api:portfolio": "the actor's own engagements (tests/dashboards/test_portfolio_api.py)",
     "api:organisation_show": "the actor's own organisation",
     "api:organisation_member_list": "members of the actor's own organisation",
     "api:organisation_invitation_list": "pending invitations of the actor's own organisation",

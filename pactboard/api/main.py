@@ -21,6 +21,7 @@ from ninja.parser import Parser
 
 from pactboard.api.auth import TokenAuth
 from pactboard.core.errors import HTTP_STATUS, ErrorDetail, PactboardError, error_body
+from pactboard.dashboards.api import portfolio_router
 from pactboard.dashboards.api import router as audit_router
 from pactboard.engagements.api import router as engagements_router
 from pactboard.measurements.api import router as measurements_router
@@ -176,6 +177,7 @@ api.add_router("/engagements", measurements_router)
 api.add_router("", "pactboard.governance.api.router")
 api.add_router("", "pactboard.governance.notify_api.router")
 api.add_router("/engagements", audit_router)
+api.add_router("", portfolio_router)
 api.add_router("/engagements", "pactboard.incentives.api.router")
 api.add_router("", "pactboard.documents.api.router")
 api.add_router("/engagements", "pactboard.measurements.datasets_api.router")

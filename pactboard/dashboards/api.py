@@ -1,11 +1,15 @@
-"""REST endpoints for an engagement's audit trail: its events (paged, filtered) and its verification."""
+"""REST endpoints of the dashboards room: the portfolio, and an engagement's audit trail (paged events, verification).
+
+``router`` is mounted under ``/engagements``; ``portfolio_router`` at the root (``GET /api/portfolio``).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
-from ninja import Query, Schema
+from ninja import Field, Query, Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.audit import selectors as audit_selectors
@@ -13,9 +17,11 @@ from pactboard.audit.describe import event_describe
 from pactboard.audit.models import AuditEvent
 from pactboard.audit.selectors import AuditFilters
 from pactboard.core.api import ApiRouter, Mapped, mapped, paged
+from pactboard.dashboards import selectors as dashboard_selectors
 from pactboard.engagements.selectors import engagement_get
 
 router = ApiRouter(tags=["audit"])
+portfolio_router = ApiRouter(tags=["portfolio"])
 
 
 class AuditQuery(Schema):
@@ -127,3 +133,82 @@ def audit_verify(request: AuthenticatedHttpRequest, engagement_id: int, head: st
         "head_hash": result.head_hash,
         "problem": None if problem is None else {"seq": problem.seq, "kind": problem.kind, "message": problem.message},
     }
+
+
+# --- the portfolio -----------------------------------------------------------------------------
+
+PortfolioSort = Literal[
+    "name", "-name", "counterparty", "-counterparty", "status_score", "-status_score", "score", "-score",
+    "missed", "-missed", "last_data", "-last_data",
+]  # fmt: skip
+
+
+class PortfolioQuery(Schema):
+    q: str = Field("", max_length=100, description="Part of the engagement's, the client's or the provider's name.")
+    status: Literal["", "draft", "active", "ended"] = Field("", description="Only engagements in this status.")
+    attention: bool = Field(False, description="Only engagements with a KPI missed or at risk.")
+    sort: PortfolioSort = Field("name", description="The column to sort by; a leading - sorts descending.")
+
+
+class PortfolioItemOut(Schema):
+    engagement_id: int
+    engagement: str
+    engagement_status: str
+    counterparty: str
+    period_kind: str | None
+    period_start: date | None
+    period_end: date | None
+    period_label: str | None
+    kpis: int
+    status_score: Decimal | None
+    score: Decimal | None
+    coverage: Decimal | None
+    met: int
+    at_risk: int
+    missed: int
+    no_data: int
+    trend: str | None
+    trend_better: bool | None
+    last_data_at: datetime | None
+
+
+def _portfolio_item(r: dashboard_selectors.PortfolioRow) -> dict[str, Any]:
+    period = r.period
+    return {
+        "engagement_id": r.engagement.pk,
+        "engagement": r.engagement.name,
+        "engagement_status": r.engagement.status,
+        "counterparty": r.counterparty.name,
+        "period_kind": period.kind if period else None,
+        "period_start": period.start if period else None,
+        "period_end": period.last_day if period else None,
+        "period_label": period.label if period else None,
+        "kpis": r.kpi_count,
+        "status_score": r.status_score,
+        "score": r.score,
+        "coverage": r.coverage,
+        "met": r.met,
+        "at_risk": r.at_risk,
+        "missed": r.missed,
+        "no_data": r.no_data,
+        "trend": r.trend,
+        "trend_better": r.trend_better,
+        "last_data_at": r.last_arrival,
+    }
+
+
+@portfolio_router.get("/portfolio", response=list[PortfolioItemOut])
+@paged
+def portfolio(
+    request: AuthenticatedHttpRequest, q: Query[PortfolioQuery]
+) -> Mapped[dashboard_selectors.PortfolioRow, dict[str, Any]]:
+    """The caller organisation's engagements as the portfolio page shows them, each at its latest closed period.
+
+    ``status_score`` weighs KPI statuses (met/exceeded 100, at risk 50, missed 0); ``score`` is the
+    weighted mean attainment; ``met`` counts met or exceeded KPIs; ``trend`` is the status score's
+    direction over the last periods (up, down, flat, or null).
+    """
+    data = dashboard_selectors.portfolio(
+        membership=request.membership, q=q.q.strip(), status=q.status, attention=q.attention, sort=q.sort
+    )
+    return mapped(data.rows, _portfolio_item)

@@ -1,7 +1,9 @@
-"""REST endpoints for engagement documents: validate one, diff two, export an engagement as YAML.
+"""REST endpoints for engagement documents: validate one, diff two, import one, export an engagement as YAML.
 
-The same services as ``pactboard engagement validate|diff|export`` (docs/engagement-as-code.md).
-Validating and diffing touch no data: any signed-in member may use them.
+The same services as ``pactboard engagement validate|diff|import|export`` (docs/engagement-as-code.md).
+Validating and diffing touch no data: any signed-in member may use them. Importing writes (a read
+token is refused) and is the service's own checks: a manager of the client creates an engagement, a
+manager of either party drafts a new version of one they share.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Field, Schema
+from ninja import Field, Schema, Status
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.api import ApiRouter, file_answer
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.documents.services import (
     engagement_document_export,
+    engagement_document_import,
     engagement_document_validate,
     engagement_version_get,
 )
@@ -64,14 +67,31 @@ class DocumentDiffOut(Schema):
     changes: list[DocumentChangeOut]
 
 
+class ImportOut(Schema):
+    engagement_id: int
+    engagement: str
+    client: str
+    provider: str
+    version: int
+    version_status: str
+    objectives: int
+    kpis: int
+    warnings: list[DetailOut]
+
+
+def _in_body(exc: PactboardError, prefix: str) -> PactboardError:
+    """``exc`` with its locations placed in the request body's field ``prefix``; its kind (status) kept."""
+    details = [ErrorDetail(d.message, f"{prefix}.{d.location}" if d.location else prefix, d.code) for d in exc.details]
+    return PactboardError(
+        f"Document {prefix}: {exc.message}", details or [ErrorDetail(exc.message, prefix)], kind=exc.kind
+    )
+
+
 def _load(text: str, prefix: str) -> Document:
     try:
         return engagement_document_validate(text=text)
     except PactboardError as exc:
-        details = [ErrorDetail(d.message, f"{prefix}.{d.location}" if d.location else prefix) for d in exc.details]
-        raise PactboardError(
-            f"Document {prefix}: {exc.message}", details or [ErrorDetail(exc.message, prefix)]
-        ) from None
+        raise _in_body(exc, prefix) from None
 
 
 @router.post("/documents/validate", response={200: ValidateOut}, summary="Check a document, change nothing")
@@ -85,6 +105,34 @@ def document_validate(request: AuthenticatedHttpRequest, payload: ValidateIn) ->
         objectives=len(document.objectives),
         kpis=len(document.kpis),
         warnings=[DetailOut(message=w.message, location=w.location) for w in document_warnings(document)],
+    )
+
+
+@router.post("/documents/import", response={201: ImportOut}, summary="Import a document as a new draft version")
+def document_import(request: AuthenticatedHttpRequest, payload: ValidateIn) -> Status:
+    """The engagement (created if the caller's organisation, a client, has none of this name and provider) with a
+    new draft version holding the document's KPIs; objectives upserted, missing datasets declared, audited as
+    ``engagement.import``. All or nothing: a refused document (422, each problem at its path in ``text``)
+    or one the engagement's state refuses (409, e.g. an open draft) changes nothing."""
+    document = _load(payload.text, "text")  # the same refusals, word for word, as /documents/validate
+    try:
+        version = engagement_document_import(text=payload.text, actor=request.membership)
+    except PactboardError as exc:
+        raise _in_body(exc, "text") from None
+    engagement = version.engagement
+    return Status(
+        201,
+        ImportOut(
+            engagement_id=engagement.pk,
+            engagement=engagement.name,
+            client=document.engagement.client,
+            provider=document.engagement.provider,
+            version=version.number,
+            version_status=version.status,
+            objectives=len(document.objectives),
+            kpis=version.kpis.count(),
+            warnings=[DetailOut(message=w.message, location=w.location) for w in document_warnings(document)],
+        ),
     )
 
 
