@@ -18,6 +18,8 @@ MAX_DETAILS = 100  # as many as a file import lists (docs/data-in.md, max_errors
 EXCERPT = 20
 MAX_TEXT = 300
 _LONG_RUN = re.compile(rf"\S{{{EXCERPT + 2},}}")
+# In a location ("kpis[3].thresholds.amber"), each part between dots and brackets is a run of its own.
+_LONG_PART = re.compile(rf"[^\s.\[\]]{{{EXCERPT + 2},}}")
 
 
 @dataclass(frozen=True)
@@ -96,12 +98,18 @@ def text_excerpt(text: str) -> str:
     return cut if len(cut) <= MAX_TEXT else cut[: MAX_TEXT - 1] + "…"
 
 
+def location_excerpt(location: str) -> str:
+    """A location with each part (between dots and brackets) past EXCERPT characters cut, at most MAX_TEXT long."""
+    cut = _LONG_PART.sub(lambda m: m.group(0)[:EXCERPT] + "…", location)
+    return cut if len(cut) <= MAX_TEXT else cut[: MAX_TEXT - 1] + "…"
+
+
 def error_body(*, message: str, kind: str, details: Sequence[ErrorDetail] = ()) -> dict[str, Any]:
     """The one body of every API error: message, kind, and at most MAX_DETAILS located details, as excerpts."""
     shown = [
         {
             "message": text_excerpt(d.message),
-            "location": text_excerpt(d.location) if d.location else d.location,
+            "location": location_excerpt(d.location) if d.location else d.location,
             "code": d.code,
         }
         for d in details[:MAX_DETAILS]

@@ -101,3 +101,16 @@ def test_text_excerpt_cuts_long_runs_and_long_texts():
     assert len(text_excerpt("word " * 200)) <= 300
     body = error_body(message="m", kind="invalid", details=[ErrorDetail("x" * 100, "a.b", "c")] * 3)
     assert body["details"][0] == {"message": "x" * 20 + "…", "location": "a.b", "code": "c"}
+
+
+def test_a_location_is_cut_per_part_so_a_path_stays_whole():
+    """``text.engagement.client`` is one unbroken run of 22 characters: cut as a whole it read
+    ``text.engagement.clie…``. Each part between dots and brackets is cut on its own, so a long
+    key a client sent is still never echoed whole."""
+    shown = error_body(message="m", kind="invalid", details=[ErrorDetail("bad", "text.engagement.client")])
+    assert shown["details"][0]["location"] == "text.engagement.client"
+    deep = "kpis[12].thresholds.amber_upper_bound"
+    assert error_body(message="m", kind="invalid", details=[ErrorDetail("x", deep)])["details"][0]["location"] == deep
+    sent = "k" * 100
+    cut = error_body(message="m", kind="invalid", details=[ErrorDetail("x", f"body.{sent}.value")])
+    assert cut["details"][0]["location"] == "body." + "k" * 20 + "….value"

@@ -169,8 +169,7 @@ def test_an_outsider_naming_another_tenants_engagement_is_refused_as_if_it_did_n
     assert (unseen.status_code, refused.status_code) == (422, 422)
     assert refused.json() == unseen.json()
     detail = refused.json()["details"][0]
-    # The error body cuts any unbroken run past 20 characters (core.errors.text_excerpt): the location too.
-    assert detail["location"].startswith("text.engagement.clie")
+    assert detail["location"].startswith("text.engagement.client")
     assert detail["message"].startswith("no engagement 'Customer support (EMEA)' between Northwind Retail and")
     assert _counts() == before
     engagement.refresh_from_db()
