@@ -67,7 +67,7 @@ class DocumentDiffOut(Schema):
     changes: list[DocumentChangeOut]
 
 
-class ImportOut(Schema):
+class DocumentImportOut(Schema):
     engagement_id: int
     engagement: str
     client: str
@@ -108,7 +108,7 @@ def document_validate(request: AuthenticatedHttpRequest, payload: ValidateIn) ->
     )
 
 
-@router.post("/documents/import", response={201: ImportOut}, summary="Import a document as a new draft version")
+@router.post("/documents/import", response={201: DocumentImportOut}, summary="Import a document as a new draft version")
 def document_import(request: AuthenticatedHttpRequest, payload: ValidateIn) -> Status:
     """The engagement (created if the caller's organisation, a client, has none of this name and provider) with a
     new draft version holding the document's KPIs; objectives upserted, missing datasets declared, audited as
@@ -122,7 +122,7 @@ def document_import(request: AuthenticatedHttpRequest, payload: ValidateIn) -> S
     engagement = version.engagement
     return Status(
         201,
-        ImportOut(
+        DocumentImportOut(
             engagement_id=engagement.pk,
             engagement=engagement.name,
             client=document.engagement.client,
