@@ -117,7 +117,7 @@ class DecisionOut(Schema):
     created_at: datetime
 
 
-class InvitationOut(Schema):
+class MeetingInvitesOut(Schema):
     sent: int
 
 
@@ -254,7 +254,7 @@ def close_minutes(request: AuthenticatedHttpRequest, engagement_id: int, meeting
     return _meeting_out(closed)
 
 
-@router.post("/engagements/{engagement_id}/meetings/{meeting_id}/invite", response=InvitationOut)
+@router.post("/engagements/{engagement_id}/meetings/{meeting_id}/invite", response=MeetingInvitesOut)
 def send_invitation(request: AuthenticatedHttpRequest, engagement_id: int, meeting_id: int) -> dict[str, int]:
     """E-mail the invitation (.ics) to every attendee again (managers); ``sent`` is how many were sent."""
     meeting = _meeting(request, engagement_id, meeting_id)
