@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import total_ordering
+from functools import cached_property, total_ordering
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -102,6 +102,11 @@ class Period:
 
     Periods are ordered by first day, then by length (week < month < quarter on the same day),
     so sorting a list of one kind gives calendar order.
+
+    Pages handle thousands of periods per request, so the label, end and last day are computed once
+    per period (``cached_property`` writes the instance's ``__dict__``, which a frozen dataclass
+    allows), and periods derived from a checked one (``shift``, ``containing``) skip the checks
+    their construction already guarantees.
     """
 
     kind: PeriodKind
@@ -122,6 +127,13 @@ class Period:
                 "misaligned_period_start",
             )
 
+    @classmethod
+    def _aligned(cls, kind: PeriodKind, start: date) -> Period:
+        """A period whose kind is known and whose start is that kind's first day by construction (no checks)."""
+        period = object.__new__(cls)
+        period.__dict__.update(kind=kind, start=start)
+        return period
+
     # --- ordering -------------------------------------------------------------------------
 
     def _key(self) -> tuple[date, int]:
@@ -134,7 +146,7 @@ class Period:
 
     # --- labels ---------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def label(self) -> str:
         """``2026-10``, ``2026-Q4`` or ``2026-W05``."""
         if self.kind == "month":
@@ -205,12 +217,12 @@ class Period:
 
     # --- calendar arithmetic --------------------------------------------------------------
 
-    @property
+    @cached_property
     def end(self) -> date:
         """The first day after the period (exclusive end)."""
         return self.shift(1).start
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         """The period's last day (inclusive)."""
         return self.end - timedelta(days=1)
@@ -219,8 +231,8 @@ class Period:
         """The period ``n`` periods of the same kind later (earlier when ``n`` is negative)."""
         try:
             if self.kind == "week":
-                return Period("week", self.start + timedelta(weeks=n))
-            return Period(self.kind, _add_months(self.start, n if self.kind == "month" else 3 * n))
+                return Period._aligned("week", self.start + timedelta(weeks=n))
+            return Period._aligned(self.kind, _add_months(self.start, n if self.kind == "month" else 3 * n))
         except (OverflowError, ValueError):
             raise _invalid(
                 f"{self.label} shifted by {n} falls outside the supported calendar (years 1 to 9999).",
@@ -282,7 +294,7 @@ class Period:
             day = moment
         else:
             raise TypeError(f"Period.containing takes a date or an aware datetime, not {type(moment).__name__}")
-        return cls(kind, _first_day(kind, day))
+        return cls._aligned(kind, _first_day(kind, day))
 
 
 def _local_midnight(day: date, z: tzinfo) -> datetime:

@@ -320,16 +320,20 @@ def outlooks_build(
         return {}
     wanted = [k for k in in_force_now.kpis.values() if codes is None or k.code in codes]
     out: dict[str, KpiOutlook] = {}
+    # Every KPI of a kind walks the same periods under the same versions: found once per kind, not per KPI.
+    walks: dict[PeriodKind, list[tuple[Period, AgreedKpis | None]]] = {}
     for kpi in wanted:
         kind = cast(PeriodKind, kpi.period)
-        first = Period.containing(kind, engagement.start_date)
-        last = min(
-            latest_closed_period(kind, now=now, tz=engagement.time_zone), Period.containing(kind, engagement.end_date)
-        )
+        if kind not in walks:
+            first = Period.containing(kind, engagement.start_date)
+            last = min(
+                latest_closed_period(kind, now=now, tz=engagement.time_zone),
+                Period.containing(kind, engagement.end_date),
+            )
+            walks[kind] = [(p, _in_force(versions, p.start)) for p in periods_between(kind, first, last)]
         current = Period.containing(kind, min(max(today, engagement.start_date), engagement.end_date))
         history: list[OutlookPeriod] = []
-        for period in periods_between(kind, first, last) if last >= first else []:
-            version = _in_force(versions, period.start)
+        for period, version in walks[kind]:
             held = version.kpis.get(kpi.code) if version is not None else None
             if held is not None and held.period != kind:
                 held = None
