@@ -213,7 +213,7 @@ def compute_start(rows: int, nice: int = 0) -> tuple[subprocess.Popen[bytes], Pa
     child = subprocess.Popen(
         [*command, json.dumps(args)],
         stdout=subprocess.DEVNULL,
-        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # as `nice db_worker` would
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # as the worker lowers its own (PACTBOARD_WORKER_NICE)
     )
     time.sleep(3)  # past start-up and imports: into the scan
     return child, result.with_suffix(".runs")
@@ -250,8 +250,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
     parser.add_argument("--contention", action="store_true", help="time the pages alone, then beside a compute")
     parser.add_argument("--compute-rows", type=int, default=10_000_000, help="records of that compute")
-    parser.add_argument("--compute-nice", type=int, default=0, help="run that compute with this niceness (0-19)")
+    parser.add_argument(
+        "--compute-nice",
+        type=int,
+        default=settings.WORKER_NICE,
+        help="run that compute with this niceness, 0-19 (default: the worker's, PACTBOARD_WORKER_NICE)",
+    )
     parser.add_argument("--profile", metavar="PAGE", help="print the page's top functions by cProfile")
+    parser.add_argument("--profile-callees", metavar="FUNCTION", help="with --profile: what FUNCTION calls")
     parser.add_argument("--queries", metavar="PAGE", help="print each SQL query of one request of the page, timed")
     parser.add_argument(
         "--profile-sort", default="tottime", help="cProfile order for --profile: tottime (default) or cumulative"
@@ -306,7 +312,10 @@ def main() -> None:
                     if cold:
                         page_cache_clear()
                     c.get(url)
-            pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(45)
+            stats = pstats.Stats(profiler).sort_stats(args.profile_sort)
+            stats.print_stats(45)
+            if args.profile_callees:
+                stats.print_callees(args.profile_callees)
             return
         print(f"\n{vendor}, {args.requests} requests each, server time in ms (Django test Client, in-process)")
         pages_time(c, pages, args.requests)

@@ -133,6 +133,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Before django_tasks_db: its `db_worker` command is wrapped by pactboard.core's (worker priority).
+    "pactboard.core",
     # Only for its templates and static files: /api/docs serves Swagger UI from the app, not from a CDN.
     "ninja",
     "django_tasks_db",
@@ -140,7 +142,6 @@ INSTALLED_APPS = [
     "crontask",
     "axes",
     "csp",
-    "pactboard.core",
     "pactboard.accounts",
     "pactboard.audit",
     "pactboard.engagements",
@@ -287,6 +288,12 @@ DUCKDB_THREADS = env_int("PACTBOARD_DUCKDB_THREADS", 1)
 if DUCKDB_THREADS < 1:
     raise ImproperlyConfigured(f"PACTBOARD_DUCKDB_THREADS: at least 1, got {DUCKDB_THREADS}.")
 DUCKDB_MEMORY_LIMIT = env("PACTBOARD_DUCKDB_MEMORY_LIMIT", "1GB") or "1GB"
+# The task worker lowers its own CPU priority to this niceness when it starts (`pactboard db_worker`,
+# pactboard/core/management/commands/db_worker.py): on cores shared with the web processes, a long
+# computation then waits for the pages rather than the pages for it (README, "Performance"). 0 keeps it.
+WORKER_NICE = env_int("PACTBOARD_WORKER_NICE", 10)
+if not 0 <= WORKER_NICE <= 19:
+    raise ImproperlyConfigured(f"PACTBOARD_WORKER_NICE: a niceness from 0 to 19, got {WORKER_NICE}.")
 # A computation that runs longer is interrupted and refused (docs/formulas.md, "The engine's DuckDB
 # connection"): a hostile formula or dataset cannot keep a worker busy for good.
 FORMULA_TIMEOUT_SECONDS = env_int("PACTBOARD_FORMULA_TIMEOUT_SECONDS", 120)
