@@ -133,6 +133,7 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
         title="Monthly review",
         starts_at=now + timedelta(days=7),
     )
+    # Open, so the reassign routes (page and API) get past every other check to tenancy's.
     action = governance_services.action_create(
         actor=world.provider_manager,
         engagement=world.engagement,
@@ -303,3 +304,15 @@ def test_every_api_operation_is_a_404_for_an_outsider(world: World, victim):
                 assert insider.get(url).status_code != 404, f"{url} is a 404 for a party too"
     assert not leaks, leaks
     assert checked >= 15
+
+
+def test_the_alert_settings_and_reassign_routes_are_walked(world: World, victim):
+    """The walks above reach these routes (by URL name and OpenAPI path) with the victim's ids."""
+    names = {name for _, name, _ in _walk(get_resolver().url_patterns)}
+    assert {"governance:alerts", "governance:alert_settings", "governance:action_reassign"} <= names
+    paths = api.get_openapi_schema()["paths"]
+    assert {"get", "patch"} <= set(paths["/api/engagements/{engagement_id}/alert-settings"])
+    assert "post" in paths["/api/engagements/{engagement_id}/actions/{action_id}/reassign"]
+    outsider = client_for(world.outsider)
+    url = f"/engagements/{victim['pk']}/actions/{victim['action_id']}/reassign/"
+    assert outsider.post(url, {"owner_membership_id": world.outsider.pk}).status_code == 404

@@ -206,9 +206,7 @@ def invitation_revoke(*, actor: Membership, invitation_id: int) -> Invitation:
     """Withdraw a pending invitation of the actor's organisation: its e-mailed link stops working."""
     with transaction.atomic():
         invitation = (
-            for_update(Invitation.objects.all())
-            .filter(pk=invitation_id, organisation_id=actor.organisation_id)
-            .first()
+            for_update(Invitation.objects.all()).filter(pk=invitation_id, organisation_id=actor.organisation_id).first()
         )
         if invitation is None:
             raise not_found("No such invitation.")
@@ -303,7 +301,7 @@ def membership_remove(*, actor: Membership, member_id: int) -> Membership:
     """Remove a member from the actor's organisation: their tokens are revoked and their sessions ended.
 
     Refused while they are its only administrator, or still own open actions (each is named with where
-    to close it); actions they owned that are closed pass to ``actor``, so the record keeps an owner.
+    to reassign or close it); actions they owned that are closed pass to ``actor``, so the record keeps an owner.
     """
     with transaction.atomic():
         member = _member_for_update(actor=actor, member_id=member_id)
@@ -312,9 +310,10 @@ def membership_remove(*, actor: Membership, member_id: int) -> Membership:
         if blockers:
             n = len(blockers)
             raise PactboardError(
-                f"{member.user.email} still owns {n} open action{'s' if n != 1 else ''}: mark each done or "
-                "cancelled on its page (record it again for another owner if the work goes on), then remove "
-                "the member.",
+                f"{member.user.email} still owns {n} open action{'s' if n != 1 else ''}: reassign each to another "
+                "member of its engagement first (Reassign on the action's page, or POST …/actions/A/reassign "
+                "under /api/engagements/E, with the E and A each detail names) or mark it done or cancelled, "
+                "then remove the member.",
                 blockers,
                 kind="conflict",
             )

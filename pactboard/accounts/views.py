@@ -112,7 +112,13 @@ def _conflict_message(exc: PactboardError) -> str:
     """A refusal with its details (the open actions that block a removal) in one flash message."""
     if not exc.details:
         return exc.message
-    return exc.message + " " + "; ".join(d.message for d in exc.details) + "."
+    # Each with its location ("engagement E, action A"): the message says where to act on it.
+    return (
+        exc.message
+        + " "
+        + "; ".join(f"{d.message} [{d.location}]" if d.location else d.message for d in exc.details)
+        + "."
+    )
 
 
 @membership_required

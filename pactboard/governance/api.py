@@ -14,7 +14,8 @@ from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.core.errors import invalid
 from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.selectors import engagement_get
-from pactboard.governance import selectors, services
+from pactboard.governance import alert_settings, selectors, services
+from pactboard.governance.action_owners import action_reassign
 from pactboard.governance.alerts import KIND_WORDS
 from pactboard.governance.models import ActionItem, Alert, Decision, FeedbackThread, Meeting, Notification
 from pactboard.governance.relevance_api import router as relevance_router
@@ -59,6 +60,22 @@ class ActionIn(Schema):
 
 class ActionStatusIn(Schema):
     status: str
+
+
+class ActionReassignIn(Schema):
+    owner_membership_id: int
+
+
+class AlertSettingsOut(Schema):
+    chronic_after: int
+    grace_days: int
+    review_notice_days: int
+
+
+class AlertSettingsPatch(Schema):
+    chronic_after: int | None = None
+    grace_days: int | None = None
+    review_notice_days: int | None = None
 
 
 class ThreadOut(Schema):
@@ -290,6 +307,21 @@ def update_action(
     return _action_out(selectors.action_get(membership=request.membership, engagement=engagement, action_id=action_id))
 
 
+@router.post("/engagements/{engagement_id}/actions/{action_id}/reassign", response=ActionOut)
+def reassign_action(
+    request: AuthenticatedHttpRequest, engagement_id: int, action_id: int, payload: ActionReassignIn
+) -> dict[str, Any]:
+    """Hand an open action to another member of either party, who is notified (contributors, managers, the owner).
+
+    409 when the action is done or cancelled; 422 at ``owner_membership_id`` when that member is not of
+    the client or the provider of this engagement.
+    """
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    action = selectors.action_get(membership=request.membership, engagement=engagement, action_id=action_id)
+    action_reassign(action=action, new_owner=payload.owner_membership_id, by=request.membership, now=timezone.now())
+    return _action_out(selectors.action_get(membership=request.membership, engagement=engagement, action_id=action_id))
+
+
 @router.get("/actions", response=list[ActionOut])
 @paged
 def list_my_actions(request: AuthenticatedHttpRequest) -> Mapped[ActionItem, dict[str, Any]]:
@@ -378,6 +410,27 @@ def list_alerts(
     if kind and kind not in KIND_WORDS:
         raise invalid(f"Unknown alert kind {kind!r}: use one of {', '.join(KIND_WORDS)}.", location="kind")
     return mapped(selectors.alert_list(engagement=engagement, is_open=open, kind=kind or None), _alert_out)
+
+
+@router.get("/engagements/{engagement_id}/alert-settings", response=AlertSettingsOut)
+def get_alert_settings(request: AuthenticatedHttpRequest, engagement_id: int) -> dict[str, int]:
+    """The engagement's alert thresholds as the scan uses them (the defaults until someone changes them)."""
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    return alert_settings.alert_settings_values(engagement=engagement)
+
+
+@router.patch("/engagements/{engagement_id}/alert-settings", response=AlertSettingsOut)
+def update_alert_settings(
+    request: AuthenticatedHttpRequest, engagement_id: int, payload: AlertSettingsPatch
+) -> dict[str, int]:
+    """Change the thresholds given (the client's administrators and managers); the others stay as they are.
+
+    Bounds: ``chronic_after`` 1-24 missed periods, ``grace_days`` 0-90, ``review_notice_days`` 1-30;
+    a value out of bounds is a 422 located at its field.
+    """
+    engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
+    alert_settings.alert_settings_update(actor=request.membership, engagement=engagement, **payload.dict())
+    return alert_settings.alert_settings_values(engagement=engagement)
 
 
 def _note_out(n: Notification) -> dict[str, Any]:

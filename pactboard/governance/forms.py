@@ -102,3 +102,30 @@ class PreferencesForm(forms.Form):
 
     def modes(self) -> dict[str, str]:
         return {kind: self.cleaned_data[f"mode:{kind}"] for kind in self.kinds}
+
+
+class AlertSettingsForm(forms.Form):
+    """The engagement's alert thresholds; their bounds are the service's (``alert_settings.BOUNDS``)."""
+
+    chronic_after = forms.IntegerField(
+        label="Chronic after (missed periods in a row)",
+        help_text="1 to 24: a KPI missed this often in a row is chronic.",
+    )
+    grace_days = forms.IntegerField(
+        label="Late after (days of grace)",
+        help_text="0 to 90: days after a period closes before a missing value is late.",
+    )
+    review_notice_days = forms.IntegerField(
+        label="Review reminder (days before)",
+        help_text="1 to 30: days before a review that its attendees are reminded.",
+    )
+
+
+class ActionReassignForm(forms.Form):
+    owner_membership_id = forms.TypedChoiceField(label="New owner", coerce=int, help_text="A member of either party.")
+
+    def __init__(self, *args: Any, people: list[Membership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["owner_membership_id"]).choices = [
+            (m.pk, f"{m.user.display_name} ({m.organisation.name})") for m in people
+        ]

@@ -4,10 +4,12 @@ An action's owner is protected in the database (``ActionItem.owner``, ``on_delet
 action must always say who owes it. The accounts room asks these before it removes a member
 (``accounts.ports``); they are connected in ``GovernanceConfig.ready``.
 
-- An open action is work still owed: removal is refused and each open action is named, with the
-  page where it is closed. Handing work to someone else is a decision for a person, not a side
-  effect of removing a colleague. Each is located as "engagement E, action A": its page is
-  /engagements/E/actions/A/, and ``PATCH /api/engagements/E/actions/A`` closes it.
+- An open action is work still owed: removal is refused and each open action is named, with where
+  it is reassigned or closed. Handing work to someone else is a decision for a person, not a side
+  effect of removing a colleague (``action_owners.action_reassign``). Each is located as
+  "engagement E, action A": its page /engagements/E/actions/A/ has a Reassign form,
+  ``POST /api/engagements/E/actions/A/reassign`` reassigns it and ``PATCH /api/engagements/E/actions/A``
+  closes it.
 - A closed (done or cancelled) action is the record of what was done: it passes to the
   administrator who removes the member, and an ``action.owner_transfer`` event in the engagement's
   audit log keeps who owned it before.

@@ -152,3 +152,47 @@ def relevance_permissions(*, actor: Membership, engagement: Engagement, is_open:
         f"can_{a}": relevance_may(actor=actor, engagement=engagement, action=a, is_open=is_open).allowed
         for a in RELEVANCE_ACTIONS
     }
+
+
+# --- alert settings ----------------------------------------------------------------------------------
+# The thresholds judge the provider's delivery (when a KPI is chronic, when its data is late), so the
+# client's administrators and managers set them: the measured party does not loosen its own alarms.
+# Everyone of both parties reads them.
+
+CLIENT_SETS_ALERTS = "Only the client's administrators and managers change the engagement's alert settings."
+
+
+def alert_settings_may(*, actor: Membership, engagement: Engagement) -> Verdict:
+    """Whether ``actor`` may change the engagement's alert settings, and if not, why."""
+    role = engagement.party_role(actor.organisation_id)
+    if role is None:
+        return NOT_FOUND
+    if role != "client" or not actor.is_manager:
+        return Verdict(False, CLIENT_SETS_ALERTS)
+    return ALLOWED
+
+
+def alert_settings_require(*, actor: Membership, engagement: Engagement) -> None:
+    _require(alert_settings_may(actor=actor, engagement=engagement))
+
+
+# --- reassigning an action ---------------------------------------------------------------------------
+# Whoever may record an action (contributors and managers of either party) may hand an open one to
+# another member of either party; the owner may hand over their own. Closed actions keep their owner.
+
+
+def action_may_reassign(*, actor: Membership, action: ActionItem) -> Verdict:
+    verdict = action_may_update(actor=actor, action=action)
+    if not verdict.allowed:
+        return verdict
+    if action.status != ActionItem.Status.OPEN:
+        return Verdict(
+            False,
+            f"This action is {action.get_status_display().lower()}: only an open action is reassigned.",
+            "conflict",
+        )
+    return ALLOWED
+
+
+def action_require_reassign(*, actor: Membership, action: ActionItem) -> None:
+    _require(action_may_reassign(actor=actor, action=action))

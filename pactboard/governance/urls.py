@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pactboard.governance import collaboration_urls, notify_views, relevance_views, views
+from pactboard.governance import alert_views, collaboration_urls, notify_views, relevance_views, views
 
 app_name = "governance"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path(f"{_M}close/", views.meeting_close, name="close"),
     path(f"{_M}invitation.ics", views.meeting_ics_download, name="ics"),
     path(f"{_E}actions/<int:action_id>/", views.action_detail, name="action"),
+    path(f"{_E}actions/<int:action_id>/reassign/", views.action_reassign, name="action_reassign"),
+    path(f"{_E}alerts/", alert_views.alerts_page, name="alerts"),
+    path(f"{_E}alerts/settings/", alert_views.alert_settings_page, name="alert_settings"),
     path(f"{_E}feedback/", views.thread_create, name="thread_create"),
     path(f"{_E}feedback/<int:thread_id>/", views.thread_detail, name="thread"),
     path(f"{_E}feedback/<int:thread_id>/resolve/", views.thread_resolve, name="thread_resolve"),

@@ -20,7 +20,15 @@ from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get, engagement_people
 from pactboard.governance import policy, selectors, services
-from pactboard.governance.forms import ActionForm, CommentForm, DecisionForm, MinutesForm, ThreadForm
+from pactboard.governance.action_owners import action_reassign as action_reassign_service
+from pactboard.governance.forms import (
+    ActionForm,
+    ActionReassignForm,
+    CommentForm,
+    DecisionForm,
+    MinutesForm,
+    ThreadForm,
+)
 from pactboard.governance.invitations import meeting_ics
 from pactboard.governance.models import ActionItem, Meeting
 from pactboard.kpis.selectors import engagement_kpi_names
@@ -239,6 +247,20 @@ def action_detail(request: AuthenticatedHttpRequest, pk: int, action_id: int) ->
         else:
             messages.success(request, "Action updated.")
         return redirect("governance:action", engagement.pk, action.pk)
+    return _action_page(request, engagement, action)
+
+
+def _action_page(
+    request: AuthenticatedHttpRequest,
+    engagement: Engagement,
+    action: ActionItem,
+    reassign_form: ActionReassignForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    can_reassign = policy.action_may_reassign(actor=request.membership, action=action).allowed
+    if can_reassign and reassign_form is None:
+        people = [m for m in engagement_people(engagement=engagement) if m.pk != action.owner_id]
+        reassign_form = ActionReassignForm(people=people)
     return render(
         request,
         "governance/action.html",
@@ -247,9 +269,41 @@ def action_detail(request: AuthenticatedHttpRequest, pk: int, action_id: int) ->
             "action": action,
             "today": selectors.local_today(engagement=engagement, now=timezone.now()),
             "can_update": policy.action_may_update(actor=request.membership, action=action).allowed,
+            "can_reassign": can_reassign,
+            "reassign_form": reassign_form,
             "statuses": ActionItem.Status.choices,
         },
+        status=status,
     )
+
+
+@membership_required
+@require_POST
+def action_reassign(request: AuthenticatedHttpRequest, pk: int, action_id: int) -> HttpResponse:
+    """Hand the open action to another member of either party (contributors, managers, the owner)."""
+    engagement = _engagement(request, pk)
+    action = selectors.action_get(membership=request.membership, engagement=engagement, action_id=action_id)
+    people = [m for m in engagement_people(engagement=engagement) if m.pk != action.owner_id]
+    form = ActionReassignForm(request.POST, people=people)
+    if form.is_valid():
+        try:
+            action = action_reassign_service(
+                action=action,
+                new_owner=form.cleaned_data["owner_membership_id"],
+                by=request.membership,
+                now=timezone.now(),
+            )
+        except PactboardError as exc:
+            if exc.kind in {"not_found", "forbidden"}:
+                raise
+            if exc.kind == "conflict":
+                messages.error(request, str(exc))
+                return redirect("governance:action", engagement.pk, action.pk)
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Action handed to {action.owner.user.display_name}, who is told.")
+            return redirect("governance:action", engagement.pk, action.pk)
+    return _action_page(request, engagement, action, reassign_form=form, status=422)
 
 
 @membership_required

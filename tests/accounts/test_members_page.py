@@ -58,6 +58,9 @@ def test_the_page_names_the_open_actions_that_keep_a_member(world: World, admin:
     text = page.get(reverse("accounts:members")).text
     assert "still owns 1 open action" in text
     assert "Send the QA backlog plan (Acme support, due" in text
+    # Where to reassign it: the message names the action's page and the API, the detail its ids.
+    assert "reassign each to another member of its engagement first" in text
+    assert f"[engagement {world.engagement.pk}, action " in text
     assert Membership.objects.filter(pk=world.client_viewer.pk).exists()
 
 
