@@ -13,7 +13,7 @@ from ninja import Field, Query, Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.audit import selectors as audit_selectors
-from pactboard.audit.describe import event_describe
+from pactboard.audit.describe import event_words
 from pactboard.audit.models import AuditEvent
 from pactboard.audit.selectors import AuditFilters
 from pactboard.core.api import ApiRouter, Mapped, mapped, paged
@@ -72,16 +72,7 @@ class AuditVerifyOut(Schema):
 
 
 def _event_out(e: AuditEvent) -> dict[str, Any]:
-    words = event_describe(
-        actor_email=e.actor_email,
-        organisation_name=e.organisation_name,
-        action=e.action,
-        object_type=e.object_type,
-        object_id=e.object_id,
-        object_repr=e.object_repr,
-        before=e.before,
-        after=e.after,
-    )
+    words = event_words(e)
     return {
         "chain": e.chain,
         "seq": e.seq,
