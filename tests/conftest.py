@@ -14,7 +14,8 @@ import pytest
 from django.test import Client
 
 from pactboard.accounts.middleware import SESSION_KEY
-from pactboard.accounts.models import Membership, Organisation, Role, User
+from pactboard.accounts.models import ApiToken, Membership, Organisation, Role, User
+from pactboard.accounts.services import api_token_create
 from pactboard.engagements.models import Engagement, Objective
 
 PASSWORD = "correct-horse-battery-staple"
@@ -141,3 +142,9 @@ def client_for(membership: Membership) -> Client:
     session[SESSION_KEY] = membership.pk
     session.save()
     return c
+
+
+def api_client(membership: Membership, scope: str = ApiToken.Scope.WRITE) -> Client:
+    """A test client of the REST API, with a new token of ``scope`` acting as the membership."""
+    _, raw = api_token_create(membership=membership, name="test", scope=scope)
+    return Client(headers={"Authorization": f"Bearer {raw}"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -121,51 +122,58 @@ def _conflict_message(exc: PactboardError) -> str:
     )
 
 
-@membership_required
-@require_POST
-def member_role(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
-    """Change a member's role (administrators); the organisation's last administrator keeps the role."""
+def _members_action[T](
+    request: AuthenticatedHttpRequest, act: Callable[[], T], done: Callable[[T], str]
+) -> HttpResponse:
+    """Run an administrator's action of the members page and say its outcome in a flash message.
+
+    A refusal (with its details) is flashed; "not found" and "forbidden" are raised (404/403), as
+    anywhere else. Either way the answer is the members page.
+    """
     try:
-        member = services.membership_role_set(
-            actor=request.membership, member_id=member_id, role=str(request.POST.get("role", ""))
-        )
+        result = act()
     except PactboardError as exc:
         if exc.kind in ("not_found", "forbidden"):
             raise
         messages.error(request, _conflict_message(exc))
     else:
-        messages.success(request, f"{member.user.email} is now {member.get_role_display().lower()}.")
+        messages.success(request, done(result))
     return redirect("accounts:members")
+
+
+@membership_required
+@require_POST
+def member_role(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
+    """Change a member's role (administrators); the organisation's last administrator keeps the role."""
+    return _members_action(
+        request,
+        lambda: services.membership_role_set(
+            actor=request.membership, member_id=member_id, role=str(request.POST.get("role", ""))
+        ),
+        lambda member: f"{member.user.email} is now {member.get_role_display().lower()}.",
+    )
 
 
 @membership_required
 @require_POST
 def member_remove(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
     """Remove a member (administrators): tokens revoked, sessions ended; refused while they own open actions."""
-    try:
-        member = services.membership_remove(actor=request.membership, member_id=member_id)
-    except PactboardError as exc:
-        if exc.kind in ("not_found", "forbidden"):
-            raise
-        messages.error(request, _conflict_message(exc))
-    else:
-        messages.success(request, f"{member.user.email} is no longer a member; their API tokens are revoked.")
-    return redirect("accounts:members")
+    return _members_action(
+        request,
+        lambda: services.membership_remove(actor=request.membership, member_id=member_id),
+        lambda member: f"{member.user.email} is no longer a member; their API tokens are revoked.",
+    )
 
 
 @membership_required
 @require_POST
 def invitation_revoke(request: AuthenticatedHttpRequest, invitation_id: int) -> HttpResponse:
     """Revoke a pending invitation (administrators): its link stops working."""
-    try:
-        invitation = services.invitation_revoke(actor=request.membership, invitation_id=invitation_id)
-    except PactboardError as exc:
-        if exc.kind in ("not_found", "forbidden"):
-            raise
-        messages.error(request, _conflict_message(exc))
-    else:
-        messages.success(request, f"The invitation of {invitation.email} is revoked: its link no longer works.")
-    return redirect("accounts:members")
+    return _members_action(
+        request,
+        lambda: services.invitation_revoke(actor=request.membership, invitation_id=invitation_id),
+        lambda invitation: f"The invitation of {invitation.email} is revoked: its link no longer works.",
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 MISSING = "—"
 _LONGEST = 200
@@ -126,3 +126,30 @@ def event_describe(
         number = f"#{object_id}" if object_id else ""
         name = number if kind in what.split() else f"{kind} {number}".strip()
     return EventWords(who=who, what=what, object_name=name, changes=changes_between(before, after))
+
+
+class StoredEvent(Protocol):
+    """What ``event_words`` reads of a stored event (an ``AuditEvent``); this module stays free of models."""
+
+    actor_email: str
+    organisation_name: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    before: Any
+    after: Any
+
+
+def event_words(event: StoredEvent) -> EventWords:
+    """A stored event in words: the page, its CSV export and the API describe events through this one call."""
+    return event_describe(
+        actor_email=event.actor_email,
+        organisation_name=event.organisation_name,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        object_repr=event.object_repr,
+        before=event.before,
+        after=event.after,
+    )

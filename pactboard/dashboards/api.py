@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ninja import Field, Query, Schema
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.audit import selectors as audit_selectors
-from pactboard.audit.describe import event_describe
+from pactboard.audit.describe import event_words
 from pactboard.audit.models import AuditEvent
 from pactboard.audit.selectors import AuditFilters
 from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.dashboards import selectors as dashboard_selectors
+from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
 
 router = ApiRouter(tags=["audit"])
@@ -72,16 +73,7 @@ class AuditVerifyOut(Schema):
 
 
 def _event_out(e: AuditEvent) -> dict[str, Any]:
-    words = event_describe(
-        actor_email=e.actor_email,
-        organisation_name=e.organisation_name,
-        action=e.action,
-        object_type=e.object_type,
-        object_id=e.object_id,
-        object_repr=e.object_repr,
-        before=e.before,
-        after=e.after,
-    )
+    words = event_words(e)
     return {
         "chain": e.chain,
         "seq": e.seq,
@@ -143,9 +135,18 @@ PortfolioSort = Literal[
 ]  # fmt: skip
 
 
+# "" (any status) or one of the engagement's statuses, read off Engagement.Status so the filter cannot drift
+# from the model. A Literal rather than the TextChoices class: it stays inline in the OpenAPI parameter (a
+# component named "Status" exists already) and its values are the same strings.
+if TYPE_CHECKING:
+    PortfolioStatus = str
+else:
+    PortfolioStatus = Literal["", *Engagement.Status.values]
+
+
 class PortfolioQuery(Schema):
     q: str = Field("", max_length=100, description="Part of the engagement's, the client's or the provider's name.")
-    status: Literal["", "draft", "active", "ended"] = Field("", description="Only engagements in this status.")
+    status: PortfolioStatus = Field("", description="Only engagements in this status.")
     attention: bool = Field(False, description="Only engagements with a KPI missed or at risk.")
     sort: PortfolioSort = Field("name", description="The column to sort by; a leading - sorts descending.")
 

@@ -16,7 +16,7 @@ from django.http import HttpResponse
 
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.audit import selectors as audit_selectors
-from pactboard.audit.describe import EventWords, event_describe
+from pactboard.audit.describe import EventWords, event_words
 from pactboard.audit.models import AuditEvent
 from pactboard.audit.selectors import AuditFilterOptions, AuditFilters
 from pactboard.core.csvsafe import csv_text
@@ -60,19 +60,6 @@ class AuditFilterForm(forms.Form):
 class EventRow:
     event: AuditEvent
     words: EventWords
-
-
-def _words(e: AuditEvent) -> EventWords:
-    return event_describe(
-        actor_email=e.actor_email,
-        organisation_name=e.organisation_name,
-        action=e.action,
-        object_type=e.object_type,
-        object_id=e.object_id,
-        object_repr=e.object_repr,
-        before=e.before,
-        after=e.after,
-    )
 
 
 def _filters(request: AuthenticatedHttpRequest, engagement: Engagement) -> tuple[AuditFilterForm, AuditFilters]:
@@ -121,7 +108,7 @@ def audit_trail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "engagement": engagement,
             "form": form,
             "page": page,
-            "rows": [EventRow(e, _words(e)) for e in page.object_list],
+            "rows": [EventRow(e, event_words(e)) for e in page.object_list],
             "query": query,
             "page_query": f"{query}&" if query else "",
         },
@@ -153,7 +140,7 @@ def audit_csv(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     events = audit_selectors.audit_event_list(engagement_id=engagement.pk, filters=filters)
     rows = []
     for e in events.iterator(chunk_size=2000):
-        words = _words(e)
+        words = event_words(e)
         rows.append(
             [
                 e.chain,

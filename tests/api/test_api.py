@@ -7,16 +7,10 @@ import re
 import pytest
 from django.test import Client
 
-from pactboard.accounts.services import api_token_create
 from pactboard.engagements.models import Objective
-from tests.conftest import World
+from tests.conftest import World, api_client
 
 pytestmark = pytest.mark.django_db
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def test_requires_a_valid_token(world: World):
@@ -25,21 +19,21 @@ def test_requires_a_valid_token(world: World):
 
 
 def test_lists_only_visible_engagements(world: World):
-    names = [e["name"] for e in _api(world.provider_manager).get("/api/engagements/").json()["items"]]
+    names = [e["name"] for e in api_client(world.provider_manager).get("/api/engagements/").json()["items"]]
     assert names == ["Acme support"]
-    body = _api(world.client_manager).get(f"/api/engagements/{world.engagement.pk}").json()
+    body = api_client(world.client_manager).get(f"/api/engagements/{world.engagement.pk}").json()
     assert body["monthly_fee"] == "100000.00"
     assert body["provider"]["name"] == "Helpline BPO"
 
 
 @pytest.mark.parametrize("path", ["/api/engagements/{id}", "/api/engagements/{id}/objectives"])
 def test_outsider_gets_404(world: World, path):
-    response = _api(world.outsider).get(path.format(id=world.engagement.pk))
+    response = api_client(world.outsider).get(path.format(id=world.engagement.pk))
     assert response.status_code == 404
 
 
 def test_outsider_cannot_create_objective(world: World):
-    response = _api(world.outsider).post(
+    response = api_client(world.outsider).post(
         f"/api/engagements/{world.engagement.pk}/objectives", {"statement": "hijack"}, content_type="application/json"
     )
     assert response.status_code == 404
@@ -47,7 +41,7 @@ def test_outsider_cannot_create_objective(world: World):
 
 
 def test_objectives_carry_their_smart_gaps(world: World):
-    response = _api(world.client_manager).post(
+    response = api_client(world.client_manager).post(
         f"/api/engagements/{world.engagement.pk}/objectives",
         {"statement": "Lower AHT", "measure": "AHT", "target": "300 s", "deadline": "2026-12-31"},
         content_type="application/json",
@@ -58,7 +52,7 @@ def test_objectives_carry_their_smart_gaps(world: World):
 
 
 def test_provider_gets_403_with_a_message_when_writing_objectives(world: World):
-    response = _api(world.provider_manager).post(
+    response = api_client(world.provider_manager).post(
         f"/api/engagements/{world.engagement.pk}/objectives", {"statement": "x"}, content_type="application/json"
     )
     assert response.status_code == 403

@@ -12,17 +12,11 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from pactboard.accounts.services import api_token_create
 from pactboard.audit.models import AuditEvent
 from pactboard.engagements.models import BusinessChange, Engagement
-from tests.conftest import World
+from tests.conftest import World, api_client
 
 pytestmark = pytest.mark.django_db
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def _post(client: Client, url: str, body: dict, method: str = "post"):
@@ -39,7 +33,9 @@ NEW = {
 
 
 def test_client_manager_creates_an_engagement_with_a_provider_it_works_with(world: World):
-    response = _post(_api(world.client_manager), "/api/engagements/", {**NEW, "provider_id": world.provider_org.pk})
+    response = _post(
+        api_client(world.client_manager), "/api/engagements/", {**NEW, "provider_id": world.provider_org.pk}
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["client"]["name"] == "Acme Retail"
@@ -50,7 +46,7 @@ def test_client_manager_creates_an_engagement_with_a_provider_it_works_with(worl
 
 def test_a_provider_it_does_not_work_with_is_refused_by_field(world: World):
     response = _post(
-        _api(world.client_manager), "/api/engagements/", {**NEW, "provider_id": world.other_provider_org.pk}
+        api_client(world.client_manager), "/api/engagements/", {**NEW, "provider_id": world.other_provider_org.pk}
     )
     assert response.status_code == 422
     assert response.json()["details"][0]["location"] == "provider_id"
@@ -59,27 +55,27 @@ def test_a_provider_it_does_not_work_with_is_refused_by_field(world: World):
 
 def test_provider_and_viewer_may_not_create(world: World):
     for member in (world.provider_manager, world.client_viewer):
-        response = _post(_api(member), "/api/engagements/", {**NEW, "provider_id": world.provider_org.pk})
+        response = _post(api_client(member), "/api/engagements/", {**NEW, "provider_id": world.provider_org.pk})
         assert response.status_code == 403, (member, response.content)
     assert not Engagement.objects.filter(name="Acme back office").exists()
 
 
 def test_patch_changes_only_what_is_sent(world: World):
     url = f"/api/engagements/{world.engagement.pk}"
-    response = _post(_api(world.client_manager), url, {"monthly_fee": "120000.50"}, "patch")
+    response = _post(api_client(world.client_manager), url, {"monthly_fee": "120000.50"}, "patch")
     assert response.status_code == 200, response.content
     world.engagement.refresh_from_db()
     assert str(world.engagement.monthly_fee) == "120000.50"
     assert world.engagement.name == "Acme support"
     # The provider cannot change the client's terms; an outsider does not see the engagement.
-    assert _post(_api(world.provider_manager), url, {"name": "X"}, "patch").status_code == 403
-    assert _post(_api(world.outsider), url, {"name": "X"}, "patch").status_code == 404
-    assert _post(_api(world.client_manager), url, {"name": None}, "patch").status_code == 422
+    assert _post(api_client(world.provider_manager), url, {"name": "X"}, "patch").status_code == 403
+    assert _post(api_client(world.outsider), url, {"name": "X"}, "patch").status_code == 404
+    assert _post(api_client(world.client_manager), url, {"name": None}, "patch").status_code == 422
 
 
 def test_patch_an_objective(world: World):
     url = f"/api/engagements/{world.engagement.pk}/objectives/{world.objective.pk}"
-    response = _post(_api(world.client_manager), url, {"target": "≥ 78 %", "deadline": "2027-06-30"}, "patch")
+    response = _post(api_client(world.client_manager), url, {"target": "≥ 78 %", "deadline": "2027-06-30"}, "patch")
     assert response.status_code == 200, response.content
     assert response.json()["target"] == "≥ 78 %"
     world.objective.refresh_from_db()
@@ -87,20 +83,20 @@ def test_patch_an_objective(world: World):
     # The objective id of another engagement under this engagement's URL is not found.
     other = world.other_engagement.objectives.create(key="x", statement="Other")
     wrong = f"/api/engagements/{world.engagement.pk}/objectives/{other.pk}"
-    assert _post(_api(world.client_manager), wrong, {"target": "1"}, "patch").status_code == 404
+    assert _post(api_client(world.client_manager), wrong, {"target": "1"}, "patch").status_code == 404
 
 
 def test_business_changes_logged_and_listed(world: World):
     url = f"/api/engagements/{world.engagement.pk}/business-changes"
     body = {"date": "2026-03-01", "kind": "launch", "title": "Spring campaign", "kpi_codes": []}
-    response = _post(_api(world.provider_manager), url, body)
+    response = _post(api_client(world.provider_manager), url, body)
     assert response.status_code == 201, response.content
     assert response.json()["created_by_org"] == "Helpline BPO"
-    listed = _api(world.client_manager).get(url)
+    listed = api_client(world.client_manager).get(url)
     assert [c["title"] for c in listed.json()["items"]] == ["Spring campaign"]
     # A KPI the engagement does not have is refused at its field; nothing is written.
-    bad = _post(_api(world.provider_manager), url, {**body, "kpi_codes": ["nope"]})
+    bad = _post(api_client(world.provider_manager), url, {**body, "kpi_codes": ["nope"]})
     assert bad.status_code == 422
     assert bad.json()["details"][0]["location"] == "kpi_codes"
     assert BusinessChange.objects.count() == 1
-    assert _api(world.outsider).get(url).status_code == 404
+    assert api_client(world.outsider).get(url).status_code == 404

@@ -9,20 +9,14 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from pactboard.accounts.services import api_token_create
 from pactboard.core.errors import MAX_DETAILS, ErrorDetail, error_body, text_excerpt
-from tests.conftest import World
+from tests.conftest import World, api_client
 from tests.kpis.test_api import _kpi_payload
 from tests.kpis.test_views import draft_with
 
 pytestmark = pytest.mark.django_db
 
 BIG = "9" * 309  # a 309-digit number, past any float
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def _assert_one_shape(response, status: int, kind: str) -> dict:
@@ -39,7 +33,7 @@ def _assert_one_shape(response, status: int, kind: str) -> dict:
 
 
 def test_every_kind_of_api_error_has_the_one_body(world: World):
-    api = _api(world.client_manager)
+    api = api_client(world.client_manager)
     e = world.engagement.pk
     cases = [
         (Client().get("/api/engagements/"), 401, "unauthorized"),
@@ -52,7 +46,7 @@ def test_every_kind_of_api_error_has_the_one_body(world: World):
          "invalid"),
         (api.post(f"/api/engagements/{e}/objectives", "{not json", content_type="application/json"), 400,
          "bad_request"),
-        (_api(world.provider_manager).post(f"/api/engagements/{e}/objectives", {"statement": "x"},
+        (api_client(world.provider_manager).post(f"/api/engagements/{e}/objectives", {"statement": "x"},
                                            content_type="application/json"), 403, "forbidden"),
     ]  # fmt: skip
     for response, status, kind in cases:
@@ -60,7 +54,7 @@ def test_every_kind_of_api_error_has_the_one_body(world: World):
 
 
 def test_validation_errors_are_located_without_the_input(world: World):
-    response = _api(world.client_manager).post(
+    response = api_client(world.client_manager).post(
         f"/api/engagements/{world.engagement.pk}/objectives",
         {"statement": ["x"] * 50, "deadline": BIG},
         content_type="application/json",
@@ -72,7 +66,7 @@ def test_validation_errors_are_located_without_the_input(world: World):
 
 def test_a_domain_error_echoes_a_309_digit_number_only_as_an_excerpt(world: World):
     draft = draft_with(world, 0)
-    response = _api(world.client_manager).post(
+    response = api_client(world.client_manager).post(
         f"/api/versions/{draft.pk}/kpis", _kpi_payload(world, target=BIG), content_type="application/json"
     )
     body = _assert_one_shape(response, 422, "invalid")
@@ -85,7 +79,7 @@ def test_a_domain_error_echoes_a_309_digit_number_only_as_an_excerpt(world: Worl
 def test_long_lists_are_capped_with_a_count_of_the_rest(world: World):
     # 300 objective ids that are not numbers: 300 validation errors, of which MAX_DETAILS are shown.
     draft = draft_with(world, 0)
-    response = _api(world.client_manager).post(
+    response = api_client(world.client_manager).post(
         f"/api/versions/{draft.pk}/kpis",
         _kpi_payload(world, objective_ids=["x"] * 300),
         content_type="application/json",

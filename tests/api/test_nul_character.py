@@ -8,19 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
 
-from pactboard.accounts.services import api_token_create
 from pactboard.api.main import _nul_locations
 from pactboard.engagements.models import Objective
-from tests.conftest import World
+from tests.conftest import World, api_client
 
 pytestmark = pytest.mark.django_db
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def test_a_body_with_nul_is_a_422_at_its_field_and_writes_nothing(world: World):
@@ -28,7 +21,7 @@ def test_a_body_with_nul_is_a_422_at_its_field_and_writes_nothing(world: World):
     # JSON can carry NUL only as the escape \u0000; json.dumps writes it so.
     body = json.dumps({"statement": "Resolve\u0000 more", "target": "75 %"})
     assert "\\u0000" in body
-    response = _api(world.client_manager).post(
+    response = api_client(world.client_manager).post(
         f"/api/engagements/{world.engagement.pk}/objectives", body, content_type="application/json"
     )
     assert response.status_code == 422, response.content
@@ -44,13 +37,15 @@ def test_nested_keys_and_items_are_located():
 
 
 def test_a_query_parameter_with_nul_is_a_422_naming_it(world: World):
-    response = _api(world.client_manager).get("/api/catalogue?q=re%00fund")
+    response = api_client(world.client_manager).get("/api/catalogue?q=re%00fund")
     assert response.status_code == 422, response.content
     assert [d["location"] for d in response.json()["details"]] == ["q"]
 
 
 def test_a_path_with_nul_is_a_404(world: World):
     # On SQLite the lookup simply finds nothing; on PostgreSQL the query itself failed (500).
-    response = _api(world.client_manager).get(f"/api/engagements/{world.engagement.pk}/datasets/con%00tacts/versions")
+    response = api_client(world.client_manager).get(
+        f"/api/engagements/{world.engagement.pk}/datasets/con%00tacts/versions"
+    )
     assert response.status_code == 404
     assert response.json()["kind"] == "not_found"

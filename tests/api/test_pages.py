@@ -15,24 +15,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pactboard.accounts.models import Membership, Role
-from pactboard.accounts.services import api_token_create
 from pactboard.api.main import api
 from pactboard.core.api import MAX_PAGE_SIZE
 from pactboard.engagements.models import BusinessChange
 from pactboard.governance import services as governance_services
 from pactboard.governance.models import Meeting
-from tests.conftest import World, make_engagement
+from tests.conftest import World, api_client, make_engagement
 from tests.measurements.conftest import agreed  # noqa: F401 - a fixture, used by name
 from tests.test_outsider_walk import victim  # noqa: F401 - a fixture, used by name
 
 pytestmark = pytest.mark.django_db
 
 SHAPE = {"count", "page", "pages", "page_size", "items"}
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 @pytest.fixture
@@ -44,7 +38,7 @@ def seven(world: World) -> World:
 
 
 def test_pages_cover_the_list_once_without_overlap(seven: World):
-    c = _api(seven.client_manager)
+    c = api_client(seven.client_manager)
     seen: list[int] = []
     for page in (1, 2, 3):
         body = c.get("/api/engagements/", {"page": page, "page_size": 3}).json()
@@ -60,12 +54,12 @@ def test_pages_cover_the_list_once_without_overlap(seven: World):
 
 
 def test_past_the_last_page_is_empty_not_the_last_page_again(seven: World):
-    body = _api(seven.client_manager).get("/api/engagements/", {"page": 9, "page_size": 3}).json()
+    body = api_client(seven.client_manager).get("/api/engagements/", {"page": 9, "page_size": 3}).json()
     assert (body["count"], body["page"], body["pages"], body["items"]) == (7, 9, 3, [])
 
 
 def test_an_empty_list_is_one_empty_page(world: World):
-    body = _api(world.client_manager).get(f"/api/engagements/{world.engagement.pk}/business-changes").json()
+    body = api_client(world.client_manager).get(f"/api/engagements/{world.engagement.pk}/business-changes").json()
     assert body == {"count": 0, "page": 1, "pages": 1, "page_size": 50, "items": []}
 
 
@@ -79,7 +73,7 @@ def test_an_empty_list_is_one_empty_page(world: World):
     ],
 )
 def test_a_bad_page_or_page_size_is_a_422_naming_it(world: World, query, location):
-    response = _api(world.client_manager).get("/api/engagements/", query)
+    response = api_client(world.client_manager).get("/api/engagements/", query)
     assert response.status_code == 422
     body = response.json()
     assert body["kind"] == "invalid"
@@ -150,7 +144,7 @@ def busy(world: World) -> World:
 )
 def test_a_page_costs_the_same_queries_whatever_its_size(busy: World, path, django_assert_max_num_queries):
     url = path.format(e=busy.engagement.pk)
-    c = _api(busy.provider_manager)
+    c = api_client(busy.provider_manager)
     one, n_one = _queries(c, url, 1)
     assert n_one == 1
     with django_assert_max_num_queries(one):
@@ -167,7 +161,7 @@ def test_every_paged_list_costs_the_same_queries_whatever_its_size(world: World,
     components = schema["components"]["schemas"]
     # An administrator reads every list, the organisation's invitations included.
     Membership.objects.filter(pk=world.client_manager.pk).update(role=Role.ADMIN)
-    c = _api(world.client_manager)
+    c = api_client(world.client_manager)
     grew, several = [], []
     for path, item in schema["paths"].items():
         op = item.get("get")

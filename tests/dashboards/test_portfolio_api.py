@@ -110,6 +110,20 @@ def test_the_provider_sees_the_client_as_counterparty_and_filters_apply(world: W
     assert refused.json()["details"][0]["location"].endswith("sort")
 
 
+def test_the_status_filter_takes_each_engagement_status_and_refuses_another(world: World, clock) -> None:  # type: ignore[no-untyped-def]
+    api = _api(world.client_manager)
+    # Engagement.Status is draft, active or ended: each is a filter; the one engagement is under its own only.
+    found = {}
+    for status in ("draft", "active", "ended"):
+        response = api.get(f"/api/portfolio?status={status}")
+        assert response.status_code == 200, (status, response.content)
+        found[status] = [i["engagement"] for i in response.json()["items"]]
+    assert found == {s: ["Acme support"] if s == world.engagement.status else [] for s in found}
+    refused = api.get("/api/portfolio?status=paused")
+    assert refused.status_code == 422
+    assert refused.json()["details"][0]["location"].endswith("status")
+
+
 def test_another_tenants_engagements_never_appear(world: World, build_engagement, clock) -> None:  # type: ignore[no-untyped-def]
     build_engagement(2, 34, "Big support")
     mine = {i["engagement_id"] for i in _api(world.client_manager).get("/api/portfolio").json()["items"]}

@@ -11,18 +11,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 
-from pactboard.accounts.services import api_token_create
 from pactboard.documents.spec import document_load
 from pactboard.documents.spec.diff import document_diff
+from tests.conftest import api_client
 from tests.documents.test_document import DEMO_FILES
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
-
 
 SUPPORT = next(p for p in DEMO_FILES if p.name == "customer-support.yaml")
 
@@ -106,7 +99,7 @@ def test_command_names_the_invalid_file(tmp_path: Path):
 @pytest.mark.django_db
 def test_api_diff_returns_the_same_changes(world):
     text = SUPPORT.read_text(encoding="utf-8")
-    client = _api(world.client_manager)
+    client = api_client(world.client_manager)
     response = client.post(
         "/api/documents/diff", data=json.dumps({"a": text, "b": _edited(text)}), content_type="application/json"
     )
@@ -125,7 +118,7 @@ def test_api_diff_returns_the_same_changes(world):
 
 @pytest.mark.django_db
 def test_api_validate_and_export_round_trip(world):
-    client = _api(world.client_manager)
+    client = api_client(world.client_manager)
     exported = client.get(f"/api/engagements/{world.engagement.pk}/document")
     assert exported.status_code == 200
     assert exported["Content-Type"].startswith("application/yaml")
@@ -136,4 +129,5 @@ def test_api_validate_and_export_round_trip(world):
     again = client.post("/api/documents/diff", data=json.dumps({"a": text, "b": text}), content_type="application/json")
     assert again.json() == {"changes": []}
     # Another tenant's engagement is not found.
-    assert _api(world.other_provider_manager).get(f"/api/engagements/{world.engagement.pk}/document").status_code == 404
+    outsider = api_client(world.other_provider_manager)
+    assert outsider.get(f"/api/engagements/{world.engagement.pk}/document").status_code == 404

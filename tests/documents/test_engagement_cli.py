@@ -24,14 +24,15 @@ from pactboard.documents.services import (
     engagement_document_import,
 )
 from pactboard.documents.spec import document_dump, document_json_schema_text, document_load, kpi_fields
-from pactboard.engagements.models import Engagement, Objective
+from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.formulas.schema import STANDARD_SCHEMAS
-from pactboard.kpis.models import AgreementVersion, Signature, VersionKpi
+from pactboard.kpis.models import AgreementVersion, Signature
 from pactboard.kpis.services import version_withdraw
 from pactboard.measurements.models import Dataset
 from pactboard.measurements.services import dataset_declare
 from tests.conftest import World, client_for
+from tests.documents.conftest import import_counts
 from tests.documents.test_document import DEMO_FILES, MINIMAL, WITH_DATASETS, documents
 
 pytestmark = pytest.mark.django_db
@@ -66,16 +67,8 @@ def write(tmp_path: Path, text: str, name: str = "doc.yaml") -> str:
 
 
 def counts() -> tuple[int, ...]:
-    return (
-        Organisation.objects.count(),
-        Engagement.objects.count(),
-        Objective.objects.count(),
-        AgreementVersion.objects.count(),
-        VersionKpi.objects.count(),
-        Signature.objects.count(),
-        Dataset.objects.count(),
-        AuditEvent.objects.count(),
-    )
+    """What an import writes, and the signatures an import as agreed adds."""
+    return import_counts(Signature)
 
 
 def import_agreed(world: World, text: str) -> AgreementVersion:

@@ -15,12 +15,11 @@ import pytest
 from django.test import Client
 
 from pactboard.accounts.models import ApiToken, Organisation, Role
-from pactboard.accounts.services import api_token_create
 from pactboard.audit.models import AuditEvent
-from pactboard.engagements.models import Engagement, Objective
-from pactboard.kpis.models import AgreementVersion, VersionKpi
+from pactboard.engagements.models import Engagement
 from pactboard.measurements.models import Dataset
-from tests.conftest import make_member
+from tests.conftest import api_client, make_member
+from tests.documents.conftest import import_counts
 from tests.documents.test_document import DEMO_FILES
 
 pytestmark = pytest.mark.django_db
@@ -29,25 +28,8 @@ SUPPORT = next(p for p in DEMO_FILES if p.name == "customer-support.yaml").read_
 URL = "/api/documents/import"
 
 
-def _api(membership, scope: str = ApiToken.Scope.WRITE) -> Client:
-    _, raw = api_token_create(membership=membership, name="test", scope=scope)
-    return Client(headers={"Authorization": f"Bearer {raw}"})
-
-
 def _post(client: Client, url: str, text: str):  # type: ignore[no-untyped-def]
     return client.post(url, data=json.dumps({"text": text}), content_type="application/json")
-
-
-def _counts() -> tuple[int, ...]:
-    return (
-        Organisation.objects.count(),
-        Engagement.objects.count(),
-        Objective.objects.count(),
-        AgreementVersion.objects.count(),
-        VersionKpi.objects.count(),
-        Dataset.objects.count(),
-        AuditEvent.objects.count(),
-    )
 
 
 @pytest.fixture
@@ -62,7 +44,7 @@ def northwind():  # type: ignore[no-untyped-def]
 
 def test_importing_the_demo_document_creates_its_engagement_and_draft(northwind) -> None:  # type: ignore[no-untyped-def]
     manager, _ = northwind
-    response = _post(_api(manager), URL, SUPPORT)
+    response = _post(api_client(manager), URL, SUPPORT)
     assert response.status_code == 201, response.content
     body = response.json()
     engagement = Engagement.objects.get(pk=body["engagement_id"])
@@ -100,11 +82,11 @@ def test_importing_the_demo_document_creates_its_engagement_and_draft(northwind)
 
 def test_an_invalid_document_is_refused_as_validate_refuses_it_and_nothing_is_written(northwind) -> None:  # type: ignore[no-untyped-def]
     manager, _ = northwind
-    api = _api(manager)
+    api = api_client(manager)
     # The FCR KPI is higher-is-better with target 75: an amber threshold above the target is wrong.
     bad = SUPPORT.replace("    target: 75\n    thresholds: {amber: 70", "    target: 75\n    thresholds: {amber: 90", 1)
     assert bad != SUPPORT
-    before = _counts()
+    before = import_counts()
     validated = _post(api, "/api/documents/validate", bad)
     imported = _post(api, URL, bad)
     assert (validated.status_code, imported.status_code) == (422, 422)
@@ -112,14 +94,14 @@ def test_an_invalid_document_is_refused_as_validate_refuses_it_and_nothing_is_wr
     details = imported.json()["details"]
     assert details
     assert all(d["location"].startswith("text.kpis[0]") for d in details), details
-    assert _counts() == before
+    assert import_counts() == before
 
 
 def test_a_refusal_after_reading_changes_nothing(northwind) -> None:  # type: ignore[no-untyped-def]
     # A viewer may not create the engagement: the service's own refusal, located in the body's text.
     _, viewer = northwind
-    api = _api(viewer)  # creating a token is audited: count after it
-    before = _counts()
+    api = api_client(viewer)  # creating a token is audited: count after it
+    before = import_counts()
     response = _post(api, URL, SUPPORT)
     assert response.status_code == 422, response.content
     assert response.json()["details"] == [
@@ -129,48 +111,48 @@ def test_a_refusal_after_reading_changes_nothing(northwind) -> None:  # type: ig
             "code": None,
         }
     ]
-    assert _counts() == before
+    assert import_counts() == before
 
 
 def test_a_second_import_while_the_draft_is_open_is_a_conflict_and_rolls_back(northwind) -> None:  # type: ignore[no-untyped-def]
     manager, _ = northwind
-    api = _api(manager)
+    api = api_client(manager)
     assert _post(api, URL, SUPPORT).status_code == 201
-    before = _counts()
+    before = import_counts()
     # The fee would be written before the open draft refuses the new version.
     response = _post(api, URL, SUPPORT.replace("monthly_fee: 412500.00", "monthly_fee: 1.00"))
     assert response.status_code == 409, response.content
     assert response.json()["details"][0]["location"] == "text.agreement"
-    assert _counts() == before
+    assert import_counts() == before
     assert Engagement.objects.get().monthly_fee == Decimal("412500.00")
 
 
 def test_a_read_token_is_refused(northwind) -> None:  # type: ignore[no-untyped-def]
     manager, _ = northwind
-    api = _api(manager, ApiToken.Scope.READ)
-    before = _counts()
+    api = api_client(manager, ApiToken.Scope.READ)
+    before = import_counts()
     response = _post(api, URL, SUPPORT)
     assert response.status_code == 403
     assert "read-only" in response.json()["message"]
-    assert _counts() == before
+    assert import_counts() == before
 
 
 def test_an_outsider_naming_another_tenants_engagement_is_refused_as_if_it_did_not_exist(world, northwind) -> None:  # type: ignore[no-untyped-def]
     # world.outsider manages Globex; the document names Northwind's engagement, which Globex cannot see,
     # once it exists and once it does not: the same refusal both times, and nothing written.
     manager, _ = northwind
-    api = _api(world.outsider)
-    before = _counts()
+    api = api_client(world.outsider)
+    before = import_counts()
     unseen = _post(api, URL, SUPPORT)
-    assert _post(_api(manager), URL, SUPPORT).status_code == 201
+    assert _post(api_client(manager), URL, SUPPORT).status_code == 201
     engagement = Engagement.objects.get(name="Customer support (EMEA)")
-    before = _counts()
+    before = import_counts()
     refused = _post(api, URL, SUPPORT.replace("monthly_fee: 412500.00", "monthly_fee: 1.00"))
     assert (unseen.status_code, refused.status_code) == (422, 422)
     assert refused.json() == unseen.json()
     detail = refused.json()["details"][0]
     assert detail["location"].startswith("text.engagement.client")
     assert detail["message"].startswith("no engagement 'Customer support (EMEA)' between Northwind Retail and")
-    assert _counts() == before
+    assert import_counts() == before
     engagement.refresh_from_db()
     assert engagement.monthly_fee == Decimal("412500.00")

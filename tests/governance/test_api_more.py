@@ -15,19 +15,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pactboard.accounts.services import api_token_create
 from pactboard.audit.models import AuditEvent
 from pactboard.governance import services
 from pactboard.governance.models import Alert, Meeting, Notification
-from tests.conftest import World
+from tests.conftest import World, api_client
 from tests.governance.conftest import OCTOBER
 
 pytestmark = pytest.mark.django_db
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def _send(c: Client, method: str, path: str, body: dict | None = None):
@@ -71,7 +65,7 @@ def test_alerts_list_newest_first_with_filters(gov: World):
     _alert(gov, "late:kpi_01:2026-10", "late", 5, cleared=True)
     _alert(gov, "chronic:kpi_01:2026-10", "chronic", 1)
     _alert(gov, "breach:kpi_00:2026-10", "breach", 0, engagement=gov.other_engagement)  # not ours
-    viewer = _api(gov.client_viewer)  # every member of either party reads the alerts
+    viewer = api_client(gov.client_viewer)  # every member of either party reads the alerts
     url = f"/api/engagements/{gov.engagement.pk}/alerts"
     body = viewer.get(url).json()
     # Raised 1, 5 and 9 days ago: newest first; the other engagement's alert is not listed.
@@ -96,11 +90,11 @@ def test_alerts_list_newest_first_with_filters(gov: World):
     bad = viewer.get(url + "?kind=bogus")
     assert bad.status_code == 422
     assert bad.json()["details"][0]["location"] == "kind"
-    assert _api(gov.outsider).get(url).status_code == 404
+    assert api_client(gov.outsider).get(url).status_code == 404
 
 
 def test_alerts_list_queries_do_not_grow_with_alerts(gov: World):
-    c = _api(gov.client_manager)
+    c = api_client(gov.client_manager)
     url = f"/api/engagements/{gov.engagement.pk}/alerts"
     _alert(gov, "breach:a", "breach", 1)
     c.get(url)  # warm-up (token, caches)
@@ -119,7 +113,7 @@ def test_alerts_list_queries_do_not_grow_with_alerts(gov: World):
 def test_minutes_save(gov: World):
     meeting = _meeting(gov, started=True)
     url = f"/api/engagements/{gov.engagement.pk}/meetings/{meeting.pk}/minutes"
-    response = _send(_api(gov.provider_manager), "put", url, {"minutes": "  Volumes up 12 %.  "})
+    response = _send(api_client(gov.provider_manager), "put", url, {"minutes": "  Volumes up 12 %.  "})
     assert response.status_code == 200, response.content
     # The service stores the minutes stripped and audits their length: len("Volumes up 12 %.") == 16.
     assert response.json()["minutes"] == "Volumes up 12 %."
@@ -129,8 +123,8 @@ def test_minutes_save(gov: World):
     assert event.after == {"length": 16}
     assert event.actor_email == gov.provider_manager.user.email
     # Viewers read only; a body without minutes is a 422 naming the field.
-    assert _send(_api(gov.client_viewer), "put", url, {"minutes": "x"}).status_code == 403
-    bad = _send(_api(gov.client_manager), "put", url, {})
+    assert _send(api_client(gov.client_viewer), "put", url, {"minutes": "x"}).status_code == 403
+    bad = _send(api_client(gov.client_manager), "put", url, {})
     assert bad.status_code == 422
     assert "minutes" in json.dumps(bad.json()["details"])
 
@@ -138,7 +132,7 @@ def test_minutes_save(gov: World):
 def test_decision_record(gov: World):
     meeting = _meeting(gov, started=True)
     url = f"/api/engagements/{gov.engagement.pk}/meetings/{meeting.pk}/decisions"
-    c = _api(gov.client_manager)
+    c = api_client(gov.client_manager)
     response = _send(c, "post", url, {"text": "  Raise the evening staffing.  ", "kpi_code": "kpi_01"})
     assert response.status_code == 201, response.content
     made = response.json()
@@ -156,7 +150,7 @@ def test_decision_record(gov: World):
     unknown = _send(c, "post", url, {"text": "x", "kpi_code": "nope"})
     assert unknown.status_code == 422
     assert unknown.json()["details"][0]["location"] == "kpi_code"
-    assert _send(_api(gov.client_viewer), "post", url, {"text": "x"}).status_code == 403
+    assert _send(api_client(gov.client_viewer), "post", url, {"text": "x"}).status_code == 403
     assert meeting.decisions.count() == 1
 
 
@@ -164,8 +158,8 @@ def test_minutes_close(gov: World):
     meeting = _meeting(gov, started=True)
     url = f"/api/engagements/{gov.engagement.pk}/meetings/{meeting.pk}/close"
     # Managers close; a viewer is refused as on the page.
-    assert _send(_api(gov.client_viewer), "post", url).status_code == 403
-    response = _send(_api(gov.client_manager), "post", url)
+    assert _send(api_client(gov.client_viewer), "post", url).status_code == 403
+    response = _send(api_client(gov.client_manager), "post", url)
     assert response.status_code == 200, response.content
     assert response.json()["minutes_closed_at"] is not None
     assert response.json()["agenda_frozen"] is True  # closing freezes the agenda of a started meeting
@@ -174,12 +168,14 @@ def test_minutes_close(gov: World):
     minutes_to = set(Notification.objects.filter(kind="meeting.minutes").values_list("recipient_id", flat=True))
     assert minutes_to == {gov.client_manager.pk, gov.provider_manager.pk}
     # Closed minutes no longer change: closing again, or saving minutes, is a conflict.
-    assert _send(_api(gov.client_manager), "post", url).status_code == 409
-    again = _send(_api(gov.client_manager), "put", url.replace("/close", "/minutes"), {"minutes": "late"})
+    assert _send(api_client(gov.client_manager), "post", url).status_code == 409
+    again = _send(api_client(gov.client_manager), "put", url.replace("/close", "/minutes"), {"minutes": "late"})
     assert again.status_code == 409
     # A meeting that has not started is not closed yet.
     future = _meeting(gov, started=False)
-    early = _send(_api(gov.client_manager), "post", f"/api/engagements/{gov.engagement.pk}/meetings/{future.pk}/close")
+    early = _send(
+        api_client(gov.client_manager), "post", f"/api/engagements/{gov.engagement.pk}/meetings/{future.pk}/close"
+    )
     assert early.status_code == 409
 
 
@@ -187,14 +183,14 @@ def test_invitation_send(gov: World):
     attendees = [gov.client_manager.pk, gov.provider_manager.pk, gov.client_viewer.pk]
     meeting = _meeting(gov, started=False, attendees=attendees)
     url = f"/api/engagements/{gov.engagement.pk}/meetings/{meeting.pk}/invite"
-    assert _send(_api(gov.client_viewer), "post", url).status_code == 403
-    response = _send(_api(gov.provider_manager), "post", url)
+    assert _send(api_client(gov.client_viewer), "post", url).status_code == 403
+    response = _send(api_client(gov.provider_manager), "post", url)
     assert response.status_code == 200, response.content
     assert response.json() == {"sent": 3}  # one invitation per attendee, the sender included
     meeting.refresh_from_db()
     assert meeting.invitation_sequence == 1
     # Sent again, calendars update the event: a new sequence, three more invitations.
-    assert _send(_api(gov.provider_manager), "post", url).json() == {"sent": 3}
+    assert _send(api_client(gov.provider_manager), "post", url).json() == {"sent": 3}
     events = _events("meeting.invite", meeting.pk)
     assert sorted(e.after["sequence"] for e in events) == [1, 2]
 
@@ -213,8 +209,8 @@ def test_thread_resolve_and_reopen(gov: World):
         now=timezone.now(),
     )
     url = f"/api/engagements/{gov.engagement.pk}/feedback/{thread.pk}/resolve"
-    assert _send(_api(gov.client_viewer), "post", url).status_code == 403
-    c = _api(gov.provider_manager)
+    assert _send(api_client(gov.client_viewer), "post", url).status_code == 403
+    c = api_client(gov.provider_manager)
     response = _send(c, "post", url)
     assert response.status_code == 200, response.content
     assert (response.json()["id"], response.json()["open"]) == (thread.pk, False)
