@@ -258,6 +258,7 @@ def _dashboard_body(
             ),
             "unit": _unit_arg(t.kpi.unit, engagement.currency),
             "forecast": tile_forecast(t.outlook, currency=engagement.currency),
+            "url": reverse("dashboards:kpi", args=[engagement.pk, t.kpi.code]),
         }
         for t in dashboard.tiles
     ]
