@@ -12,6 +12,8 @@ The package's parts:
   (with the executable form of a formula and its SQL in other dialects);
 - ``compute``: running compiled formulas with DuckDB over a dataset's Parquet files, per
   period and group, the raw records behind one value, and growth against the previous period;
+- ``duckdb_session``: every DuckDB connection of the engine, opened locked down and bounded in
+  threads and memory, and the deadline that stops its work after a timeout;
 - ``exact``: splitting formulas into shared conditions and exact aggregates, and the exact
   arithmetic and single half-up rounding on them;
 - ``bins``: each record's local period by UTC buckets instead of a conversion per record.
@@ -21,7 +23,6 @@ from pactboard.formulas.compile import (
     MAX_FORMULA_DEPTH,
     MAX_FORMULA_LENGTH,
     CompiledFormula,
-    engine_connect,
     formula_compile,
     formula_row_filter_sql,
 )
@@ -30,12 +31,11 @@ from pactboard.formulas.compute import (
     ParquetFiles,
     PeriodKind,
     formula_compute,
-    formula_connect,
     formula_growth_vs_previous,
     formula_records,
     parquet_relation,
-    query_run,
 )
+from pactboard.formulas.duckdb_session import engine_connect, formula_connect, query_run
 
 __all__ = [
     "DECIMAL_PLACES",

@@ -25,16 +25,8 @@ import sqlglot
 
 from pactboard.core.errors import PactboardError
 from pactboard.formulas.bins import bins_build
-from pactboard.formulas.compile import (
-    _READ_DIALECT,
-    DEFAULT_TIMEOUT_SECONDS,
-    CompiledFormula,
-    Deadline,
-    _connect,
-    _duck,
-    _invalid,
-    _quote,
-)
+from pactboard.formulas.compile import _READ_DIALECT, CompiledFormula, _duck, _invalid, _quote
+from pactboard.formulas.duckdb_session import DEFAULT_TIMEOUT_SECONDS, Deadline, _connect
 from pactboard.formulas.exact import exact_number, plan_build, program_run, round_half_up
 from pactboard.formulas.schema import DatasetSchema
 
@@ -477,33 +469,6 @@ def _records_query(
             location="parquet_paths",
             code="formula_runtime",
         ) from err
-
-
-def formula_connect(
-    *, allowed_paths: Sequence[Path | str], threads: int | None = None, memory_limit: str | None = None
-) -> duckdb.DuckDBPyConnection:
-    """A locked-down engine connection (docs/formulas.md) that may read ``allowed_paths`` and nothing else."""
-    return _connect(threads=threads, memory_limit=memory_limit, allowed_paths=[str(p) for p in allowed_paths])
-
-
-def query_run(
-    con: duckdb.DuckDBPyConnection,
-    query: str,
-    params: dict[str, Any] | None = None,
-    *,
-    timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
-) -> list[tuple[Any, ...]]:
-    """Run one query on an engine connection, interrupted and refused after ``timeout`` seconds."""
-    with Deadline(con, timeout) as deadline:
-        try:
-            rows = con.execute(query, params or {}).fetchall()
-        except duckdb.Error as err:
-            if deadline.expired:
-                raise deadline.error() from err
-            raise
-    if deadline.expired:
-        raise deadline.error()
-    return rows
 
 
 # --- periods and derived values (same calendar rules as pactboard.core.periods) ----------
