@@ -16,6 +16,8 @@ The package's parts:
   threads and memory, and the deadline that stops its work after a timeout;
 - ``exact``: splitting formulas into shared conditions and exact aggregates, and the exact
   arithmetic and single half-up rounding on them;
+- ``periods``: how the compute query finds each record's local period (by ``bins`` or by a
+  conversion per record), and the first day of a period and of the period before;
 - ``bins``: each record's local period by UTC buckets instead of a conversion per record.
 """
 
@@ -29,13 +31,13 @@ from pactboard.formulas.compile import (
 from pactboard.formulas.compute import (
     DECIMAL_PLACES,
     ParquetFiles,
-    PeriodKind,
     formula_compute,
     formula_growth_vs_previous,
     formula_records,
     parquet_relation,
 )
 from pactboard.formulas.duckdb_session import engine_connect, formula_connect, query_run
+from pactboard.formulas.periods import PeriodKind
 
 __all__ = [
     "DECIMAL_PLACES",
