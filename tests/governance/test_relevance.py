@@ -19,6 +19,7 @@ from pactboard.core.periods import Period
 from pactboard.governance import relevance
 from pactboard.governance.alert_rules import PeriodResult
 from pactboard.governance.models import Notification, RelevanceItem, RelevanceReview, RelevanceSettings
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.content import FieldChange
 from pactboard.kpis.models import AgreementVersion
@@ -276,7 +277,7 @@ def test_must_show_adjust_one_retire_one_ends_as_a_proposal_with_exactly_those_c
     # The next period after 10 July 2026 (monthly KPIs) starts on 1 August.
     assert draft.effective_from == date(2026, 8, 1)
 
-    proposed = kpi_services.version_propose(actor=world.client_manager, version=draft, now=NOW)
+    proposed = kpi_negotiation.version_propose(actor=world.client_manager, version=draft, now=NOW)
     assert proposed.status == AgreementVersion.Status.PROPOSED
     assert proposed.effective_from == date(2026, 8, 1)
     diff = version_diff(before=agreed3, after=proposed)
@@ -288,8 +289,8 @@ def test_must_show_adjust_one_retire_one_ends_as_a_proposal_with_exactly_those_c
 
     # Nothing binds until both sign.
     assert version_in_force(engagement=world.engagement, on=date(2026, 8, 1)) == agreed3
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     assert version_in_force(engagement=world.engagement, on=date(2026, 8, 1)) == proposed
     assert version_in_force(engagement=world.engagement, on=date(2026, 7, 31)) == agreed3
 
