@@ -19,6 +19,7 @@ from pactboard.core.periods import Period
 from pactboard.governance import relevance
 from pactboard.governance.alert_rules import PeriodResult
 from pactboard.governance.models import Notification, RelevanceItem, RelevanceReview, RelevanceSettings
+from pactboard.governance.relevance_evidence import relevance_evidence
 from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.content import FieldChange
@@ -72,7 +73,7 @@ def test_evidence_of_a_hand_worked_history(world: World, agreed3):
     _push(world, "kpi_00", {"2026-01": "92", "2026-02": "85", "2026-03": "77", "2026-04": "70", "2026-06": "81"})
     review = _open(world)
     items = relevance.relevance_items(review=review)
-    evidence = relevance.relevance_evidence(review=review, items=items, now=NOW)
+    evidence = relevance_evidence(review=review, items=items, now=NOW)
     ev = evidence["kpi_00"]
     assert (ev.periods_in_force, ev.periods_measured) == (6, 5)
     assert (ev.exceeded, ev.met, ev.at_risk, ev.missed) == (1, 2, 1, 1)
@@ -93,7 +94,7 @@ def test_an_objective_past_its_deadline_is_not_live(world: World, agreed3):
     objective.deadline = date(2026, 6, 30)  # before 10 July
     objective.save()
     review = _open(world)
-    ev = relevance.relevance_evidence(review=review, items=relevance.relevance_items(review=review), now=NOW)["kpi_00"]
+    ev = relevance_evidence(review=review, items=relevance.relevance_items(review=review), now=NOW)["kpi_00"]
     assert not ev.live_objective
     assert ev.ended_objectives == (objective.key,)
 
@@ -304,7 +305,7 @@ def test_closing_freezes_the_evidence_and_is_audited(world: World, agreed3):
     # A value recorded after closing does not change what the closed review shows.
     _push(world, "kpi_00", {"2026-03": "50"})
     items = relevance.relevance_items(review=review)
-    ev = relevance.relevance_evidence(review=review, items=items, now=NOW)["kpi_00"]
+    ev = relevance_evidence(review=review, items=items, now=NOW)["kpi_00"]
     assert (ev.periods_measured, ev.exceeded, ev.met, ev.missed) == (2, 1, 1, 0)
     event = AuditEvent.objects.get(action="relevance.close")
     assert event.after["adjusted"] == ["kpi_00"]
