@@ -63,6 +63,7 @@ from pactboard.core.periods import latest_closed_period, periods_between  # noqa
 from pactboard.dashboards.pagecache import page_cache_clear  # noqa: E402
 from pactboard.dashboards.selectors import engagement_stamp  # noqa: E402
 from pactboard.engagements.models import Engagement, Objective  # noqa: E402
+from pactboard.kpis import negotiation as kpi_negotiation  # noqa: E402
 from pactboard.kpis import services as kpi_services  # noqa: E402
 from pactboard.measurements import services as measurement_services  # noqa: E402
 from pactboard.measurements.models import Measurement  # noqa: E402
@@ -112,9 +113,9 @@ def _engagement(client: Membership, provider: Membership, name: str, kpis: int) 
             min_value=Decimal(0),
             max_value=Decimal(100),
         )
-    proposed = kpi_services.version_propose(actor=client, version=draft, effective_from=MONTHS[0].start)
-    kpi_services.version_sign(actor=client, version=proposed)
-    kpi_services.version_sign(actor=provider, version=proposed)
+    proposed = kpi_negotiation.version_propose(actor=client, version=draft, effective_from=MONTHS[0].start)
+    kpi_negotiation.version_sign(actor=client, version=proposed)
+    kpi_negotiation.version_sign(actor=provider, version=proposed)
     rows = [
         measurement_services.ValueRow(
             kpi_code=f"kpi_{i:02d}",

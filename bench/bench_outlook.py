@@ -46,6 +46,7 @@ from pactboard.accounts.middleware import SESSION_KEY  # noqa: E402
 from pactboard.accounts.models import Membership, Organisation, Role, User  # noqa: E402
 from pactboard.core.periods import Period, periods_between  # noqa: E402
 from pactboard.engagements.models import Engagement, Objective  # noqa: E402
+from pactboard.kpis import negotiation as kpi_negotiation  # noqa: E402
 from pactboard.kpis import services as kpi_services  # noqa: E402
 from pactboard.measurements import services as measurement_services  # noqa: E402
 from pactboard.measurements.outlook import forecast_cache_clear, kpi_outlooks  # noqa: E402
@@ -101,9 +102,9 @@ def build() -> tuple[Membership, Membership, Engagement]:
             min_value=Decimal(0),
             max_value=Decimal(100),
         )
-    proposed = kpi_services.version_propose(actor=client, version=draft, effective_from=engagement.start_date)
-    kpi_services.version_sign(actor=client, version=proposed)
-    kpi_services.version_sign(actor=provider, version=proposed)
+    proposed = kpi_negotiation.version_propose(actor=client, version=draft, effective_from=engagement.start_date)
+    kpi_negotiation.version_sign(actor=client, version=proposed)
+    kpi_negotiation.version_sign(actor=provider, version=proposed)
     rows = [
         measurement_services.ValueRow(kpi_code=f"kpi_{i:02d}", period=p, value=_value(i, j))
         for i in range(KPIS)

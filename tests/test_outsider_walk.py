@@ -30,6 +30,7 @@ from pactboard.governance import services as governance_services
 from pactboard.governance import webhooks as governance_webhooks
 from pactboard.governance.models import Notification
 from pactboard.incentives import services as incentive_services
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.measurements.models import Measurement
@@ -115,11 +116,11 @@ def victim(world: World, agreed: AgreementVersion, tmp_path) -> dict[str, Any]: 
     # An agreed incentive scheme (v2, from January) and a settlement of March under it.
     schemed = kpi_services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     incentive_services.version_scheme_set(actor=world.client_manager, version=schemed, scheme=qa_scheme())
-    schemed = kpi_services.version_propose(
+    schemed = kpi_negotiation.version_propose(
         actor=world.client_manager, version=schemed, effective_from=date(2026, 1, 1), retroactive=True
     )
-    kpi_services.version_sign(actor=world.client_manager, version=schemed)
-    kpi_services.version_sign(actor=world.provider_manager, version=schemed)
+    kpi_negotiation.version_sign(actor=world.client_manager, version=schemed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=schemed)
     _record(world, "qa_score", "2026-03", "88")
     settlement = incentive_services.settlement_draft(
         actor=world.client_manager, engagement=world.engagement, period="2026-03"

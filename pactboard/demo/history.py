@@ -343,7 +343,7 @@ def contacts_parquet_write(months: Sequence[_Month], *, tz: str, path: Path, see
     spill = path.parent / f".spill-{path.stem}"
     # DuckDB writes over an existing file through a 'tmp_' file beside it, which is not allowed: start afresh.
     path.unlink(missing_ok=True)
-    # The engine's locked-down connection (formulas/compile.py): it writes this one file and nothing else.
+    # The engine's locked-down connection (formulas/duckdb_session.py): it writes this one file and nothing else.
     con = engine_connect(
         threads=os.cpu_count() or 1,
         memory_limit="1GB",

@@ -41,8 +41,9 @@ from pactboard.incentives.calc.terms import scheme_from_json, scheme_to_json
 from pactboard.incentives.services import version_scheme_set
 from pactboard.kpis.content import content_hash
 from pactboard.kpis.models import AgreementVersion
+from pactboard.kpis.negotiation import version_record_as_agreed
 from pactboard.kpis.selectors import version_content, version_current
-from pactboard.kpis.services import MilestoneSpec, version_draft_start, version_kpi_add, version_record_as_agreed
+from pactboard.kpis.services import MilestoneSpec, version_draft_start, version_kpi_add
 from pactboard.measurements.models import Dataset
 from pactboard.measurements.services import dataset_declare
 

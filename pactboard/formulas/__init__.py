@@ -12,8 +12,12 @@ The package's parts:
   (with the executable form of a formula and its SQL in other dialects);
 - ``compute``: running compiled formulas with DuckDB over a dataset's Parquet files, per
   period and group, the raw records behind one value, and growth against the previous period;
+- ``duckdb_session``: every DuckDB connection of the engine, opened locked down and bounded in
+  threads and memory, and the deadline that stops its work after a timeout;
 - ``exact``: splitting formulas into shared conditions and exact aggregates, and the exact
   arithmetic and single half-up rounding on them;
+- ``periods``: how the compute query finds each record's local period (by ``bins`` or by a
+  conversion per record), and the first day of a period and of the period before;
 - ``bins``: each record's local period by UTC buckets instead of a conversion per record.
 """
 
@@ -21,21 +25,19 @@ from pactboard.formulas.compile import (
     MAX_FORMULA_DEPTH,
     MAX_FORMULA_LENGTH,
     CompiledFormula,
-    engine_connect,
     formula_compile,
     formula_row_filter_sql,
 )
 from pactboard.formulas.compute import (
     DECIMAL_PLACES,
     ParquetFiles,
-    PeriodKind,
     formula_compute,
-    formula_connect,
     formula_growth_vs_previous,
     formula_records,
     parquet_relation,
-    query_run,
 )
+from pactboard.formulas.duckdb_session import engine_connect, formula_connect, query_run
+from pactboard.formulas.periods import PeriodKind
 
 __all__ = [
     "DECIMAL_PLACES",

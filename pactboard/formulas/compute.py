@@ -1,8 +1,8 @@
 """Computing compiled KPI formulas with DuckDB over a dataset's Parquet files.
 
 Pure: no Django, no ORM. Every formula of a dataset is computed for every period (and group)
-in one vectorised query: records find their local period by a join on UTC buckets (bins.py),
-aggregates are exact and the arithmetic on them runs in Python (exact.py). Also the raw
+in one vectorised query: records find their local period by a join on UTC buckets (periods.py,
+bins.py), aggregates are exact and the arithmetic on them runs in Python (exact.py). Also the raw
 records behind one value, and growth against the previous period. Values are Decimals
 rounded once, half up, to ``DECIMAL_PLACES``.
 """
@@ -14,41 +14,36 @@ import math
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import sqlglot
 
 from pactboard.core.errors import PactboardError
-from pactboard.formulas.bins import bins_build
-from pactboard.formulas.compile import (
-    _READ_DIALECT,
-    DEFAULT_TIMEOUT_SECONDS,
-    CompiledFormula,
-    Deadline,
-    _connect,
-    _duck,
-    _invalid,
-    _quote,
-)
+from pactboard.formulas.compile import _READ_DIALECT, CompiledFormula, _duck, _invalid, _quote
+from pactboard.formulas.duckdb_session import DEFAULT_TIMEOUT_SECONDS, Deadline, _connect
 from pactboard.formulas.exact import exact_number, plan_build, program_run, round_half_up
+from pactboard.formulas.periods import (
+    _PERIOD_COL,
+    PERIOD_KINDS,
+    PeriodKind,
+    _period_previous,
+    _period_start,
+    _periods_source,
+)
 from pactboard.formulas.schema import DatasetSchema
 
 if TYPE_CHECKING:  # pyarrow is imported by formula_records only: computing values does not need it
     import pyarrow as pa
 
-PeriodKind = Literal["week", "month", "quarter"]
-PERIOD_KINDS: tuple[PeriodKind, ...] = get_args(PeriodKind)
-
 #: Every computed value is a Decimal quantized to this many places, rounding half up.
 DECIMAL_PLACES = 6
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
 
-_PERIOD_COL = "__pb_period"
 _GROUP_COL = "__pb_group"
 
 
@@ -331,71 +326,6 @@ def _compute_rows(
     return rows, plan
 
 
-@dataclass(frozen=True)
-class _PeriodSource:
-    period: str  # SQL naming the period column
-    from_sql: str  # FROM ... (the files as r, joined to the period buckets when they are used)
-    table: str | None = None  # the temporary table of buckets, dropped after the query
-
-
-def _periods_source(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    files: str,
-    params: dict[str, Any],
-    types: Mapping[str, str],
-    schema: DatasetSchema,
-    period_sql: str,
-    period_kind: PeriodKind,
-    tz: str,
-    period_from: date | None,
-    period_to: date | None,
-) -> tuple[_PeriodSource | None, dict[str, Any]]:
-    """How each record finds its period: a join on its UTC bucket (bins.py), or a conversion per record."""
-    time_col = _quote(schema.time_column)
-    bins = None
-    if types[schema.time_column].startswith("TIMESTAMP"):
-        # Answered from the Parquet statistics, without reading the column.
-        bounds = f"SELECT min({time_col}), max({time_col}) FROM {files}"  # noqa: S608 - a quoted declared name
-        first, last = con.execute(bounds, params).fetchone() or (None, None)
-        if first is None or last is None:
-            return None, {}
-        if first.tzinfo is None:  # a timestamp without zone is UTC (how Pactboard writes uploads)
-            first, last = first.replace(tzinfo=UTC), last.replace(tzinfo=UTC)
-        bins = bins_build(
-            first=first, last=last, kind=period_kind, tz=tz, period_from=period_from, period_to=period_to
-        )  # None when the zone's boundaries are off the minute: convert per record below
-        if bins is not None and not bins.periods:
-            return None, {}  # no period between period_from and period_to
-    if bins is not None:
-        # A table, not a subquery: DuckDB then knows the keys' range and joins by direct lookup.
-        table = f"__pb_bins_{uuid.uuid4().hex}"
-        con.execute(f"CREATE TEMP TABLE {table} AS {bins.table_sql()}")
-        return (
-            _PeriodSource(
-                period=f"bins.__pb_period AS {_PERIOD_COL}",
-                from_sql=f"FROM {files} AS r JOIN {table} AS bins ON {bins.key_sql('r.' + time_col)} = bins.__pb_key",
-                table=table,
-            ),
-            {},
-        )
-    extra: dict[str, Any] = {"tz": tz} if "$tz" in period_sql else {}
-    where = []
-    if period_from is not None:
-        where.append(f"{period_sql} >= $period_from")
-        extra["period_from"] = period_from
-    if period_to is not None:
-        where.append(f"{period_sql} <= $period_to")
-        extra["period_to"] = period_to
-    return (
-        _PeriodSource(
-            period=f"{period_sql} AS {_PERIOD_COL}",
-            from_sql=f"FROM {files} AS r" + (f" WHERE {' AND '.join(where)}" if where else ""),
-        ),
-        extra,
-    )
-
-
 def formula_records(
     *,
     formula: CompiledFormula,
@@ -477,57 +407,6 @@ def _records_query(
             location="parquet_paths",
             code="formula_runtime",
         ) from err
-
-
-def formula_connect(
-    *, allowed_paths: Sequence[Path | str], threads: int | None = None, memory_limit: str | None = None
-) -> duckdb.DuckDBPyConnection:
-    """A locked-down engine connection (docs/formulas.md) that may read ``allowed_paths`` and nothing else."""
-    return _connect(threads=threads, memory_limit=memory_limit, allowed_paths=[str(p) for p in allowed_paths])
-
-
-def query_run(
-    con: duckdb.DuckDBPyConnection,
-    query: str,
-    params: dict[str, Any] | None = None,
-    *,
-    timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
-) -> list[tuple[Any, ...]]:
-    """Run one query on an engine connection, interrupted and refused after ``timeout`` seconds."""
-    with Deadline(con, timeout) as deadline:
-        try:
-            rows = con.execute(query, params or {}).fetchall()
-        except duckdb.Error as err:
-            if deadline.expired:
-                raise deadline.error() from err
-            raise
-    if deadline.expired:
-        raise deadline.error()
-    return rows
-
-
-# --- periods and derived values (same calendar rules as pactboard.core.periods) ----------
-
-
-def _period_start(day: date, period_kind: PeriodKind) -> date:
-    """The first day of the week (ISO Monday), month or quarter that contains ``day``."""
-    if period_kind == "week":
-        return day - timedelta(days=day.weekday())
-    if period_kind == "month":
-        return day.replace(day=1)
-    if period_kind == "quarter":
-        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    raise _invalid(f"unknown period '{period_kind}'", location="period_kind", code="period_kind")
-
-
-def _period_previous(start: date, period_kind: PeriodKind) -> date:
-    """The start of the period just before the one starting on ``start``."""
-    if period_kind == "week":
-        return start - timedelta(days=7)
-    months = 1 if period_kind == "month" else 3
-    index = start.year * 12 + start.month - 1 - months
-    year, month = divmod(index, 12)
-    return _period_start(date(year, month + 1, 1), period_kind)
 
 
 def formula_growth_vs_previous(

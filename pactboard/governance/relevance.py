@@ -10,8 +10,6 @@ workflow (pactboard.kpis). docs/governance.md, "Relevance reviews".
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,11 +27,11 @@ from pactboard.core.locks import for_update
 from pactboard.core.periods import local_date
 from pactboard.engagements.models import Engagement
 from pactboard.governance import policy
-from pactboard.governance.alerts import kpi_histories
 from pactboard.governance.models import RelevanceComment, RelevanceItem, RelevanceReview, RelevanceSettings
 from pactboard.governance.notify import notify
+from pactboard.governance.relevance_evidence import _evidence_compute
 from pactboard.kpis import services as kpi_services
-from pactboard.kpis.models import AgreementVersion, VersionKpiObjective
+from pactboard.kpis.models import AgreementVersion
 from pactboard.kpis.selectors import version_in_force, version_kpis, version_next_period_start
 from pactboard.scoring import thresholds_check
 
@@ -110,44 +108,6 @@ def _comments_prefetch() -> Prefetch:
     return Prefetch(
         "comments", queryset=RelevanceComment.objects.select_related("author", "organisation").order_by("created_at")
     )
-
-
-def _objective_keys(*, version: AgreementVersion, today: date) -> dict[str, tuple[list[str], list[str]]]:
-    """Per KPI code of ``version``: the keys of its live objectives and of those whose deadline has passed."""
-    out: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
-    for code, key, deadline in VersionKpiObjective.objects.filter(version_kpi__version=version).values_list(
-        "version_kpi__code", "objective__key", "objective__deadline"
-    ):
-        live, ended = out[code]
-        (live if deadline is None or deadline >= today else ended).append(key)
-    return out
-
-
-def relevance_evidence(
-    *, review: RelevanceReview, items: Sequence[RelevanceItem], now: datetime
-) -> dict[str, KpiEvidence]:
-    """Each KPI's evidence: computed from the stored values while the review is open, frozen once closed.
-
-    A constant number of queries whatever the number of KPIs and periods (the histories read every
-    version, KPI and value of the engagement at once).
-    """
-    if not review.is_open:
-        return {i.kpi_code: KpiEvidence.from_json(i.evidence) for i in items}
-    return _evidence_compute(review=review, codes=[i.kpi_code for i in items], now=now)
-
-
-def _evidence_compute(*, review: RelevanceReview, codes: Sequence[str], now: datetime) -> dict[str, KpiEvidence]:
-    engagement = review.engagement
-    histories = {h.code: h.history for h in kpi_histories(engagement=engagement, now=now)}
-    objectives = _objective_keys(version=review.based_on, today=local_date(now, engagement.time_zone))
-    return {
-        code: kpi_evidence(
-            history=histories.get(code, []),
-            live_objectives=objectives[code][0],
-            ended_objectives=objectives[code][1],
-        )
-        for code in codes
-    }
 
 
 # --- writes --------------------------------------------------------------------------------------
@@ -527,7 +487,6 @@ __all__ = [
     "relevance_comment_add",
     "relevance_due_on",
     "relevance_every_months",
-    "relevance_evidence",
     "relevance_item_decide",
     "relevance_item_get",
     "relevance_items",

@@ -16,6 +16,7 @@ from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import relevance
 from pactboard.governance.models import RelevanceComment, RelevanceItem, RelevanceReview
+from pactboard.governance.relevance_evidence import relevance_evidence
 
 router = ApiRouter(tags=["relevance reviews"])
 
@@ -153,7 +154,7 @@ def _comment_out(c: RelevanceComment) -> dict[str, Any]:
 
 def _detail(review: RelevanceReview) -> dict[str, Any]:
     items = relevance.relevance_items(review=review)
-    evidence = relevance.relevance_evidence(review=review, items=items, now=timezone.now())
+    evidence = relevance_evidence(review=review, items=items, now=timezone.now())
     return {
         **_review_out(review),
         "items": [

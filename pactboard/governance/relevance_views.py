@@ -19,6 +19,7 @@ from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get
 from pactboard.governance import policy, relevance
 from pactboard.governance.models import RelevanceItem, RelevanceReview
+from pactboard.governance.relevance_evidence import relevance_evidence
 from pactboard.governance.relevance_forms import RelevanceCommentForm, RelevanceDecisionForm, RelevanceSettingsForm
 
 
@@ -105,7 +106,7 @@ def _review_context(
     failed: tuple[int, RelevanceDecisionForm | RelevanceCommentForm] | None = None,
 ) -> dict[str, Any]:
     items = relevance.relevance_items(review=review)
-    evidence = relevance.relevance_evidence(review=review, items=items, now=timezone.now())
+    evidence = relevance_evidence(review=review, items=items, now=timezone.now())
     rows = []
     for item in items:
         decision_form: RelevanceDecisionForm | RelevanceCommentForm = RelevanceDecisionForm(

@@ -12,6 +12,7 @@ from pactboard.accounts.models import Membership
 from pactboard.core.periods import Period, periods_between
 from pactboard.dashboards.selectors import agreed_cache_clear
 from pactboard.engagements.models import Engagement, Objective
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.kpis.services import MilestoneSpec
@@ -75,11 +76,11 @@ def agree_kpis(
             max_value=Decimal(100),
             source="manual",
         )
-    proposed = kpi_services.version_propose(
+    proposed = kpi_negotiation.version_propose(
         actor=actor, version=draft, effective_from=effective_from or engagement.start_date
     )
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     proposed.refresh_from_db()
     return proposed
 

@@ -21,6 +21,7 @@ from pactboard.core.periods import Period
 from pactboard.dashboards.selectors import local_today, portfolio_stamp
 from pactboard.engagements.models import Engagement
 from pactboard.governance import services as governance_services
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import VersionKpi
 from pactboard.measurements import services as measurement_services
@@ -96,11 +97,11 @@ def test_a_newly_signed_version_shows_its_target_at_once(world: World):
     kpi_services.version_kpi_update(
         actor=world.client_manager, kpi=kpi, target=Decimal(70), amber=Decimal(65), stretch=Decimal(85)
     )
-    proposed = kpi_services.version_propose(
+    proposed = kpi_negotiation.version_propose(
         actor=world.client_manager, version=draft, effective_from=engagement.start_date, retroactive=True
     )
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     after = _tile(c.get(url).text, "kpi_00")
     assert "Target 70" in after
     assert "pill-met" in after  # 74 against 70: met

@@ -28,7 +28,7 @@ from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.formulas.schema import STANDARD_SCHEMAS
 from pactboard.kpis.models import AgreementVersion, Signature
-from pactboard.kpis.services import version_withdraw
+from pactboard.kpis.negotiation import version_withdraw
 from pactboard.measurements.models import Dataset
 from pactboard.measurements.services import dataset_declare
 from tests.conftest import World, client_for

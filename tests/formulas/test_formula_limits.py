@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from sqlglot.generator import Generator
 
 from pactboard.core.errors import PactboardError
-from pactboard.formulas import MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, CompiledFormula, formula_compile
+from pactboard.formulas import MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, CompiledFormula, duckdb_session, formula_compile
 from pactboard.formulas import compile as compile_module
-from pactboard.formulas.compute import formula_compute, formula_connect, query_run
+from pactboard.formulas.compute import formula_compute
+from pactboard.formulas.duckdb_session import formula_connect, query_run
 from pactboard.formulas.schema import CONTACTS
 
 
@@ -202,15 +203,15 @@ def test_the_formula_connection_refuses_files_extensions_and_settings(tmp_path, 
 
 
 def test_the_formula_connection_is_bounded(tmp_path, parquet, settings):
-    con = compile_module._connect(allowed_paths=[str(parquet)], threads=2, memory_limit="256MB")
+    con = duckdb_session._connect(allowed_paths=[str(parquet)], threads=2, memory_limit="256MB")
     threads, memory = con.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
     assert threads == 2
     assert memory.endswith("MiB")
     assert float(memory.split()[0]) <= 256
-    defaults = compile_module._connect()
+    defaults = duckdb_session._connect()
     threads, memory = defaults.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
-    # Defaults (compile.DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT): one thread, 1 GB (= 953.6 MiB).
-    assert threads == compile_module.DEFAULT_THREADS == 1
+    # Defaults (duckdb_session.DEFAULT_THREADS, DEFAULT_MEMORY_LIMIT): one thread, 1 GB (= 953.6 MiB).
+    assert threads == duckdb_session.DEFAULT_THREADS == 1
     assert memory == "953.6 MiB"
     assert defaults.execute("SELECT current_setting('enable_external_access')").fetchone() == (False,)
     assert defaults.execute("SELECT current_setting('autoinstall_known_extensions')").fetchone() == (False,)
@@ -218,7 +219,7 @@ def test_the_formula_connection_is_bounded(tmp_path, parquet, settings):
 
 
 def test_a_long_query_is_interrupted_with_a_clear_error():
-    con = compile_module._connect()
+    con = duckdb_session._connect()
     started = time.monotonic()
     with pytest.raises(PactboardError) as err:
         # A cross join of 10^12 rows: hours of work.

@@ -21,6 +21,7 @@ from pactboard.engagements.models import Engagement
 from pactboard.governance import services
 from pactboard.governance.alerts import alerts_scan
 from pactboard.governance.models import ActionItem, Alert, AlertSettings, Meeting, MeetingAttendee, Notification
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from tests.conftest import World
@@ -60,7 +61,7 @@ def _propose(world: World, *, code: str = "fcr") -> AgreementVersion:
         max_value=Decimal(100),
         source="manual",
     )
-    return kpi_services.version_propose(
+    return kpi_negotiation.version_propose(
         actor=world.client_manager, version=draft, effective_from=world.engagement.start_date
     )
 
@@ -100,7 +101,7 @@ def test_a_proposal_awaits_each_partys_signature_until_signed(world: World):
         "alert.awaiting_signature"
     }
     # The client signs: its alert clears, the provider's stays.
-    kpi_services.version_sign(actor=world.client_manager, version=version)
+    kpi_negotiation.version_sign(actor=world.client_manager, version=version)
     result = alerts_scan(engagement=world.engagement, now=NOW)
     assert [a.cause_key for a in result.cleared] == [client_key]
     assert _open_keys(world) == {provider_key}
@@ -108,7 +109,7 @@ def test_a_proposal_awaits_each_partys_signature_until_signed(world: World):
     assert AuditEvent.objects.filter(action="alert.clear").count() == 1
     # The provider signs: the version is agreed, nothing awaits a signature (the agreed KPI, with no
     # values for the closed months, is late: those are KPI alerts, told to the managers as before).
-    kpi_services.version_sign(actor=world.provider_manager, version=version)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=version)
     assert [a.cause_key for a in alerts_scan(engagement=world.engagement, now=NOW).cleared] == [provider_key]
     assert {k for k in _open_keys(world) if k.startswith("signature:")} == set()
 
@@ -116,14 +117,14 @@ def test_a_proposal_awaits_each_partys_signature_until_signed(world: World):
 def test_a_withdrawn_or_superseded_proposal_awaits_nobody(world: World):
     version = _propose(world)
     alerts_scan(engagement=world.engagement, now=NOW)
-    kpi_services.version_withdraw(actor=world.client_manager, version=version)
+    kpi_negotiation.version_withdraw(actor=world.client_manager, version=version)
     cleared = alerts_scan(engagement=world.engagement, now=NOW).cleared
     assert len(cleared) == 2
     # A new proposal, answered by the provider with a counter-proposal (a draft): superseded, nothing to sign.
     second = _propose(world, code="aht")
     alerts_scan(engagement=world.engagement, now=NOW)
     assert _open_keys(world) == {f"signature:{second.number}:client", f"signature:{second.number}:provider"}
-    kpi_services.version_counter_propose(actor=world.provider_manager, version=second)
+    kpi_negotiation.version_counter_propose(actor=world.provider_manager, version=second)
     alerts_scan(engagement=world.engagement, now=NOW)
     assert _open_keys(world) == set()
 

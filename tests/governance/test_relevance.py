@@ -19,6 +19,8 @@ from pactboard.core.periods import Period
 from pactboard.governance import relevance
 from pactboard.governance.alert_rules import PeriodResult
 from pactboard.governance.models import Notification, RelevanceItem, RelevanceReview, RelevanceSettings
+from pactboard.governance.relevance_evidence import relevance_evidence
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.content import FieldChange
 from pactboard.kpis.models import AgreementVersion
@@ -71,7 +73,7 @@ def test_evidence_of_a_hand_worked_history(world: World, agreed3):
     _push(world, "kpi_00", {"2026-01": "92", "2026-02": "85", "2026-03": "77", "2026-04": "70", "2026-06": "81"})
     review = _open(world)
     items = relevance.relevance_items(review=review)
-    evidence = relevance.relevance_evidence(review=review, items=items, now=NOW)
+    evidence = relevance_evidence(review=review, items=items, now=NOW)
     ev = evidence["kpi_00"]
     assert (ev.periods_in_force, ev.periods_measured) == (6, 5)
     assert (ev.exceeded, ev.met, ev.at_risk, ev.missed) == (1, 2, 1, 1)
@@ -92,7 +94,7 @@ def test_an_objective_past_its_deadline_is_not_live(world: World, agreed3):
     objective.deadline = date(2026, 6, 30)  # before 10 July
     objective.save()
     review = _open(world)
-    ev = relevance.relevance_evidence(review=review, items=relevance.relevance_items(review=review), now=NOW)["kpi_00"]
+    ev = relevance_evidence(review=review, items=relevance.relevance_items(review=review), now=NOW)["kpi_00"]
     assert not ev.live_objective
     assert ev.ended_objectives == (objective.key,)
 
@@ -276,7 +278,7 @@ def test_must_show_adjust_one_retire_one_ends_as_a_proposal_with_exactly_those_c
     # The next period after 10 July 2026 (monthly KPIs) starts on 1 August.
     assert draft.effective_from == date(2026, 8, 1)
 
-    proposed = kpi_services.version_propose(actor=world.client_manager, version=draft, now=NOW)
+    proposed = kpi_negotiation.version_propose(actor=world.client_manager, version=draft, now=NOW)
     assert proposed.status == AgreementVersion.Status.PROPOSED
     assert proposed.effective_from == date(2026, 8, 1)
     diff = version_diff(before=agreed3, after=proposed)
@@ -288,8 +290,8 @@ def test_must_show_adjust_one_retire_one_ends_as_a_proposal_with_exactly_those_c
 
     # Nothing binds until both sign.
     assert version_in_force(engagement=world.engagement, on=date(2026, 8, 1)) == agreed3
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     assert version_in_force(engagement=world.engagement, on=date(2026, 8, 1)) == proposed
     assert version_in_force(engagement=world.engagement, on=date(2026, 7, 31)) == agreed3
 
@@ -303,7 +305,7 @@ def test_closing_freezes_the_evidence_and_is_audited(world: World, agreed3):
     # A value recorded after closing does not change what the closed review shows.
     _push(world, "kpi_00", {"2026-03": "50"})
     items = relevance.relevance_items(review=review)
-    ev = relevance.relevance_evidence(review=review, items=items, now=NOW)["kpi_00"]
+    ev = relevance_evidence(review=review, items=items, now=NOW)["kpi_00"]
     assert (ev.periods_measured, ev.exceeded, ev.met, ev.missed) == (2, 1, 1, 0)
     event = AuditEvent.objects.get(action="relevance.close")
     assert event.after["adjusted"] == ["kpi_00"]

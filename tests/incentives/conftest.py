@@ -15,6 +15,7 @@ import pytest
 
 from pactboard.core.periods import Period
 from pactboard.incentives import services
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.measurements.services import measurement_record
@@ -78,9 +79,11 @@ def draft_with_qa(world: World) -> AgreementVersion:
 
 
 def agree(world: World, draft: AgreementVersion) -> AgreementVersion:
-    proposed = kpi_services.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    proposed = kpi_negotiation.version_propose(
+        actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1)
+    )
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     proposed.refresh_from_db()
     return proposed
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from pactboard.accounts.services import api_token_create
 from pactboard.core.errors import PactboardError
-from pactboard.kpis import services
+from pactboard.kpis import negotiation, services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.kpis.selectors import version_next_period_start, version_rescored_periods
 from tests.conftest import World, client_for
@@ -43,7 +43,9 @@ def test_the_default_is_the_start_of_the_next_period(world: World, change):
 
 def test_an_earlier_date_is_refused_without_an_explicit_choice(world: World, change):
     with pytest.raises(PactboardError) as caught:
-        services.version_propose(actor=world.provider_manager, version=change, effective_from=date(2026, 1, 1), now=NOW)
+        negotiation.version_propose(
+            actor=world.provider_manager, version=change, effective_from=date(2026, 1, 1), now=NOW
+        )
     detail = caught.value.details[0]
     assert detail.location == "effective_from"
     assert "re-scores 11 periods already scored (2026-01 to 2026-11)" in detail.message
@@ -53,14 +55,14 @@ def test_an_earlier_date_is_refused_without_an_explicit_choice(world: World, cha
 
 
 def test_an_explicitly_retroactive_proposal_names_the_periods_it_rescores(world: World, change):
-    proposed = services.version_propose(
+    proposed = negotiation.version_propose(
         actor=world.provider_manager, version=change, effective_from=date(2026, 1, 1), retroactive=True, now=NOW
     )
     assert [p.label for p in version_rescored_periods(version=proposed, now=NOW)] == ELEVEN
 
 
 def test_the_next_period_rescores_nothing(world: World, change):
-    proposed = services.version_propose(
+    proposed = negotiation.version_propose(
         actor=world.provider_manager, version=change, effective_from=date(2026, 12, 1), now=NOW
     )
     assert version_rescored_periods(version=proposed, now=NOW) == []
@@ -70,7 +72,7 @@ def test_a_first_agreement_rescores_nothing(world: World):
     # Nothing was scored before the first agreement, so its start date needs no confirmation.
     draft = services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     _kpi(world, draft)
-    proposed = services.version_propose(
+    proposed = negotiation.version_propose(
         actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1), now=NOW
     )
     assert version_rescored_periods(version=proposed, now=NOW) == []

@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, transaction
 
 from pactboard.core.errors import PactboardError
 from pactboard.engagements.models import Objective
-from pactboard.kpis import services
+from pactboard.kpis import negotiation, services
 from pactboard.kpis.content import content_hash
 from pactboard.kpis.models import AgreementVersion, FrozenError, Milestone, Signature, VersionKpi
 from pactboard.kpis.selectors import (
@@ -53,9 +53,9 @@ def _kpi(world: World, version: AgreementVersion, code: str = "aht", **overrides
 def _agreed(world: World) -> AgreementVersion:
     draft = services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     _kpi(world, draft)
-    proposed = services.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
-    services.version_sign(actor=world.client_manager, version=proposed)
-    services.version_sign(actor=world.provider_manager, version=proposed)
+    proposed = negotiation.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
+    negotiation.version_sign(actor=world.client_manager, version=proposed)
+    negotiation.version_sign(actor=world.provider_manager, version=proposed)
     proposed.refresh_from_db()
     assert proposed.status == Status.AGREED
     return proposed
@@ -65,12 +65,12 @@ def test_draft_kpi_propose_sign_by_both_makes_the_version_in_force(world: World)
     draft = services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     assert draft.number == 1
     _kpi(world, draft)
-    proposed = services.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 2, 1))
+    proposed = negotiation.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 2, 1))
     assert proposed.content_hash == content_hash(version_content(version=proposed))
     assert list(versions_awaiting_signature(membership=world.provider_manager)) == [proposed]
-    services.version_sign(actor=world.provider_manager, version=proposed)
+    negotiation.version_sign(actor=world.provider_manager, version=proposed)
     assert version_in_force(engagement=world.engagement, on=date(2026, 3, 1)) is None  # one signature binds nothing
-    services.version_sign(actor=world.client_manager, version=proposed)
+    negotiation.version_sign(actor=world.client_manager, version=proposed)
     assert version_in_force(engagement=world.engagement, on=date(2026, 1, 31)) is None  # before its effective date
     assert version_in_force(engagement=world.engagement, on=date(2026, 2, 1)) == proposed
     hashes = set(Signature.objects.filter(version=proposed).values_list("content_hash", flat=True))
@@ -83,11 +83,11 @@ def test_new_agreed_version_takes_over_from_its_effective_date(world: World):
     assert draft.based_on == first
     assert list(draft.kpis.values_list("code", flat=True)) == ["aht"]  # copied
     services.version_kpi_update(actor=world.provider_manager, kpi=draft.kpis.get(), target=Decimal("310"))
-    second = services.version_propose(
+    second = negotiation.version_propose(
         actor=world.provider_manager, version=draft, effective_from=date(2026, 7, 1), retroactive=True
     )
-    services.version_sign(actor=world.provider_manager, version=second)
-    services.version_sign(actor=world.client_manager, version=second)
+    negotiation.version_sign(actor=world.provider_manager, version=second)
+    negotiation.version_sign(actor=world.client_manager, version=second)
     assert version_in_force(engagement=world.engagement, on=date(2026, 6, 30)) == first
     assert version_in_force(engagement=world.engagement, on=date(2026, 7, 1)).pk == second.pk
     assert first.kpis.get().target == Decimal("300")  # the old version is untouched
@@ -96,11 +96,13 @@ def test_new_agreed_version_takes_over_from_its_effective_date(world: World):
 def test_counter_proposal_supersedes_and_copies(world: World):
     draft = services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     _kpi(world, draft)
-    proposed = services.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
-    services.version_comment(actor=world.provider_manager, version=proposed, kpi_code="aht", body="300 s is too tight")
+    proposed = negotiation.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
+    negotiation.version_comment(
+        actor=world.provider_manager, version=proposed, kpi_code="aht", body="300 s is too tight"
+    )
     with pytest.raises(PactboardError, match="Your organisation made this proposal"):
-        services.version_counter_propose(actor=world.client_manager, version=proposed)
-    counter = services.version_counter_propose(actor=world.provider_manager, version=proposed)
+        negotiation.version_counter_propose(actor=world.client_manager, version=proposed)
+    counter = negotiation.version_counter_propose(actor=world.provider_manager, version=proposed)
     proposed.refresh_from_db()
     assert proposed.status == Status.SUPERSEDED
     assert (counter.status, counter.based_on_id, counter.number) == (Status.DRAFT, proposed.pk, 2)
@@ -108,7 +110,7 @@ def test_counter_proposal_supersedes_and_copies(world: World):
     assert kpi.milestones.count() == 1
     assert list(kpi.objective_links.values_list("objective_id", flat=True)) == [world.objective.pk]
     with pytest.raises(PactboardError, match="only a proposed version can be signed"):
-        services.version_sign(actor=world.client_manager, version=proposed)
+        negotiation.version_sign(actor=world.client_manager, version=proposed)
 
 
 def test_kpi_refusals_name_each_field(world: World):
@@ -215,8 +217,10 @@ def test_signed_version_cannot_change_through_services(world: World):
         lambda: services.version_kpi_update(actor=world.client_manager, kpi=kpi, target=Decimal("1")),
         lambda: services.version_kpi_remove(actor=world.client_manager, kpi=kpi),
         lambda: _kpi(world, agreed, code="extra"),
-        lambda: services.version_propose(actor=world.client_manager, version=agreed, effective_from=date(2026, 5, 1)),
-        lambda: services.version_withdraw(actor=world.client_manager, version=agreed),
+        lambda: negotiation.version_propose(
+            actor=world.client_manager, version=agreed, effective_from=date(2026, 5, 1)
+        ),
+        lambda: negotiation.version_withdraw(actor=world.client_manager, version=agreed),
     ):
         with pytest.raises(PactboardError) as caught:
             attempt()
@@ -265,18 +269,18 @@ def test_signed_version_cannot_change_even_in_raw_sql(world: World, sql):
 def test_proposed_version_content_is_frozen_in_the_database(world: World):
     draft = services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     _kpi(world, draft)
-    proposed = services.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
+    proposed = negotiation.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE kpis_versionkpi SET target = 1 WHERE version_id = %s", [proposed.pk])
     # Changing status is how a proposal moves on; that stays possible.
-    services.version_withdraw(actor=world.client_manager, version=proposed)
+    negotiation.version_withdraw(actor=world.client_manager, version=proposed)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_signatures_each_count_exactly_once(world: World):
     draft = services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     _kpi(world, draft)
-    proposed = services.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
+    proposed = negotiation.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -284,7 +288,7 @@ def test_two_concurrent_signatures_each_count_exactly_once(world: World):
     def sign(membership) -> None:
         barrier.wait()
         try:
-            services.version_sign(actor=membership, version=AgreementVersion.objects.get(pk=proposed.pk))
+            negotiation.version_sign(actor=membership, version=AgreementVersion.objects.get(pk=proposed.pk))
             result = "signed"
         except PactboardError as exc:
             result = f"refused: {exc.message}"

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from pactboard.accounts.models import Membership
 from pactboard.core.periods import Period
-from pactboard.kpis import services
+from pactboard.kpis import negotiation, services
 from pactboard.kpis.models import AgreementVersion, Comment, CustomKpi, Signature, VersionKpi
 from tests.conftest import World, client_for
 
@@ -61,15 +61,15 @@ def draft_with(world: World, n: int, prefix: str = "kpi") -> AgreementVersion:
 
 def propose(world: World, version: AgreementVersion, by: Membership | None = None) -> AgreementVersion:
     # From the engagement's start: a second agreement re-scores history, confirmed as retroactive here.
-    return services.version_propose(
+    return negotiation.version_propose(
         actor=by or world.client_manager, version=version, effective_from=world.engagement.start_date, retroactive=True
     )
 
 
 def agreed_with(world: World, n: int, prefix: str = "kpi") -> AgreementVersion:
     proposed = propose(world, draft_with(world, n, prefix))
-    services.version_sign(actor=world.client_manager, version=proposed)
-    services.version_sign(actor=world.provider_manager, version=proposed)
+    negotiation.version_sign(actor=world.client_manager, version=proposed)
+    negotiation.version_sign(actor=world.provider_manager, version=proposed)
     proposed.refresh_from_db()
     assert proposed.status == Status.AGREED
     return proposed
@@ -220,7 +220,7 @@ def _kpi_blocks(html: str) -> list[str]:
 
 def test_client_and_provider_see_the_same_version_content(world: World):
     proposed = propose(world, draft_with(world, 3))
-    services.version_comment(actor=world.provider_manager, version=proposed, body="Too tight", kpi_code="kpi_01")
+    negotiation.version_comment(actor=world.provider_manager, version=proposed, body="Too tight", kpi_code="kpi_01")
     url = version_url("version", proposed)
     client_page = client_for(world.client_manager).get(url).text
     provider_page = client_for(world.provider_manager).get(url).text
@@ -248,7 +248,7 @@ def test_query_count_does_not_grow_with_kpis(world: World, django_assert_max_num
     for n, prefix in ((3, "a"), (15, "b")):
         first = agreed_with(world, n, prefix)
         second = propose(world, services.version_draft_start(actor=world.client_manager, engagement=world.engagement))
-        services.version_comment(actor=world.provider_manager, version=second, body="ok", kpi_code=f"{prefix}_00")
+        negotiation.version_comment(actor=world.provider_manager, version=second, body="ok", kpi_code=f"{prefix}_00")
         url = {
             "agreement": reverse("kpis:agreement", args=[world.engagement.pk]),
             "version": version_url("version", second),
@@ -256,7 +256,7 @@ def test_query_count_does_not_grow_with_kpis(world: World, django_assert_max_num
             "awaiting": reverse("kpis:awaiting"),
         }[page]
         counts.append(_queries(django_assert_max_num_queries, client_for(world.provider_manager), url))
-        services.version_withdraw(actor=world.client_manager, version=second)
+        negotiation.version_withdraw(actor=world.client_manager, version=second)
     assert counts[1] <= counts[0], counts
 
 

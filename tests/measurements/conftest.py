@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from tests.conftest import World
@@ -57,8 +58,8 @@ def agreed(world: World) -> AgreementVersion:
         min_value=Decimal("0"),
         source="manual",
     )
-    proposed = kpi_services.version_propose(actor=actor, version=draft, effective_from=date(2026, 1, 1))
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    proposed = kpi_negotiation.version_propose(actor=actor, version=draft, effective_from=date(2026, 1, 1))
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     proposed.refresh_from_db()
     return proposed

@@ -20,6 +20,7 @@ import pytest
 from pactboard.core.periods import Period
 from pactboard.formulas import ParquetFiles, formula_compile
 from pactboard.formulas.schema import OUTAGES, STANDARD_SCHEMAS
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.catalogue import catalogue_get
 from pactboard.measurements import services
@@ -144,9 +145,9 @@ def uptime_agreed(world: World):
             amber=D("99.5"),
             source="dataset",
         )
-    proposed = kpi_services.version_propose(actor=actor, version=draft, effective_from=date(2026, 1, 1))
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    proposed = kpi_negotiation.version_propose(actor=actor, version=draft, effective_from=date(2026, 1, 1))
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     return proposed
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from pactboard.core.periods import Period
 from pactboard.engagements.models import Engagement
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.measurements.models import ImportBatch, Measurement, Revision
@@ -63,9 +64,9 @@ def weekly_kpis_agree(world: World, engagement: Engagement | None = None) -> Agr
             min_value=Decimal(0),
             source="import",
         )
-    proposed = kpi_services.version_propose(actor=actor, version=draft, effective_from=date(2026, 1, 1))
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    proposed = kpi_negotiation.version_propose(actor=actor, version=draft, effective_from=date(2026, 1, 1))
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     proposed.refresh_from_db()
     return proposed
 

@@ -20,6 +20,7 @@ from django.urls import reverse
 from pactboard.accounts.services import api_token_create
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.measurements import services
 from pactboard.measurements.limits import VALUE_LIMIT
@@ -146,12 +147,12 @@ def test_a_computed_value_too_large_to_store_is_a_clear_error(
         dataset="contacts",
         formula="sum(handle_seconds)",
     )
-    proposed = kpi_services.version_propose(
+    proposed = kpi_negotiation.version_propose(
         actor=world.client_manager, version=draft, effective_from=date(2026, 12, 1), retroactive=True
     )
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
     with django_capture_on_commit_callbacks(execute=True):
-        kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+        kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     rows = [_contact(i, f"2026-10-0{i}T08:00:00+02:00", fcr="true", csat="5") for i in range(1, 4)]
     for row in rows:
         row[9] = "900000000000000"  # 9 x 10^14 seconds each: within a record's limit
@@ -186,9 +187,11 @@ def test_an_idempotency_key_belongs_to_one_engagement(world: World, agreed):
         target=Decimal("10"),
         source="manual",
     )
-    proposed = kpi_services.version_propose(actor=world.client_manager, version=draft, effective_from=other.start_date)
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    proposed = kpi_negotiation.version_propose(
+        actor=world.client_manager, version=draft, effective_from=other.start_date
+    )
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
 
     api = _api(world.provider_manager)
     body = {"values": [{"kpi": "escalations", "period": "2026-10", "value": "7"}]}

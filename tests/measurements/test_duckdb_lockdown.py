@@ -16,7 +16,7 @@ import pytest
 from pactboard.core.errors import PactboardError
 from pactboard.demo import history
 from pactboard.formulas import engine_connect
-from pactboard.formulas.compute import formula_connect
+from pactboard.formulas.duckdb_session import formula_connect
 from pactboard.formulas.schema import CONTACTS
 from pactboard.measurements import ingest
 from pactboard.measurements.ingest import pipeline

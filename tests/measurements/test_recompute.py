@@ -19,6 +19,7 @@ from django.urls import reverse
 from pactboard.accounts.services import api_token_create
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
+from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.measurements import recompute, services
 from pactboard.measurements.models import ImportBatch, Measurement, Revision
@@ -95,11 +96,11 @@ def _add_aht_version(world: World, based_on) -> None:
         source="dataset",
     )
     # Retroactive on purpose (it changes nothing here): the test must not depend on today's date.
-    proposed = kpi_services.version_propose(
+    proposed = kpi_negotiation.version_propose(
         actor=world.client_manager, version=draft, effective_from=date(2026, 12, 1), retroactive=True
     )
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
-    kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
+    kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
 
 
 def test_a_kpi_that_joins_in_a_new_version_is_computed_when_it_is_agreed(
@@ -137,11 +138,13 @@ def test_an_agreement_signed_after_the_records_computes_their_values(
         amber=Decimal("70"),
         source="dataset",
     )
-    proposed = kpi_services.version_propose(actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1))
-    kpi_services.version_sign(actor=world.client_manager, version=proposed)
+    proposed = kpi_negotiation.version_propose(
+        actor=world.client_manager, version=draft, effective_from=date(2026, 1, 1)
+    )
+    kpi_negotiation.version_sign(actor=world.client_manager, version=proposed)
     assert not Measurement.objects.exists()  # one signature: not agreed, nothing in force
     with django_capture_on_commit_callbacks(execute=True):
-        kpi_services.version_sign(actor=world.provider_manager, version=proposed)
+        kpi_negotiation.version_sign(actor=world.provider_manager, version=proposed)
     # FCR October: c1, c2, c4 resolved of the 4 handled c1-c4 = 75 (test_datasets.py).
     assert _m("first_contact_resolution", "2026-10").value == Decimal("75")
 

@@ -11,7 +11,7 @@ from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.api import Mapped, mapped, paged
 from pactboard.core.errors import not_found
 from pactboard.engagements import selectors as engagement_selectors
-from pactboard.kpis import selectors, services
+from pactboard.kpis import negotiation, selectors, services
 from pactboard.kpis.api.common import (
     CommentOut,
     VersionOut,
@@ -96,7 +96,7 @@ def agreement_version_get(request: AuthenticatedHttpRequest, version_id: int) ->
 def agreement_propose(request: AuthenticatedHttpRequest, version_id: int, payload: ProposeIn) -> dict[str, Any]:
     """Freeze a draft for review, with the date it takes effect once both parties sign."""
     version = _version(request, version_id)
-    services.version_propose(
+    negotiation.version_propose(
         actor=_actor(request),
         version=version,
         effective_from=payload.effective_from,
@@ -110,7 +110,7 @@ def agreement_propose(request: AuthenticatedHttpRequest, version_id: int, payloa
 def agreement_comment(request: AuthenticatedHttpRequest, version_id: int, payload: CommentIn) -> Status[dict[str, Any]]:
     """Comment on a version, or on one of its KPIs (``kpi_code``)."""
     actor = _actor(request)
-    comment = services.version_comment(
+    comment = negotiation.version_comment(
         actor=actor, version=_version(request, version_id), body=payload.body, kpi_code=payload.kpi_code
     )
     return Status(
@@ -129,7 +129,7 @@ def agreement_comment(request: AuthenticatedHttpRequest, version_id: int, payloa
 @router.post("/versions/{version_id}/sign", response=VersionOut)
 def agreement_sign(request: AuthenticatedHttpRequest, version_id: int) -> dict[str, Any]:
     """Sign a proposed version for the token's organisation; the second signature makes it agreed."""
-    services.version_sign(actor=_actor(request), version=_version(request, version_id))
+    negotiation.version_sign(actor=_actor(request), version=_version(request, version_id))
     return _fresh(request, version_id)
 
 
@@ -138,7 +138,7 @@ def agreement_counter_propose(
     request: AuthenticatedHttpRequest, version_id: int, payload: CounterIn
 ) -> Status[dict[str, Any]]:
     """Answer the other party's proposal with a new draft based on it (the proposal is superseded)."""
-    draft = services.version_counter_propose(
+    draft = negotiation.version_counter_propose(
         actor=_actor(request), version=_version(request, version_id), note=payload.note
     )
     return Status(201, _fresh(request, draft.pk))
@@ -147,7 +147,7 @@ def agreement_counter_propose(
 @router.post("/versions/{version_id}/withdraw", response=VersionOut)
 def agreement_withdraw(request: AuthenticatedHttpRequest, version_id: int) -> dict[str, Any]:
     """Withdraw a draft, or one's own proposal before it is agreed."""
-    services.version_withdraw(actor=_actor(request), version=_version(request, version_id))
+    negotiation.version_withdraw(actor=_actor(request), version=_version(request, version_id))
     return _fresh(request, version_id)
 
 

@@ -18,7 +18,7 @@ from pactboard.core.forms import form_add_domain_error
 from pactboard.core.htmx import render_page
 from pactboard.core.views import membership_required
 from pactboard.engagements import selectors as engagement_selectors
-from pactboard.kpis import selectors, services
+from pactboard.kpis import negotiation, selectors, services
 from pactboard.kpis.catalogue import CATALOGUE
 from pactboard.kpis.forms import (
     CommentForm,
@@ -169,7 +169,7 @@ def version_propose(request: AuthenticatedHttpRequest, pk: int, version_id: int)
     status = 422
     if form.is_valid():
         try:
-            services.version_propose(
+            negotiation.version_propose(
                 actor=_actor(request),
                 version=version,
                 effective_from=form.cleaned_data["effective_from"],
@@ -195,7 +195,7 @@ def version_comment(request: AuthenticatedHttpRequest, pk: int, version_id: int)
     if form.is_valid():
         code = form.cleaned_data["kpi_code"]
         try:
-            services.version_comment(
+            negotiation.version_comment(
                 actor=_actor(request), version=version, body=form.cleaned_data["body"], kpi_code=code
             )
         except PactboardError as exc:
@@ -214,9 +214,9 @@ def _one_button(request: AuthenticatedHttpRequest, pk: int, version_id: int, act
     version = _version(request, pk, version_id)
     try:
         if action == "sign":
-            services.version_sign(actor=actor, version=version)
+            negotiation.version_sign(actor=actor, version=version)
         else:
-            services.version_withdraw(actor=actor, version=version)
+            negotiation.version_withdraw(actor=actor, version=version)
     except PactboardError as exc:
         _reraise_access(exc)
         messages.error(request, exc.message)
@@ -255,7 +255,7 @@ def version_counter_propose(request: AuthenticatedHttpRequest, pk: int, version_
     form = CounterProposeForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        draft = services.version_counter_propose(actor=_actor(request), version=version, note=note)
+        draft = negotiation.version_counter_propose(actor=_actor(request), version=version, note=note)
     except PactboardError as exc:
         _reraise_access(exc)
         messages.error(request, exc.message)

@@ -25,7 +25,7 @@ import duckdb
 
 from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.formulas import engine_connect
-from pactboard.formulas.compile import Deadline
+from pactboard.formulas.duckdb_session import Deadline
 from pactboard.formulas.schema import DatasetSchema
 from pactboard.measurements.ingest.diagnose import _diagnose
 from pactboard.measurements.ingest.files import _raise, file_sha256, line_too_long
