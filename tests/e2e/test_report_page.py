@@ -27,7 +27,10 @@ def _log_in(page: Page, base: str, email: str) -> None:
 
 
 def test_report_page_and_scorecard_csv_download(
-    live_server, browser: Browser, reported: World, screenshot_dir  # noqa: F811
+    live_server,
+    browser: Browser,
+    reported: World,
+    screenshot_dir,  # noqa: F811
 ):
     vega_bundle_ensure()
     pk = reported.engagement.pk
