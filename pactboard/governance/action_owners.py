@@ -28,6 +28,25 @@ from pactboard.governance.notify import notify
 OWNER_FIELD = "owner_membership_id"
 
 
+def owner_transfer(*, action: ActionItem, previous: Membership, owner: Membership, by: Membership) -> None:
+    """Set the action's owner and audit it as ``action.owner_transfer`` (owners by e-mail); the caller holds its lock.
+
+    One place for both hand-overs (a reassignment here, closed actions on a member's removal in
+    ``membership_holds.py``), so the audit trail records them alike.
+    """
+    action.owner = owner
+    action.save(update_fields=["owner", "updated_at"])
+    audit_record(
+        actor=by.user,
+        organisation=by.organisation,
+        action="action.owner_transfer",
+        obj=action,
+        before={"owner": previous.user.email},
+        after={"owner": owner.user.email},
+        engagement_id=action.engagement_id,
+    )
+
+
 def action_reassign(*, action: ActionItem, new_owner: Membership | int, by: Membership, now: datetime) -> ActionItem:
     """Make ``new_owner`` (a membership or its id) the owner of the open ``action``; a no-op if they own it already.
 
@@ -50,17 +69,7 @@ def action_reassign(*, action: ActionItem, new_owner: Membership | int, by: Memb
         if owner.pk == action.owner_id:
             return action
         previous = Membership.objects.select_related("user").get(pk=action.owner_id)
-        action.owner = owner
-        action.save(update_fields=["owner", "updated_at"])
-        audit_record(
-            actor=by.user,
-            organisation=by.organisation,
-            action="action.owner_transfer",
-            obj=action,
-            before={"owner": previous.user.email},
-            after={"owner": owner.user.email},
-            engagement_id=engagement.pk,
-        )
+        owner_transfer(action=action, previous=previous, owner=owner, by=by)
         notify(
             recipients=[owner],
             kind="action.assigned",
@@ -77,4 +86,4 @@ def action_reassign(*, action: ActionItem, new_owner: Membership | int, by: Memb
     return action
 
 
-__all__ = ["OWNER_FIELD", "action_reassign"]
+__all__ = ["OWNER_FIELD", "action_reassign", "owner_transfer"]

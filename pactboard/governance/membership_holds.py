@@ -20,10 +20,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from pactboard.accounts.models import Membership
-from pactboard.audit.services import audit_record
 from pactboard.core.errors import ErrorDetail
 from pactboard.core.formatting import date_text
 from pactboard.core.locks import for_update
+from pactboard.governance.action_owners import owner_transfer
 from pactboard.governance.models import ActionItem
 
 
@@ -55,15 +55,5 @@ def membership_closed_actions_handover(*, membership: Membership, actor: Members
             .order_by("id")
         )
         for action in actions:
-            action.owner = actor
-            action.save(update_fields=["owner", "updated_at"])
-            audit_record(
-                actor=actor.user,
-                organisation=actor.organisation,
-                action="action.owner_transfer",
-                obj=action,
-                before={"owner": membership.user.email},
-                after={"owner": actor.user.email},
-                engagement_id=action.engagement_id,
-            )
+            owner_transfer(action=action, previous=membership, owner=actor, by=actor)
     return len(actions)
