@@ -26,6 +26,7 @@ def test_the_served_application_has_its_urls_loaded_and_its_heap_frozen(tmp_path
     )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["app"] and seen["urls"]
+    assert seen["app"]
+    assert seen["urls"]
     # Django, the apps and their modules: well over 100,000 objects (about 230,000 when measured).
     assert seen["frozen"] > 100_000

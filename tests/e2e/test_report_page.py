@@ -29,8 +29,8 @@ def _log_in(page: Page, base: str, email: str) -> None:
 def test_report_page_and_scorecard_csv_download(
     live_server,
     browser: Browser,
-    reported: World,
-    screenshot_dir,  # noqa: F811
+    reported: World,  # noqa: F811 - the fixture imported above, by name
+    screenshot_dir,
 ):
     vega_bundle_ensure()
     pk = reported.engagement.pk
