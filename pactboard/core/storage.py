@@ -32,7 +32,7 @@ import re
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -132,6 +132,21 @@ def _missing(key: str, where: str) -> StorageError:
     return StorageError(f"The stored file {key!r} is missing from {where}: restore it from a backup.", kind="not_found")
 
 
+def _write_atomic(target: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write ``target`` whole or not at all: into a temporary file beside it, synced, then renamed over it."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class LocalStorage(Storage):
     """Files under one folder (the data dir): the default, and how every existing install stores them."""
 
@@ -155,34 +170,15 @@ class LocalStorage(Storage):
             except OSError as exc:
                 if exc.errno != errno.EXDEV:  # another file system: copy below
                     raise
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out, Path(source).open("rb") as src:
-                shutil.copyfileobj(src, out, _CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-            _fsync_dir(target.parent)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with Path(source).open("rb") as src:
+            _write_atomic(target, lambda out: shutil.copyfileobj(src, out, _CHUNK))
         if move:
             Path(source).unlink(missing_ok=True)
 
     def put_bytes(self, key: str, data: bytes) -> None:
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-            _fsync_dir(target.parent)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_atomic(target, lambda out: out.write(data))
 
     def open(self, key: str) -> IO[bytes]:
         try:
