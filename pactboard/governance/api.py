@@ -14,7 +14,7 @@ from pactboard.core.api import ApiRouter, Mapped, mapped, paged
 from pactboard.core.errors import invalid
 from pactboard.core.periods import Period, PeriodKind
 from pactboard.engagements.selectors import engagement_get
-from pactboard.governance import alert_settings, selectors, services
+from pactboard.governance import alert_settings, notify, selectors, services
 from pactboard.governance.action_owners import action_reassign
 from pactboard.governance.alerts import KIND_WORDS
 from pactboard.governance.models import ActionItem, Alert, Decision, FeedbackThread, Meeting, Notification
@@ -460,7 +460,7 @@ def list_notifications(
 @router.post("/notifications/{notification_id}/read", response=NotificationOut)
 def read_notification(request: AuthenticatedHttpRequest, notification_id: int) -> dict[str, Any]:
     note = selectors.notification_get(membership=request.membership, notification_id=notification_id)
-    return _note_out(services.notification_mark_read(actor=request.membership, notification=note, now=timezone.now()))
+    return _note_out(notify.notification_mark_read(actor=request.membership, notification=note, now=timezone.now()))
 
 
 # KPI relevance reviews: their endpoints live beside their service (pactboard/governance/relevance_api.py).

@@ -10,7 +10,8 @@ a change that was rolled back; a notification whose e-mail could not be sent kee
 Each recipient's preference for the kind (``preferences.email_modes``) decides the e-mail:
 immediately, queued for the daily digest (``digests.py``), or none. Other channels (webhooks)
 register with ``notify_channel_register`` and hear of every cause of an engagement once per call,
-inside the caller's transaction.
+inside the caller's transaction. Marking notifications read and opting out through the link
+(``email_unsubscribe``) are at the end.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from pactboard.accounts.models import Membership
-from pactboard.core.errors import invalid
+from pactboard.audit.services import audit_record
+from pactboard.core.errors import PactboardError, invalid
 from pactboard.governance.models import EmailMode, EmailOptOut, Notification
 from pactboard.governance.preferences import email_modes
 
@@ -223,3 +225,39 @@ def notify(
 
 # KPI relevance reviews (governance/relevance.py): a review opened, for the managers of both parties.
 KIND_LABELS["relevance.opened"] = "KPI relevance reviews opened"
+
+
+# --- reading and opting out ------------------------------------------------------------------------
+
+
+def notification_mark_read(*, actor: Membership, notification: Notification, now: datetime) -> Notification:
+    """Mark one of the actor's own notifications read (reading is personal: no audit event)."""
+    if notification.recipient_id != actor.pk:
+        raise PactboardError("No such notification.", kind="not_found")
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.read_at = now
+    return notification
+
+
+def notifications_mark_all_read(*, actor: Membership, now: datetime) -> int:
+    return Notification.objects.for_recipient(actor).unread().update(read_at=now)
+
+
+def email_unsubscribe(*, token: str) -> EmailOptOut:
+    """Stop e-mail of the token's kind to the token's membership (in-app notices go on)."""
+    membership_id, kind = unsubscribe_token_read(token)
+    membership = Membership.objects.select_related("user", "organisation").filter(pk=membership_id).first()
+    if membership is None:
+        raise invalid("This unsubscribe link is for a membership that no longer exists.")
+    with transaction.atomic():
+        opt_out, created = EmailOptOut.objects.get_or_create(membership=membership, kind=kind)
+        if created:
+            audit_record(
+                actor=membership.user,
+                organisation=membership.organisation,
+                action="notification.email_unsubscribe",
+                obj=opt_out,
+                after={"kind": kind},
+            )
+    return opt_out

@@ -1,4 +1,4 @@
-"""Writes for governance: scheduling reviews, freezing agendas, minutes, decisions, actions, feedback, notifications.
+"""Writes for governance: scheduling reviews, freezing agendas, minutes, decisions, actions, feedback.
 
 Each service owns its transaction and writes its audit event; notifications are recorded in the
 same transaction and e-mailed after it commits. ``now`` is a keyword so tests choose the time.
@@ -27,14 +27,12 @@ from pactboard.governance.invitations import meeting_ics
 from pactboard.governance.models import (
     ActionItem,
     Decision,
-    EmailOptOut,
     FeedbackComment,
     FeedbackThread,
     Meeting,
     MeetingAttendee,
-    Notification,
 )
-from pactboard.governance.notify import Attachment, notify, unsubscribe_token_read
+from pactboard.governance.notify import Attachment, notify
 from pactboard.governance.selectors import meeting_agenda_live, meeting_attendees
 from pactboard.kpis.selectors import engagement_kpi_names
 
@@ -482,39 +480,3 @@ def feedback_thread_resolve(
         thread.save(update_fields=["resolved_at", "resolved_by", "updated_at"])
         _audit(actor, "feedback.resolve" if resolved else "feedback.reopen", thread, thread.engagement_id)
     return thread
-
-
-# --- notifications --------------------------------------------------------------------------------
-
-
-def notification_mark_read(*, actor: Membership, notification: Notification, now: datetime) -> Notification:
-    """Mark one of the actor's own notifications read (reading is personal: no audit event)."""
-    if notification.recipient_id != actor.pk:
-        raise PactboardError("No such notification.", kind="not_found")
-    if notification.read_at is None:
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
-        notification.read_at = now
-    return notification
-
-
-def notifications_mark_all_read(*, actor: Membership, now: datetime) -> int:
-    return Notification.objects.for_recipient(actor).unread().update(read_at=now)
-
-
-def email_unsubscribe(*, token: str) -> EmailOptOut:
-    """Stop e-mail of the token's kind to the token's membership (in-app notices go on)."""
-    membership_id, kind = unsubscribe_token_read(token)
-    membership = Membership.objects.select_related("user", "organisation").filter(pk=membership_id).first()
-    if membership is None:
-        raise invalid("This unsubscribe link is for a membership that no longer exists.")
-    with transaction.atomic():
-        opt_out, created = EmailOptOut.objects.get_or_create(membership=membership, kind=kind)
-        if created:
-            audit_record(
-                actor=membership.user,
-                organisation=membership.organisation,
-                action="notification.email_unsubscribe",
-                obj=opt_out,
-                after={"kind": kind},
-            )
-    return opt_out

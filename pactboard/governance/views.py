@@ -19,7 +19,7 @@ from pactboard.core.htmx import render_page
 from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get, engagement_people
-from pactboard.governance import policy, selectors, services
+from pactboard.governance import notify, policy, selectors, services
 from pactboard.governance.action_owners import action_reassign as action_reassign_service
 from pactboard.governance.forms import (
     ActionForm,
@@ -417,7 +417,7 @@ def notifications_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
 def notification_open(request: AuthenticatedHttpRequest, notification_id: int) -> HttpResponse:
     """Follow a notification to its cause, marking it read on the way."""
     notification = selectors.notification_get(membership=request.membership, notification_id=notification_id)
-    services.notification_mark_read(actor=request.membership, notification=notification, now=timezone.now())
+    notify.notification_mark_read(actor=request.membership, notification=notification, now=timezone.now())
     if not url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None):
         return redirect("governance:notifications")
     return redirect(notification.url)
@@ -427,14 +427,14 @@ def notification_open(request: AuthenticatedHttpRequest, notification_id: int) -
 @require_POST
 def notification_read(request: AuthenticatedHttpRequest, notification_id: int) -> HttpResponse:
     notification = selectors.notification_get(membership=request.membership, notification_id=notification_id)
-    services.notification_mark_read(actor=request.membership, notification=notification, now=timezone.now())
+    notify.notification_mark_read(actor=request.membership, notification=notification, now=timezone.now())
     return redirect("governance:notifications")
 
 
 @membership_required
 @require_POST
 def notifications_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
-    count = services.notifications_mark_all_read(actor=request.membership, now=timezone.now())
+    count = notify.notifications_mark_all_read(actor=request.membership, now=timezone.now())
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
     return redirect("governance:notifications")
 
@@ -446,7 +446,7 @@ def notifications_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
-            services.email_unsubscribe(token=token)
+            notify.email_unsubscribe(token=token)
         except PactboardError as exc:
             return render(request, "governance/unsubscribe.html", {"error": exc.message}, status=400)
         return render(request, "governance/unsubscribe.html", {"done": True})
