@@ -17,7 +17,8 @@ from pactboard.engagements.models import BusinessChange
 from pactboard.engagements.selectors import engagement_lookup
 from pactboard.measurements.models import DatasetVersion, ImportBatch, Measurement, Revision, Source
 from pactboard.measurements.outlook import kpi_outlooks
-from pactboard.measurements.selectors import measurements_verify, scorecard_for_period
+from pactboard.measurements.selectors import scorecard_for_period
+from pactboard.measurements.verify import measurements_verify
 
 pytestmark = pytest.mark.django_db
 OCT = Period.parse("2026-10")

@@ -22,7 +22,7 @@ from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.kpis.models import AgreementVersion
 from pactboard.measurements.models import ImportBatch, Measurement, Revision
-from pactboard.measurements.selectors import measurements_verify
+from pactboard.measurements.verify import measurements_verify
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,8 @@ from pactboard.formulas import formula_records
 from pactboard.formulas.schema import CONTACTS
 from pactboard.measurements import services
 from pactboard.measurements.models import DatasetVersion, ImportBatch, Measurement, Revision
-from pactboard.measurements.selectors import dataset_parquet_path, measurements_verify
+from pactboard.measurements.selectors import dataset_parquet_path
+from pactboard.measurements.verify import measurements_verify
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

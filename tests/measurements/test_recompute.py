@@ -23,7 +23,8 @@ from pactboard.kpis import negotiation as kpi_negotiation
 from pactboard.kpis import services as kpi_services
 from pactboard.measurements import recompute, services
 from pactboard.measurements.models import ImportBatch, Measurement, Revision
-from pactboard.measurements.selectors import measurements_verify, scorecard_for_period
+from pactboard.measurements.selectors import scorecard_for_period
+from pactboard.measurements.verify import measurements_verify
 from tests.conftest import World, client_for
 from tests.measurements.test_datasets import OCTOBER, _contact, _upload, _write
 from tests.measurements.test_datasets import contacts as contacts  # the fixture

@@ -18,7 +18,8 @@ from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
 from pactboard.measurements import services
 from pactboard.measurements.models import ImportBatch, Measurement, Revision
-from pactboard.measurements.selectors import measurements_verify, scorecard_for_period
+from pactboard.measurements.selectors import scorecard_for_period
+from pactboard.measurements.verify import measurements_verify
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from pactboard.engagements.selectors import engagement_lookup
 from pactboard.measurements.batches import import_task_run
 from pactboard.measurements.models import ImportBatch
 from pactboard.measurements.recompute import measurements_recompute
-from pactboard.measurements.selectors import measurements_verify
 from pactboard.measurements.services import import_batch_start, values_import_run
+from pactboard.measurements.verify import measurements_verify
 
 
 class Command(BaseCommand):
