@@ -21,7 +21,8 @@ from pactboard.demo.history import demo_history_load
 from pactboard.demo.relevance import demo_relevance_load
 from pactboard.demo.reports import demo_reports_load
 from pactboard.demo.reviews import demo_reviews_load
-from pactboard.documents.services import engagement_document_import, engagement_document_validate
+from pactboard.documents.selectors import engagement_document_validate
+from pactboard.documents.services import engagement_document_import
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.services import provider_profile_update
 from pactboard.governance.alerts import alerts_scan

@@ -16,12 +16,12 @@ from ninja import Field, Schema, Status
 from pactboard.accounts.http import AuthenticatedHttpRequest
 from pactboard.core.api import ApiRouter, file_answer
 from pactboard.core.errors import ErrorDetail, PactboardError
-from pactboard.documents.services import (
+from pactboard.documents.selectors import (
     engagement_document_export,
-    engagement_document_import,
     engagement_document_validate,
     engagement_version_get,
 )
+from pactboard.documents.services import engagement_document_import
 from pactboard.documents.spec import Document, document_warnings
 from pactboard.documents.spec.diff import document_diff
 from pactboard.engagements.selectors import engagement_get

@@ -19,10 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from pactboard.accounts.models import Organisation
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
-from pactboard.documents.services import (
-    engagement_document_export,
-    engagement_document_import,
-)
+from pactboard.documents.selectors import engagement_document_export
+from pactboard.documents.services import engagement_document_import
 from pactboard.documents.spec import document_dump, document_json_schema_text, document_load, kpi_fields
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_lookup

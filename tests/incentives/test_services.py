@@ -15,7 +15,8 @@ from django.db import DatabaseError, connection, transaction
 from pactboard.accounts.models import Membership
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
-from pactboard.documents.services import engagement_document_export, engagement_document_import
+from pactboard.documents.selectors import engagement_document_export
+from pactboard.documents.services import engagement_document_import
 from pactboard.incentives import services
 from pactboard.incentives.models import FinalSettlementError, Settlement
 from pactboard.kpis import services as kpi_services

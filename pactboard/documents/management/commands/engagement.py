@@ -15,12 +15,12 @@ from django.core.management.base import BaseCommand, CommandError
 from pactboard.accounts.models import Membership
 from pactboard.accounts.selectors import membership_by_email
 from pactboard.core.errors import ErrorDetail, PactboardError
-from pactboard.documents.services import (
+from pactboard.documents.selectors import (
     engagement_document_export,
-    engagement_document_import,
     engagement_document_validate,
     engagement_version_get,
 )
+from pactboard.documents.services import engagement_document_import
 from pactboard.documents.spec import document_json_schema_text, document_warnings
 from pactboard.documents.spec.diff import document_diff
 from pactboard.engagements.selectors import engagement_lookup
