@@ -15,20 +15,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pactboard.accounts.models import Membership, Role
-from pactboard.accounts.services import api_token_create, membership_remove
+from pactboard.accounts.services import membership_remove
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
 from pactboard.governance import services
 from pactboard.governance.action_owners import action_reassign
 from pactboard.governance.models import ActionItem, Notification
-from tests.conftest import World, client_for, make_member
+from tests.conftest import World, api_client, client_for, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def _post(c: Client, path: str, body: dict) -> object:
@@ -168,7 +163,7 @@ def test_the_page_reassigns_and_refuses_a_stranger(world: World):
 def test_api_reassigns(world: World):
     action = _action(world, world.client_viewer)
     path = f"/api/engagements/{world.engagement.pk}/actions/{action.pk}/reassign"
-    response = _post(_api(world.client_manager), path, {"owner_membership_id": world.provider_manager.pk})
+    response = _post(api_client(world.client_manager), path, {"owner_membership_id": world.provider_manager.pk})
     assert response.status_code == 200
     assert response.json()["owner_email"] == "pedro@helpline.example"
     assert response.json()["owner_organisation"] == "Helpline BPO"
@@ -177,21 +172,21 @@ def test_api_reassigns(world: World):
 def test_api_refusals(world: World):
     action = _action(world, world.client_viewer)
     path = f"/api/engagements/{world.engagement.pk}/actions/{action.pk}/reassign"
-    stranger = _post(_api(world.client_manager), path, {"owner_membership_id": world.outsider.pk})
+    stranger = _post(api_client(world.client_manager), path, {"owner_membership_id": world.outsider.pk})
     assert stranger.status_code == 422
     assert stranger.json()["details"][0]["location"] == "owner_membership_id"
     viewer = make_member("vera@helpline.example", world.provider_org, Role.VIEWER)
-    assert _post(_api(viewer), path, {"owner_membership_id": world.provider_manager.pk}).status_code == 403
+    assert _post(api_client(viewer), path, {"owner_membership_id": world.provider_manager.pk}).status_code == 403
     # Cross-tenant: the outsider neither sees the action nor can hand it to themselves.
-    assert _post(_api(world.outsider), path, {"owner_membership_id": world.outsider.pk}).status_code == 404
+    assert _post(api_client(world.outsider), path, {"owner_membership_id": world.outsider.pk}).status_code == 404
     # Nor can Acme's manager reach Globex's action through Acme's engagement or Globex's.
     theirs = _action(world, world.outsider, engagement=world.other_engagement)
-    manager = _api(world.client_manager)
+    manager = api_client(world.client_manager)
     for e in (world.engagement.pk, world.other_engagement.pk):
         other = f"/api/engagements/{e}/actions/{theirs.pk}/reassign"
         assert _post(manager, other, {"owner_membership_id": world.client_manager.pk}).status_code == 404
     services.action_status_set(actor=world.client_manager, action=action, status="cancelled", now=timezone.now())
-    closed = _post(_api(world.client_manager), path, {"owner_membership_id": world.provider_manager.pk})
+    closed = _post(api_client(world.client_manager), path, {"owner_membership_id": world.provider_manager.pk})
     assert closed.status_code == 409
     assert ActionItem.objects.get(pk=action.pk).owner_id == world.client_viewer.pk
     assert ActionItem.objects.get(pk=theirs.pk).owner_id == world.outsider.pk

@@ -14,20 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pactboard.accounts.models import Role
-from pactboard.accounts.services import api_token_create
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
 from pactboard.governance.alert_settings import alert_settings_update, alert_settings_values
 from pactboard.governance.alerts import alert_thresholds
 from pactboard.governance.models import Alert, AlertSettings
-from tests.conftest import World, client_for, make_member
+from tests.conftest import World, api_client, client_for, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-def _api(membership) -> Client:
-    _, raw = api_token_create(membership=membership, name="test")
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def _patch(c: Client, path: str, body: dict) -> object:
@@ -177,27 +171,27 @@ def test_an_outsider_gets_404_on_the_pages(world: World):
 
 def test_api_reads_and_patches_the_settings(world: World):
     path = f"/api/engagements/{world.engagement.pk}/alert-settings"
-    manager = _api(world.client_manager)
+    manager = api_client(world.client_manager)
     assert manager.get(path).json() == {"chronic_after": 3, "grace_days": 5, "review_notice_days": 3}
     changed = _patch(manager, path, {"review_notice_days": 7})
     assert changed.status_code == 200
     assert changed.json() == {"chronic_after": 3, "grace_days": 5, "review_notice_days": 7}
-    assert _api(world.provider_manager).get(path).json()["review_notice_days"] == 7
+    assert api_client(world.provider_manager).get(path).json()["review_notice_days"] == 7
 
 
 def test_api_refusals(world: World):
     path = f"/api/engagements/{world.engagement.pk}/alert-settings"
-    forbidden = _patch(_api(world.provider_manager), path, {"grace_days": 60})
+    forbidden = _patch(api_client(world.provider_manager), path, {"grace_days": 60})
     assert forbidden.status_code == 403
     assert "client's administrators and managers" in forbidden.json()["message"]
-    invalid = _patch(_api(world.client_manager), path, {"grace_days": 91})
+    invalid = _patch(api_client(world.client_manager), path, {"grace_days": 91})
     assert invalid.status_code == 422
     [detail] = invalid.json()["details"]
     assert detail["location"] == "grace_days"
     assert "between 0 and 90" in detail["message"]
-    outsider = _api(world.outsider)
+    outsider = api_client(world.outsider)
     assert outsider.get(path).status_code == 404
     assert _patch(outsider, path, {"grace_days": 6}).status_code == 404
     other = f"/api/engagements/{world.other_engagement.pk}/alert-settings"
-    assert _api(world.client_manager).get(other).status_code == 404
+    assert api_client(world.client_manager).get(other).status_code == 404
     assert not AlertSettings.objects.exists()
