@@ -33,8 +33,8 @@ from pactboard.measurements.selectors import (
     dataset_parquet_files,
     dataset_parquet_key,
     measurement_records,
-    measurements_verify,
 )
+from pactboard.measurements.verify import measurements_verify
 from tests.conftest import World, client_for
 from tests.measurements.conftest import agreed  # noqa: F401  (the fixture)
 from tests.measurements.test_datasets import OCTOBER, _contact, _upload, _write
