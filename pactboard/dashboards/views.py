@@ -39,6 +39,7 @@ from pactboard.dashboards.pagecache import (
     page_cache_set_many,
     page_key,
 )
+from pactboard.dashboards.tiles import TileView, tiles_html
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.engagements import services as engagement_services
 from pactboard.engagements.models import BusinessChange, Engagement
@@ -246,20 +247,21 @@ def _dashboard_body(
     dashboard = selectors.engagement_dashboard(
         membership=request.membership, engagement=engagement, period_label=period, now=now, stamp=stamp
     )
-    tiles = [
-        {
-            "tile": t,
-            "spark": charts.sparkline(
+    # The KPI page's URL differs only in the code: reversed once (20 tiles reversed it 20 times).
+    url_of = reverse("dashboards:kpi", args=[engagement.pk, "KPI_CODE"]).replace("KPI_CODE", "{}")
+    views = [
+        TileView(
+            tile=t,
+            spark=charts.sparkline(
                 [v for _, v in t.history],
                 target=t.result.target,
                 labels=[p.label for p, _ in t.history],
                 unit=t.kpi.unit,
                 kind=t.kpi.period,
             ),
-            "unit": _unit_arg(t.kpi.unit, engagement.currency),
-            "forecast": tile_forecast(t.outlook, currency=engagement.currency),
-            "url": reverse("dashboards:kpi", args=[engagement.pk, t.kpi.code]),
-        }
+            forecast=tile_forecast(t.outlook, currency=engagement.currency),
+            url=url_of.format(t.kpi.code),
+        )
         for t in dashboard.tiles
     ]
     shown = dashboard.period.label if dashboard.period and period and not dashboard.period_error else ""
@@ -268,9 +270,14 @@ def _dashboard_body(
         {
             "engagement": engagement,
             "dashboard": dashboard,
-            "tiles": tiles,
-            "feedback_open": feedback_open,
-            "chronic": chronic,
+            "tiles_html": tiles_html(
+                views,
+                currency=engagement.currency,
+                zone=engagement.time_zone,
+                score_kind=dashboard.period.kind if dashboard.period else "",
+                feedback_open=feedback_open,
+                chronic=chronic,
+            ),
         },
     )
     return body, shown, dashboard.changes
