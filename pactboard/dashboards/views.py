@@ -182,7 +182,8 @@ def _engagement(request: AuthenticatedHttpRequest, pk: int) -> Engagement:
 @membership_required
 def engagement_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement(request, pk)
-    stamp = selectors.engagement_stamp(engagement_id=engagement.pk)
+    state = selectors.engagement_state(engagement_id=engagement.pk)
+    stamp = state.text
     if _unchanged(request, stamp):
         return HttpResponse(status=NOT_CHANGED)
     period = request.GET.get("period", "").strip()[:16]
@@ -203,7 +204,7 @@ def engagement_dashboard(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     )
     held = page_cache_get(key)
     if held is None:
-        body, shown, changes = _dashboard_body(request, engagement, period, now, stamp, feedback_open, chronic)
+        body, shown, changes = _dashboard_body(request, engagement, period, now, state, feedback_open, chronic)
         page_cache_set(key, (body, shown))
     else:
         body, shown = held
@@ -239,13 +240,13 @@ def _dashboard_body(
     engagement: Engagement,
     period: str,
     now: datetime,
-    stamp: str,
+    state: selectors.EngagementState,
     feedback_open: dict[str, int],
     chronic: dict[str, str],
 ) -> tuple[str, str, list[BusinessChange]]:
     """The dashboard's tiles and scores as HTML, the period label the poll keeps asking for, the latest changes."""
     dashboard = selectors.engagement_dashboard(
-        membership=request.membership, engagement=engagement, period_label=period, now=now, stamp=stamp
+        membership=request.membership, engagement=engagement, period_label=period, now=now, state=state
     )
     # The KPI page's URL differs only in the code: reversed once (20 tiles reversed it 20 times).
     url_of = reverse("dashboards:kpi", args=[engagement.pk, "KPI_CODE"]).replace("KPI_CODE", "{}")

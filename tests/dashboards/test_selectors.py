@@ -7,13 +7,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count, Max
 
 from pactboard.core.periods import Period, periods_between
 from pactboard.dashboards import selectors
 from pactboard.dashboards.selectors import display_period, portfolio_sort
 from pactboard.engagements import services as engagement_services
+from pactboard.engagements.models import BusinessChange
+from pactboard.kpis.models import AgreementVersion
 from pactboard.kpis.services import MilestoneSpec
 from pactboard.measurements import services as measurement_services
+from pactboard.measurements.models import Measurement
 from pactboard.measurements.selectors import scorecard_for_period
 from tests.conftest import World, make_engagement
 from tests.dashboards.conftest import FIRST_MONTH, agree_kpis, kpi_code, push_values, value_for
@@ -147,6 +151,29 @@ def test_stamp_moves_with_values_corrections_and_business_changes(world: World, 
         actor=world.client_manager, engagement=engagement, date=date(2024, 2, 1), kind="launch", title="New app"
     )
     assert selectors.engagement_stamp(engagement_id=engagement.pk) != after_fix
+
+
+def test_stamp_parts_are_the_counts_and_newest_times_the_orm_reads(world: World, build_engagement):
+    """The stamp's hand-written statement against the same aggregates through the ORM, one table at a time."""
+    engagement = build_engagement(2, 3)
+    engagement_services.business_change_record(
+        actor=world.client_manager, engagement=engagement, date=date(2024, 2, 1), kind="launch", title="New app"
+    )
+    build_engagement(1, 2, "Other")  # another engagement's rows are not counted
+    values = Measurement.objects.filter(engagement=engagement).aggregate(n=Count("id"), at=Max("updated_at"))
+    changes = BusinessChange.objects.filter(engagement=engagement).aggregate(n=Count("id"), at=Max("updated_at"))
+    agreed = AgreementVersion.objects.filter(engagement=engagement, status=AgreementVersion.Status.AGREED)
+    versions = agreed.aggregate(n=Count("id"), newest=Max("id"))
+    assert (values["n"], changes["n"], versions["n"]) == (6, 1, 1)  # 2 KPIs x 3 months; one change; one version
+
+    state = selectors.engagement_state(engagement_id=engagement.pk)
+
+    assert state.values_at == values["at"]
+    assert state.values_at is not None
+    assert state.values_at.utcoffset() is not None
+    micros = [int(t.timestamp() * 1_000_000) for t in (values["at"], changes["at"])]
+    assert state.text == f"6-{micros[0]}-1-{micros[1]}-{versions['newest']}-1"
+    assert selectors.engagement_stamp(engagement_id=engagement.pk) == state.text
 
 
 def test_portfolio_rows_equal_the_latest_scorecards_and_respect_tenancy(world: World, build_engagement):

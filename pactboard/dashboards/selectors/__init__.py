@@ -38,7 +38,13 @@ from pactboard.dashboards.selectors.portfolios import (
     portfolio,
     portfolio_sort,
 )
-from pactboard.dashboards.selectors.stamps import _stamp_text, engagement_stamp, portfolio_stamp
+from pactboard.dashboards.selectors.stamps import (
+    EngagementState,
+    _stamp_text,
+    engagement_stamp,
+    engagement_state,
+    portfolio_stamp,
+)
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -52,6 +58,7 @@ __all__ = [
     "_VALUE_FIELDS",
     "AgreedSet",
     "EngagementDashboard",
+    "EngagementState",
     "KindScore",
     "KpiPoint",
     "KpiSeries",
@@ -71,6 +78,7 @@ __all__ = [
     "display_period",
     "engagement_dashboard",
     "engagement_stamp",
+    "engagement_state",
     "kind_of",
     "kpi_series",
     "local_today",

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from django.db.models import Max
 from django.utils import timezone
 
 from pactboard.accounts.models import Membership
@@ -29,7 +27,7 @@ from pactboard.dashboards.selectors.common import (
     outlook_versions,
     set_in_force,
 )
-from pactboard.dashboards.selectors.stamps import engagement_stamp
+from pactboard.dashboards.selectors.stamps import EngagementState, engagement_state
 from pactboard.engagements.models import BusinessChange, Engagement
 from pactboard.engagements.selectors import business_change_list
 from pactboard.kpis.models import AgreementVersion, VersionKpi
@@ -98,22 +96,16 @@ def engagement_dashboard(
     engagement: Engagement,
     period_label: str = "",
     now: datetime | None = None,
-    stamp: str | None = None,
+    state: EngagementState | None = None,
 ) -> EngagementDashboard:
     """Tiles for every KPI of the version in force in the chosen period (default: the latest closed one).
 
-    ``stamp``: the engagement's stamp when the caller has just read it (the view does, for the poll).
+    ``state``: the engagement's stamp when the caller has just read it (the view does, for the poll);
+    its newest value's time is the page's "last value arrived".
     """
     now = now or timezone.now()
-    stamp = stamp if stamp is not None else engagement_stamp(engagement_id=engagement.pk)
-    summary: dict[str, dict[str, Any]] = {
-        row["period_kind"]: dict(row)
-        for row in Measurement.objects.filter(engagement=engagement)
-        .values("period_kind")
-        .annotate(last_period=Max("period_start"), last_update=Max("updated_at"))
-        .order_by()
-    }
-    last_arrival = max((r["last_update"] for r in summary.values()), default=None)
+    state = state if state is not None else engagement_state(engagement_id=engagement.pk)
+    stamp, last_arrival = state.text, state.values_at
     sets = agreed_sets(engagement_ids=[engagement.pk]).get(engagement.pk, [])
     changes = business_change_list(membership=membership, engagement=engagement)[:5]
     current = set_in_force(sets, local_today(engagement, now)) or (sets[0] if sets else None)

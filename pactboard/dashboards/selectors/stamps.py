@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import Count, Max, Q
+from django.utils.dateparse import parse_datetime
 
 from pactboard.accounts.models import Membership
 from pactboard.engagements.models import BusinessChange, Engagement
@@ -19,34 +23,62 @@ def _stamp_text(*parts: object) -> str:
     )
 
 
-def engagement_stamp(*, engagement_id: int) -> str:
+@dataclass(frozen=True)
+class EngagementState:
+    """An engagement's change stamp (``text``) and the newest ``updated_at`` of its values (``values_at``)."""
+
+    text: str
+    values_at: datetime | None
+
+
+@functools.cache
+def _state_sql(vendor: str) -> str:
+    # Written out rather than built by the ORM on each call: compiling six correlated subqueries cost
+    # 3 ms of CPU per dashboard, KPI page and poll; running this statement costs 0.25 ms (bench/README.md).
+    q = connection.ops.quote_name
+    m, c, v = (q(model._meta.db_table) for model in (Measurement, BusinessChange, AgreementVersion))
+    eng, at = q(Measurement._meta.get_field("engagement").column), q(Measurement._meta.get_field("updated_at").column)
+    pk, status = q(AgreementVersion._meta.pk.column), q(AgreementVersion._meta.get_field("status").column)
+    # Identifiers come from the models, quoted by the backend; every value is a parameter.
+    return (
+        f"SELECT (SELECT COUNT(*) FROM {m} WHERE {eng} = %s), (SELECT MAX({at}) FROM {m} WHERE {eng} = %s), "  # noqa: S608
+        f"(SELECT COUNT(*) FROM {c} WHERE {eng} = %s), (SELECT MAX({at}) FROM {c} WHERE {eng} = %s), "
+        f"(SELECT MAX({pk}) FROM {v} WHERE {eng} = %s AND {status} = %s), "
+        f"(SELECT COUNT(*) FROM {v} WHERE {eng} = %s AND {status} = %s)"
+    )
+
+
+def _instant(value: datetime | str | None) -> datetime | None:
+    """A ``MAX(updated_at)`` as the ORM would give it: SQLite answers text in UTC, PostgreSQL a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not a stored time: {value!r}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def engagement_state(*, engagement_id: int) -> EngagementState:
     """What changes when anything an engagement's pages show changes: one query, cheap enough to poll each second.
 
     Values (count and newest ``updated_at``: a new value, a correction, from any source or process),
-    business changes and agreed versions.
+    business changes and agreed versions. The newest value's time is the dashboard's "last value arrived".
     """
-    measurements = Measurement.objects.filter(engagement_id=OuterRef("pk")).order_by().values("engagement_id")
-    changes = BusinessChange.objects.filter(engagement_id=OuterRef("pk")).order_by().values("engagement_id")
-    versions = (
-        AgreementVersion.objects.filter(engagement_id=OuterRef("pk"), status=AgreementVersion.Status.AGREED)
-        .order_by()
-        .values("engagement_id")
-    )
-    row = (
-        Engagement.objects.filter(pk=engagement_id)
-        .annotate(
-            m_n=Subquery(measurements.annotate(n=Count("id")).values("n")),
-            m_at=Subquery(measurements.annotate(t=Max("updated_at")).values("t")),
-            c_n=Subquery(changes.annotate(n=Count("id")).values("n")),
-            c_at=Subquery(changes.annotate(t=Max("updated_at")).values("t")),
-            v_id=Subquery(versions.annotate(m=Max("id")).values("m")),
-            # With the count, a version agreed after a newer one (a lower id) still changes the stamp.
-            v_n=Subquery(versions.annotate(n=Count("id")).values("n")),
+    agreed = AgreementVersion.Status.AGREED.value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _state_sql(connection.vendor),
+            [engagement_id, engagement_id, engagement_id, engagement_id, engagement_id, agreed, engagement_id, agreed],
         )
-        .values_list("m_n", "m_at", "c_n", "c_at", "v_id", "v_n")
-        .first()
-    )
-    return _stamp_text(*(row or ()))
+        m_n, m_at, c_n, c_at, v_id, v_n = cursor.fetchone()
+    values_at = _instant(m_at)
+    # With the count, a version agreed after a newer one (a lower id) still changes the stamp.
+    return EngagementState(text=_stamp_text(m_n, values_at, c_n, _instant(c_at), v_id, v_n), values_at=values_at)
+
+
+def engagement_stamp(*, engagement_id: int) -> str:
+    """The engagement's change stamp (``engagement_state``'s text): what a live page polls with."""
+    return engagement_state(engagement_id=engagement_id).text
 
 
 def portfolio_stamp(*, membership: Membership | None) -> str:
