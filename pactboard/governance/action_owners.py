@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from pactboard.accounts.models import Membership
 from pactboard.audit.services import audit_record
-from pactboard.core.errors import invalid
+from pactboard.core.errors import ErrorDetail, PactboardError
 from pactboard.core.formatting import date_text
 from pactboard.core.locks import for_update
 from pactboard.engagements.selectors import engagement_people
@@ -26,6 +26,12 @@ from pactboard.governance.models import ActionItem
 from pactboard.governance.notify import notify
 
 OWNER_FIELD = "owner_membership_id"
+# Who may own an action, as the API's 422 and the page's form both say it; the same words whether the id
+# is nobody, a member since removed or a member of another tenant, so the answer reveals none of them.
+OWNER_RULE = (
+    "The new owner must be a member of the client or the provider of this engagement: pick one of their members."
+)
+NOT_A_MEMBER = "not_a_member"  # the error detail's machine-readable code
 
 
 def owner_transfer(*, action: ActionItem, previous: Membership, owner: Membership, by: Membership) -> None:
@@ -61,11 +67,7 @@ def action_reassign(*, action: ActionItem, new_owner: Membership | int, by: Memb
         fits = 0 < owner_id < 2**63  # an id past the column's range is nobody, not a database error
         owner = engagement_people(engagement=engagement).filter(pk=owner_id).first() if fits else None
         if owner is None:
-            raise invalid(
-                "The new owner must be a member of the client or the provider of this engagement: "
-                "pick one of their members.",
-                location=OWNER_FIELD,
-            )
+            raise PactboardError(OWNER_RULE, [ErrorDetail(OWNER_RULE, OWNER_FIELD, NOT_A_MEMBER)])
         if owner.pk == action.owner_id:
             return action
         previous = Membership.objects.select_related("user").get(pk=action.owner_id)
@@ -86,4 +88,4 @@ def action_reassign(*, action: ActionItem, new_owner: Membership | int, by: Memb
     return action
 
 
-__all__ = ["OWNER_FIELD", "action_reassign", "owner_transfer"]
+__all__ = ["NOT_A_MEMBER", "OWNER_FIELD", "OWNER_RULE", "action_reassign", "owner_transfer"]

@@ -39,6 +39,11 @@ BOUNDS: dict[str, Bound] = {
     "review_notice_days": Bound(1, 30, "days", "days before a review that its attendees are reminded"),
 }
 FIELDS = tuple(BOUNDS)
+# The machine-readable code of each problem (an error detail's "code"), in the words the value checks of
+# measurements use for the same problems (``measurements.services.values``, ``value_import.checks``).
+UNKNOWN_SETTING = "unknown_setting"
+NOT_INTEGER = "not_integer"
+OUT_OF_RANGE = "out_of_range"
 
 
 def alert_settings_values(*, engagement: Engagement) -> dict[str, int]:
@@ -52,13 +57,15 @@ def alert_settings_check(changes: dict[str, object]) -> list[ErrorDetail]:
     for name, value in changes.items():
         bound = BOUNDS.get(name)
         if bound is None:
-            errors.append(ErrorDetail(f"Unknown setting: use one of {', '.join(FIELDS)}.", name))
+            errors.append(ErrorDetail(f"Unknown setting: use one of {', '.join(FIELDS)}.", name, UNKNOWN_SETTING))
         elif isinstance(value, bool) or not isinstance(value, int):
-            errors.append(ErrorDetail(f"Give a whole number of {bound.unit}.", name))
+            errors.append(ErrorDetail(f"Give a whole number of {bound.unit}.", name, NOT_INTEGER))
         elif not bound.low <= value <= bound.high:
             errors.append(
                 ErrorDetail(
-                    f"{value} is out of range: set the {bound.what} between {bound.low} and {bound.high}.", name
+                    f"{value} is out of range: set the {bound.what} between {bound.low} and {bound.high}.",
+                    name,
+                    OUT_OF_RANGE,
                 )
             )
     return errors
@@ -106,4 +113,13 @@ def alert_settings_update(
     return row
 
 
-__all__ = ["BOUNDS", "FIELDS", "alert_settings_check", "alert_settings_update", "alert_settings_values"]
+__all__ = [
+    "BOUNDS",
+    "FIELDS",
+    "NOT_INTEGER",
+    "OUT_OF_RANGE",
+    "UNKNOWN_SETTING",
+    "alert_settings_check",
+    "alert_settings_update",
+    "alert_settings_values",
+]

@@ -9,6 +9,7 @@ from django import forms
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
+from pactboard.governance.action_owners import OWNER_RULE
 from pactboard.governance.models import EmailMode
 
 
@@ -122,7 +123,15 @@ class AlertSettingsForm(forms.Form):
 
 
 class ActionReassignForm(forms.Form):
-    owner_membership_id = forms.TypedChoiceField(label="New owner", coerce=int, help_text="A member of either party.")
+    # An id that is not offered (tampered, another tenant's member, a member since removed) is refused with
+    # the rule the service enforces, in its words: not Django's "Select a valid choice", and the same answer
+    # whichever of those it is.
+    owner_membership_id = forms.TypedChoiceField(
+        label="New owner",
+        coerce=int,
+        help_text="A member of either party.",
+        error_messages={"invalid_choice": OWNER_RULE, "required": OWNER_RULE},
+    )
 
     def __init__(self, *args: Any, people: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ is what lets it go ahead.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -144,13 +145,46 @@ def test_the_action_page_has_a_reassign_control_and_keeps_its_query_count(world:
     assert 'name="owner_membership_id"' not in client_for(viewer).get(url).text
 
 
+def _field_error(html: str) -> str:
+    """The text of the error shown at the new-owner field ("" when there is none)."""
+    found = re.search(r'<p class="error" id="id_owner_membership_id_error" role="alert">(.*?)</p>', html)
+    return found.group(1) if found else ""
+
+
+def test_the_page_refuses_an_owner_outside_both_parties_with_the_rule(world: World):
+    action = _action(world, world.client_viewer)
+    gone = make_member("gus@helpline.example", world.provider_org, Role.CONTRIBUTOR)
+    gone_id = gone.pk
+    gone.delete()  # a member since removed: the page offered them, the POST comes after
+    page = client_for(world.client_manager)
+    post = reverse("governance:action_reassign", args=[world.engagement.pk, action.pk])
+    events = AuditEvent.objects.count()
+    # Another tenant's member (Globex's), a removed member, an id nobody has, and not a number at all.
+    for stranger in (world.outsider.pk, world.other_provider_manager.pk, gone_id, 2**70, "abc", ""):
+        bad = page.post(post, {"owner_membership_id": str(stranger)})
+        assert bad.status_code == 422
+        assert "Select a valid choice" not in bad.text
+        # At the field, the service's rule in its words: who may own an action and what to do.
+        assert _field_error(bad.text) == (
+            "The new owner must be a member of the client or the provider of this engagement: "
+            "pick one of their members."
+        ), stranger
+        # Nothing about the stranger: not their name, not whether the id is someone elsewhere.
+        assert world.outsider.user.email not in bad.text
+        assert "Globex" not in bad.text
+    action.refresh_from_db()
+    assert action.owner_id == world.client_viewer.pk
+    assert AuditEvent.objects.count() == events
+    assert not Notification.objects.filter(kind="action.assigned").exclude(recipient=world.client_viewer).exists()
+
+
 def test_the_page_reassigns_and_refuses_a_stranger(world: World):
     action = _action(world, world.client_viewer)
     page = client_for(world.client_manager)
     post = reverse("governance:action_reassign", args=[world.engagement.pk, action.pk])
     bad = page.post(post, {"owner_membership_id": str(world.outsider.pk)})
     assert bad.status_code == 422
-    assert "Select a valid choice" in bad.text
+    assert "must be a member of the client or the provider" in _field_error(bad.text)
     done = page.post(post, {"owner_membership_id": str(world.provider_manager.pk)})
     assert done.status_code == 302
     assert ActionItem.objects.get(pk=action.pk).owner_id == world.provider_manager.pk
@@ -158,6 +192,33 @@ def test_the_page_reassigns_and_refuses_a_stranger(world: World):
 
 
 # --- API ------------------------------------------------------------------------------------------
+
+
+def test_api_names_an_owner_outside_both_parties_with_a_code_and_the_same_body_for_any_stranger(world: World):
+    action = _action(world, world.client_viewer)
+    path = f"/api/engagements/{world.engagement.pk}/actions/{action.pk}/reassign"
+    manager = api_client(world.client_manager)
+    bodies = []
+    # Another tenant's member, an id nobody has, one past the column's range: one answer for all three.
+    for stranger in (world.outsider.pk, 987_654, 2**70):
+        refused = _post(manager, path, {"owner_membership_id": stranger})
+        assert refused.status_code == 422
+        bodies.append(refused.json())
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["kind"] == "invalid"
+    assert bodies[0]["details"] == [
+        {
+            "message": "The new owner must be a member of the client or the provider of this engagement: "
+            "pick one of their members.",
+            "location": "owner_membership_id",
+            "code": "not_a_member",
+        }
+    ]
+    # Not a number: ninja's validation, whose code is pydantic's type (never null).
+    [detail] = _post(manager, path, {"owner_membership_id": "abc"}).json()["details"]
+    assert (detail["location"], detail["code"]) == ("owner_membership_id", "int_parsing")
+    assert ActionItem.objects.get(pk=action.pk).owner_id == world.client_viewer.pk
+    assert not _transfers()
 
 
 def test_api_reassigns(world: World):
@@ -175,6 +236,7 @@ def test_api_refusals(world: World):
     stranger = _post(api_client(world.client_manager), path, {"owner_membership_id": world.outsider.pk})
     assert stranger.status_code == 422
     assert stranger.json()["details"][0]["location"] == "owner_membership_id"
+    assert stranger.json()["details"][0]["code"] == "not_a_member"
     viewer = make_member("vera@helpline.example", world.provider_org, Role.VIEWER)
     assert _post(api_client(viewer), path, {"owner_membership_id": world.provider_manager.pk}).status_code == 403
     # Cross-tenant: the outsider neither sees the action nor can hand it to themselves.

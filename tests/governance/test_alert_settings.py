@@ -16,7 +16,7 @@ from django.utils import timezone
 from pactboard.accounts.models import Role
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
-from pactboard.governance.alert_settings import alert_settings_update, alert_settings_values
+from pactboard.governance.alert_settings import alert_settings_check, alert_settings_update, alert_settings_values
 from pactboard.governance.alerts import alert_thresholds
 from pactboard.governance.models import Alert, AlertSettings
 from tests.conftest import World, api_client, client_for, make_member
@@ -66,6 +66,7 @@ def test_a_value_out_of_bounds_is_refused_at_its_field(world: World, field: str,
     [detail] = refused.value.details
     assert detail.location == field
     assert words in detail.message
+    assert detail.code == "out_of_range"
     assert not AlertSettings.objects.exists()
     assert not AuditEvent.objects.filter(action="alert.settings").exists()
 
@@ -80,7 +81,21 @@ def test_the_bounds_themselves_are_accepted(world: World):
 def test_every_bad_field_is_named_at_once(world: World):
     with pytest.raises(PactboardError) as refused:
         alert_settings_update(actor=world.client_manager, engagement=world.engagement, chronic_after=0, grace_days=100)
-    assert [d.location for d in refused.value.details] == ["chronic_after", "grace_days"]
+    assert [(d.location, d.code) for d in refused.value.details] == [
+        ("chronic_after", "out_of_range"),
+        ("grace_days", "out_of_range"),
+    ]
+
+
+def test_each_problem_has_its_code():
+    # A value that is no whole number (a bool is not one either) and a name that is no setting.
+    problems = alert_settings_check({"chronic_after": 2.5, "grace_days": True, "review_notice_days": "3", "x": 1})
+    assert [(d.location, d.code) for d in problems] == [
+        ("chronic_after", "not_integer"),
+        ("grace_days", "not_integer"),
+        ("review_notice_days", "not_integer"),
+        ("x", "unknown_setting"),
+    ]
 
 
 def test_who_may_change_the_settings(world: World):
@@ -179,6 +194,40 @@ def test_api_reads_and_patches_the_settings(world: World):
     assert api_client(world.provider_manager).get(path).json()["review_notice_days"] == 7
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Bounds (module docstring): one step past each end of each field.
+        ({"chronic_after": 0}, [("chronic_after", "out_of_range")]),
+        ({"chronic_after": 25}, [("chronic_after", "out_of_range")]),
+        ({"grace_days": -1}, [("grace_days", "out_of_range")]),
+        ({"grace_days": 91}, [("grace_days", "out_of_range")]),
+        ({"review_notice_days": 0}, [("review_notice_days", "out_of_range")]),
+        ({"review_notice_days": 31}, [("review_notice_days", "out_of_range")]),
+        # Every field wrong at once: each named, each with its code.
+        (
+            {"chronic_after": 99, "grace_days": 999, "review_notice_days": -5},
+            [
+                ("chronic_after", "out_of_range"),
+                ("grace_days", "out_of_range"),
+                ("review_notice_days", "out_of_range"),
+            ],
+        ),
+        # Not a number at all: ninja's validation, whose code is pydantic's type.
+        ({"chronic_after": "many"}, [("chronic_after", "int_parsing")]),
+        ({"grace_days": 2.5}, [("grace_days", "int_from_float")]),
+    ],
+)
+def test_api_field_errors_carry_a_code(world: World, body: dict, expected: list[tuple[str, str]]):
+    path = f"/api/engagements/{world.engagement.pk}/alert-settings"
+    refused = _patch(api_client(world.client_manager), path, body)
+    assert refused.status_code == 422
+    assert refused.json()["kind"] == "invalid"
+    assert [(d["location"], d["code"]) for d in refused.json()["details"]] == expected
+    assert not AlertSettings.objects.exists()
+    assert not AuditEvent.objects.filter(action="alert.settings").exists()
+
+
 def test_api_refusals(world: World):
     path = f"/api/engagements/{world.engagement.pk}/alert-settings"
     forbidden = _patch(api_client(world.provider_manager), path, {"grace_days": 60})
@@ -189,6 +238,7 @@ def test_api_refusals(world: World):
     [detail] = invalid.json()["details"]
     assert detail["location"] == "grace_days"
     assert "between 0 and 90" in detail["message"]
+    assert detail["code"] == "out_of_range"
     outsider = api_client(world.outsider)
     assert outsider.get(path).status_code == 404
     assert _patch(outsider, path, {"grace_days": 6}).status_code == 404
