@@ -133,8 +133,19 @@ class ActionReassignForm(forms.Form):
         error_messages={"invalid_choice": OWNER_RULE, "required": OWNER_RULE},
     )
 
-    def __init__(self, *args: Any, people: list[Membership], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people: list[Membership], owner: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.TypedChoiceField, self.fields["owner_membership_id"]).choices = [
-            (m.pk, f"{m.user.display_name} ({m.organisation.name})") for m in people
-        ]
+        self.owner = owner
+        field = cast(forms.TypedChoiceField, self.fields["owner_membership_id"])
+        field.choices = [(m.pk, f"{m.user.display_name} ({m.organisation.name})") for m in people]
+        # The owner is a valid answer (a form sent before someone else handed the action to them) but not
+        # offered: choosing them is told as such, not as someone of neither party.
+        field.widget.choices = [c for c in field.choices if c[0] != owner.pk]
+
+    def clean_owner_membership_id(self) -> int:
+        chosen: int = self.cleaned_data["owner_membership_id"]
+        if chosen == self.owner.pk:
+            raise forms.ValidationError(
+                f"{self.owner.user.display_name} already owns this action: pick another member.", code="owner"
+            )
+        return chosen

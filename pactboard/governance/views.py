@@ -259,8 +259,7 @@ def _action_page(
 ) -> HttpResponse:
     can_reassign = policy.action_may_reassign(actor=request.membership, action=action).allowed
     if can_reassign and reassign_form is None:
-        people = [m for m in engagement_people(engagement=engagement) if m.pk != action.owner_id]
-        reassign_form = ActionReassignForm(people=people)
+        reassign_form = ActionReassignForm(people=list(engagement_people(engagement=engagement)), owner=action.owner)
     return render(
         request,
         "governance/action.html",
@@ -283,8 +282,7 @@ def action_reassign(request: AuthenticatedHttpRequest, pk: int, action_id: int) 
     """Hand the open action to another member of either party (contributors, managers, the owner)."""
     engagement = _engagement(request, pk)
     action = selectors.action_get(membership=request.membership, engagement=engagement, action_id=action_id)
-    people = [m for m in engagement_people(engagement=engagement) if m.pk != action.owner_id]
-    form = ActionReassignForm(request.POST, people=people)
+    form = ActionReassignForm(request.POST, people=list(engagement_people(engagement=engagement)), owner=action.owner)
     if form.is_valid():
         try:
             action = action_reassign_service(

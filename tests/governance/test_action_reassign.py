@@ -178,6 +178,21 @@ def test_the_page_refuses_an_owner_outside_both_parties_with_the_rule(world: Wor
     assert not Notification.objects.filter(kind="action.assigned").exclude(recipient=world.client_viewer).exists()
 
 
+def test_the_page_does_not_offer_the_owner_and_says_so_when_a_stale_form_picks_them(world: World):
+    action = _action(world, world.client_viewer)
+    page = client_for(world.client_manager)
+    shown = page.get(reverse("governance:action", args=[world.engagement.pk, action.pk])).text
+    assert f'<option value="{world.provider_manager.pk}">' in shown
+    assert f'<option value="{world.client_viewer.pk}">' not in shown
+    events = AuditEvent.objects.count()
+    post = reverse("governance:action_reassign", args=[world.engagement.pk, action.pk])
+    stale = page.post(post, {"owner_membership_id": str(world.client_viewer.pk)})
+    assert stale.status_code == 422
+    assert _field_error(stale.text) == "Victor already owns this action: pick another member."
+    assert AuditEvent.objects.count() == events
+    assert ActionItem.objects.get(pk=action.pk).owner_id == world.client_viewer.pk
+
+
 def test_the_page_reassigns_and_refuses_a_stranger(world: World):
     action = _action(world, world.client_viewer)
     page = client_for(world.client_manager)
