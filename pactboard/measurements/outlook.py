@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 from django.db.models import Prefetch
 
@@ -92,9 +92,11 @@ RULE_NAMES: dict[Rule, str] = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
-class OutlookPeriod:
-    """One closed period: its value, and the target and status by the version in force on its first day."""
+class OutlookPeriod(NamedTuple):
+    """One closed period: its value, and the target and status by the version in force on its first day.
+
+    A named tuple (immutable, built in C): a dashboard makes one per KPI and closed period, 720 for 20 KPIs.
+    """
 
     period: Period
     value: Decimal | None
@@ -183,9 +185,15 @@ def forecast_cache_clear() -> None:
 
 
 def _forecast(
-    *, history: Sequence[tuple[Period, Decimal | None]], terms: KpiTerms, current: Period, simple: bool
+    *,
+    history: Sequence[tuple[Period, Decimal | None]],
+    points: tuple[tuple[str, Decimal | None], ...],
+    terms: KpiTerms,
+    current: Period,
+    simple: bool,
 ) -> KpiForecast:
-    key = (terms.code, tuple(history), terms, current, simple)
+    """``kpi_forecast``, memoised; ``points``: the history as (period label, value), its key (labels name the kind)."""
+    key = (terms.code, points, terms, current, simple)
     with _FORECAST_LOCK:
         held = _FORECAST_CACHE.get(key)
         if held is not None:
@@ -281,10 +289,25 @@ def kpi_outlooks(
     )
 
 
-@lru_cache(maxsize=65536)
-def _result(terms: KpiTerms, value: Decimal | None, last_day: date) -> KpiResult:
-    """``kpi_result`` (pure), cached: a dashboard judges every tile's whole history on each request."""
-    return kpi_result(terms=terms, value=value, period_last_day=last_day)
+# Results memoised per terms: one dict per agreed KPI's terms, keyed on (value, period's last day). The
+# terms are hashed once per KPI and version, not once per period (a dashboard judges 720 periods).
+_JUDGED: OrderedDict[KpiTerms, dict[tuple[Decimal | None, date], KpiResult]] = OrderedDict()
+_JUDGED_TERMS = 4096
+_JUDGED_PER_TERMS = 1024
+_JUDGED_LOCK = threading.Lock()
+
+
+def _judged(terms: KpiTerms) -> dict[tuple[Decimal | None, date], KpiResult]:
+    """The memo of ``kpi_result`` (pure) for one KPI's terms: a dashboard judges every tile's whole history."""
+    with _JUDGED_LOCK:
+        memo = _JUDGED.get(terms)
+        if memo is None:
+            memo = _JUDGED[terms] = {}
+            if len(_JUDGED) > _JUDGED_TERMS:
+                _JUDGED.popitem(last=False)
+        elif len(memo) > _JUDGED_PER_TERMS:
+            memo.clear()  # bounded: a KPI's values and periods, corrections included, rarely come near
+        return memo
 
 
 @lru_cache(maxsize=4096)
@@ -332,31 +355,40 @@ def outlooks_build(
             )
             walks[kind] = [(p, _in_force(versions, p.start)) for p in periods_between(kind, first, last)]
         current = Period.containing(kind, min(max(today, engagement.start_date), engagement.end_date))
+        code = kpi.code
         history: list[OutlookPeriod] = []
+        # The statistics' and the forecast's cache keys, built along (not from the history afterwards).
+        points: list[tuple[str, Decimal | None]] = []
+        targets: list[Decimal | None] = []
+        series: list[tuple[Period, Decimal | None]] = []
+        judged_by: AgreedKpis | None = None
+        memo: dict[tuple[Decimal | None, date], KpiResult] = {}
         for period, version in walks[kind]:
-            held = version.kpis.get(kpi.code) if version is not None else None
+            held = version.kpis.get(code) if version is not None else None
             if held is not None and held.period != kind:
                 held = None
             if held is None and not history:
                 continue  # not agreed yet: the history starts when the KPI does
-            value = values.get((kpi.code, kind, period.start))
+            value = values.get((code, kind, period.start))
             if version is None or held is None:
-                history.append(OutlookPeriod(period=period, value=value, target=None, status=None, version_number=None))
-                continue
-            result = _result(version.terms[kpi.code], value, period.last_day)
-            history.append(
-                OutlookPeriod(
-                    period=period,
-                    value=value,
-                    target=result.target,
-                    status=result.status,
-                    version_number=version.number,
-                )
-            )
+                entry = OutlookPeriod(period, value, None, None, None)
+            else:
+                if version is not judged_by:
+                    judged_by, memo = version, _judged(version.terms[code])
+                last_day = period.last_day
+                result = memo.get((value, last_day))
+                if result is None:
+                    result = memo[(value, last_day)] = kpi_result(
+                        terms=version.terms[code], value=value, period_last_day=last_day
+                    )
+                entry = OutlookPeriod(period, value, result.target, result.status, version.number)
+            history.append(entry)
+            points.append((period.label, value))
+            targets.append(entry.target)
+            series.append((period, value))
+        labelled = tuple(points)
         classification, (limits, signals, reason) = _statistics(
-            tuple((h.period.label, h.value) for h in history),
-            tuple(h.target for h in history),
-            cast(Direction, kpi.direction),
+            labelled, tuple(targets), cast(Direction, kpi.direction)
         )
         out[kpi.code] = KpiOutlook(
             code=kpi.code,
@@ -372,7 +404,8 @@ def outlooks_build(
             signals_reason=reason,
             forecast=(
                 _forecast(
-                    history=[(h.period, h.value) for h in history],
+                    history=series,
+                    points=labelled,
                     terms=in_force_now.terms[kpi.code],
                     current=current,
                     simple=forecast == "simple",
