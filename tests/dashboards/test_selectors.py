@@ -176,6 +176,27 @@ def test_stamp_parts_are_the_counts_and_newest_times_the_orm_reads(world: World,
     assert selectors.engagement_stamp(engagement_id=engagement.pk) == state.text
 
 
+def test_values_read_gives_what_the_orm_reads_with_change_times_only_where_shown(world: World, build_engagement):
+    engagement = build_engagement(3, 4)
+    build_engagement(3, 4, "Other")  # the same codes and periods in another engagement are not read
+    shown = Period.parse("2024-03")
+
+    read = selectors.values_read(
+        engagement_id=engagement.pk, codes=[kpi_code(0), kpi_code(2)], shown={("month", shown.start)}
+    )
+
+    rows = Measurement.objects.filter(engagement=engagement, kpi_code__in=[kpi_code(0), kpi_code(2)])
+    expected = {(m.kpi_code, m.period_kind, m.period_start): m for m in rows}
+    assert len(expected) == 8  # 2 KPIs x 4 months
+    assert set(read) == set(expected)
+    for key, m in expected.items():
+        got = read[key]
+        assert (got.value, got.revision_count, got.source) == (m.value, m.revision_count, m.source)
+        assert str(got.value) == str(m.value)  # the same Decimal, exponent included
+        assert got.updated_at == (m.updated_at if key[2] == shown.start else None), key
+    assert selectors.values_read(engagement_id=engagement.pk, codes=[], shown=set()) == {}
+
+
 def test_portfolio_rows_equal_the_latest_scorecards_and_respect_tenancy(world: World, build_engagement):
     a = build_engagement(3, 6, "Alpha care")
     b = build_engagement(2, 9, "Beta desk")

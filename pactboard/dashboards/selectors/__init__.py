@@ -26,6 +26,7 @@ from pactboard.dashboards.selectors.common import (
     kind_of,
     local_today,
     set_in_force,
+    values_read,
 )
 from pactboard.dashboards.selectors.engagement import EngagementDashboard, KindScore, KpiTile, engagement_dashboard
 from pactboard.dashboards.selectors.kpi import KpiPoint, KpiSeries, kpi_series
@@ -86,4 +87,5 @@ __all__ = [
     "portfolio_sort",
     "portfolio_stamp",
     "set_in_force",
+    "values_read",
 ]

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import Prefetch
+from django.db import connection
+from django.db.models import Field, Model, Prefetch
+from django.db.models.expressions import Col
 from django.utils import timezone
 
 from pactboard.core.periods import Period, PeriodKind, latest_closed_period, local_date
 from pactboard.engagements.models import Engagement
 from pactboard.kpis.models import AgreementVersion, Milestone, VersionKpi
 from pactboard.kpis.selectors import kpi_terms
+from pactboard.measurements.models import Measurement
 from pactboard.measurements.outlook import AgreedKpis
 from pactboard.scoring import (
     KpiTerms,
@@ -169,7 +173,7 @@ def display_period(kind: PeriodKind, anchor: Period) -> Period:
 @dataclass(frozen=True)
 class Value:
     value: Decimal | None  # None: undefined from the records in force ("no data")
-    updated_at: datetime
+    updated_at: datetime | None  # None only where the reader was told it is not shown
     revision_count: int
     source: str
 
@@ -179,6 +183,69 @@ def _values(rows: Iterable[tuple[Any, ...]]) -> dict[tuple[str, str, date], Valu
         (code, kind, start): Value(value, updated, revs, source)
         for code, kind, start, value, updated, revs, source in rows
     }
+
+
+def concrete_field(model: type[Model], name: str) -> Field[Any, Any]:
+    """A model's stored field by name (for statements written out: its column, its converters)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise TypeError(f"{model.__name__}.{name} is not a stored column")
+    return field
+
+
+def quoted_column(model: type[Model], name: str) -> str:
+    return connection.ops.quote_name(cast(str, concrete_field(model, name).column))
+
+
+def quoted_table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@functools.cache
+def _value_columns(vendor: str) -> tuple[str, list[tuple[Col, list[Any]]]]:
+    """The SELECT list of ``_VALUE_FIELDS`` and each column's converters (the backend's, then the field's)."""
+    cols = [concrete_field(Measurement, name).get_col(Measurement._meta.db_table) for name in _VALUE_FIELDS]
+    select = ", ".join(quoted_column(Measurement, name) for name in _VALUE_FIELDS)
+    return select, [(col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)) for col in cols]
+
+
+def _converted(raw: object, column: tuple[Col, list[Any]]) -> Any:
+    col, converters = column
+    for convert in converters:
+        raw = convert(raw, col, connection)
+    return raw
+
+
+def values_read(
+    *, engagement_id: int, codes: Sequence[str], shown: Collection[tuple[str, date]]
+) -> dict[tuple[str, str, date], Value]:
+    """The stored values of ``codes`` by (code, kind, start), as the ORM would give them, in one written-out statement.
+
+    ``shown``: the (kind, start) of the periods whose change time a page prints; the others' ``updated_at``
+    is left None. A dashboard reads every value of its KPIs (the outlooks need their whole history, 720
+    rows for 20 KPIs and 3 years) and prints 20 change times: building the query through the ORM and
+    converting every row's time cost more than the read (bench/README.md, "Where a cold dashboard's time goes").
+    """
+    if not codes:
+        return {}
+    select, columns = _value_columns(connection.vendor)
+    engagement, code = quoted_column(Measurement, "engagement"), quoted_column(Measurement, "kpi_code")
+    places = ", ".join(["%s"] * len(codes))
+    # Identifiers from the model, quoted by the backend; every value a parameter.
+    sql = f"SELECT {select} FROM {quoted_table(Measurement)} WHERE {engagement} = %s AND {code} IN ({places})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [engagement_id, *codes])
+        rows = cursor.fetchall()
+    _, _, start_column, value_column, updated_column, _, _ = columns
+    starts: dict[object, date] = {}  # a few dozen distinct period starts among hundreds of rows
+    out: dict[tuple[str, str, date], Value] = {}
+    for kpi_code, kind, raw_start, raw_value, raw_updated, revisions, source in rows:
+        start = starts.get(raw_start)
+        if start is None:
+            start = starts[raw_start] = _converted(raw_start, start_column)
+        updated = _converted(raw_updated, updated_column) if (kind, start) in shown else None
+        out[(kpi_code, kind, start)] = Value(_converted(raw_value, value_column), updated, revisions, source)
+    return out
 
 
 _VALUE_FIELDS = ("kpi_code", "period_kind", "period_start", "value", "updated_at", "revision_count", "source")

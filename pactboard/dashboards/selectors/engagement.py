@@ -12,13 +12,11 @@ from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period, PeriodKind, periods_between
 from pactboard.dashboards.selectors.common import (
-    _VALUE_FIELDS,
     ATTENTION_STATUSES,
     KIND_PREFERENCE,
     SPARK_PERIODS,
     _current_period,
     _value_of,
-    _values,
     agreed_sets,
     closed_period,
     display_period,
@@ -26,12 +24,12 @@ from pactboard.dashboards.selectors.common import (
     local_today,
     outlook_versions,
     set_in_force,
+    values_read,
 )
 from pactboard.dashboards.selectors.stamps import EngagementState, engagement_state
 from pactboard.engagements.models import BusinessChange, Engagement
 from pactboard.engagements.selectors import business_change_list
 from pactboard.kpis.models import AgreementVersion, VersionKpi
-from pactboard.measurements.models import Measurement
 from pactboard.measurements.outlook import KpiOutlook, outlooks_build
 from pactboard.scoring import (
     KpiResult,
@@ -131,11 +129,12 @@ def engagement_dashboard(
     agreed = set_in_force(sets, selected.start) or current
 
     display: dict[PeriodKind, Period] = {k: display_period(k, selected) for k in {kind_of(kpi) for kpi in agreed.kpis}}
-    # Every value of these KPIs (the outlooks read their whole history); the tiles pick their window.
-    stored = _values(
-        Measurement.objects.filter(engagement=engagement, kpi_code__in=[k.code for k in agreed.kpis]).values_list(
-            *_VALUE_FIELDS
-        )
+    # Every value of these KPIs (the outlooks read their whole history); the tiles pick their window and
+    # print the change time of the period each shows.
+    stored = values_read(
+        engagement_id=engagement.pk,
+        codes=[k.code for k in agreed.kpis],
+        shown={(p.kind, p.start) for p in display.values()},
     )
     outlooks = outlooks_build(
         engagement=engagement,

@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Q
 from django.utils.dateparse import parse_datetime
 
 from pactboard.accounts.models import Membership
+from pactboard.dashboards.selectors.common import quoted_column, quoted_table
 from pactboard.engagements.models import BusinessChange, Engagement
 from pactboard.kpis.models import AgreementVersion
 from pactboard.measurements.models import Measurement
@@ -35,16 +36,16 @@ class EngagementState:
 def _state_sql(vendor: str) -> str:
     # Written out rather than built by the ORM on each call: compiling six correlated subqueries cost
     # 3 ms of CPU per dashboard, KPI page and poll; running this statement costs 0.25 ms (bench/README.md).
-    q = connection.ops.quote_name
-    m, c, v = (q(model._meta.db_table) for model in (Measurement, BusinessChange, AgreementVersion))
-    eng, at = q(Measurement._meta.get_field("engagement").column), q(Measurement._meta.get_field("updated_at").column)
-    pk, status = q(AgreementVersion._meta.pk.column), q(AgreementVersion._meta.get_field("status").column)
+    m, c, v = (quoted_table(model) for model in (Measurement, BusinessChange, AgreementVersion))
+    m_eng, m_at = quoted_column(Measurement, "engagement"), quoted_column(Measurement, "updated_at")
+    c_eng, c_at = quoted_column(BusinessChange, "engagement"), quoted_column(BusinessChange, "updated_at")
+    v_eng, v_id, v_status = (quoted_column(AgreementVersion, name) for name in ("engagement", "id", "status"))
     # Identifiers come from the models, quoted by the backend; every value is a parameter.
     return (
-        f"SELECT (SELECT COUNT(*) FROM {m} WHERE {eng} = %s), (SELECT MAX({at}) FROM {m} WHERE {eng} = %s), "  # noqa: S608
-        f"(SELECT COUNT(*) FROM {c} WHERE {eng} = %s), (SELECT MAX({at}) FROM {c} WHERE {eng} = %s), "
-        f"(SELECT MAX({pk}) FROM {v} WHERE {eng} = %s AND {status} = %s), "
-        f"(SELECT COUNT(*) FROM {v} WHERE {eng} = %s AND {status} = %s)"
+        f"SELECT (SELECT COUNT(*) FROM {m} WHERE {m_eng} = %s), (SELECT MAX({m_at}) FROM {m} WHERE {m_eng} = %s), "  # noqa: S608
+        f"(SELECT COUNT(*) FROM {c} WHERE {c_eng} = %s), (SELECT MAX({c_at}) FROM {c} WHERE {c_eng} = %s), "
+        f"(SELECT MAX({v_id}) FROM {v} WHERE {v_eng} = %s AND {v_status} = %s), "
+        f"(SELECT COUNT(*) FROM {v} WHERE {v_eng} = %s AND {v_status} = %s)"
     )
 
 
