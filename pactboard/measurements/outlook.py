@@ -37,7 +37,7 @@ from pactboard.kpis.selectors import kpi_terms
 from pactboard.measurements.models import Measurement
 from pactboard.scoring.attainment import Direction, KpiTerms, Status
 from pactboard.scoring.forecasts import KpiForecast, kpi_forecast
-from pactboard.scoring.scorecard import KpiResult, kpi_result
+from pactboard.scoring.scorecard import ResultMemo, kpi_result_memoised, kpi_results_memo
 from pactboard.scoring.spc import (
     DIPS_MIN_POINTS,
     RULE_WORDING,
@@ -289,27 +289,6 @@ def kpi_outlooks(
     )
 
 
-# Results memoised per terms: one dict per agreed KPI's terms, keyed on (value, period's last day). The
-# terms are hashed once per KPI and version, not once per period (a dashboard judges 720 periods).
-_JUDGED: OrderedDict[KpiTerms, dict[tuple[Decimal | None, date], KpiResult]] = OrderedDict()
-_JUDGED_TERMS = 4096
-_JUDGED_PER_TERMS = 1024
-_JUDGED_LOCK = threading.Lock()
-
-
-def _judged(terms: KpiTerms) -> dict[tuple[Decimal | None, date], KpiResult]:
-    """The memo of ``kpi_result`` (pure) for one KPI's terms: a dashboard judges every tile's whole history."""
-    with _JUDGED_LOCK:
-        memo = _JUDGED.get(terms)
-        if memo is None:
-            memo = _JUDGED[terms] = {}
-            if len(_JUDGED) > _JUDGED_TERMS:
-                _JUDGED.popitem(last=False)
-        elif len(memo) > _JUDGED_PER_TERMS:
-            memo.clear()  # bounded: a KPI's values and periods, corrections included, rarely come near
-        return memo
-
-
 @lru_cache(maxsize=4096)
 def _statistics(
     points: tuple[tuple[str, Decimal | None], ...], targets: tuple[Decimal | None, ...], direction: Direction
@@ -362,7 +341,7 @@ def outlooks_build(
         targets: list[Decimal | None] = []
         series: list[tuple[Period, Decimal | None]] = []
         judged_by: AgreedKpis | None = None
-        memo: dict[tuple[Decimal | None, date], KpiResult] = {}
+        memo: ResultMemo = {}
         for period, version in walks[kind]:
             held = version.kpis.get(code) if version is not None else None
             if held is not None and held.period != kind:
@@ -373,14 +352,10 @@ def outlooks_build(
             if version is None or held is None:
                 entry = OutlookPeriod(period, value, None, None, None)
             else:
-                if version is not judged_by:
-                    judged_by, memo = version, _judged(version.terms[code])
-                last_day = period.last_day
-                result = memo.get((value, last_day))
-                if result is None:
-                    result = memo[(value, last_day)] = kpi_result(
-                        terms=version.terms[code], value=value, period_last_day=last_day
-                    )
+                terms = version.terms[code]
+                if version is not judged_by:  # the terms hashed once per KPI and version, not per period
+                    judged_by, memo = version, kpi_results_memo(terms)
+                result = kpi_result_memoised(terms=terms, value=value, period_last_day=period.last_day, memo=memo)
                 entry = OutlookPeriod(period, value, result.target, result.status, version.number)
             history.append(entry)
             points.append((period.label, value))

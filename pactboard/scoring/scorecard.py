@@ -6,6 +6,8 @@ Pure functions on ``Decimal`` values; docs/scoring.md is the written definition.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
@@ -30,9 +32,12 @@ __all__ = [
     "TREND_TOLERANCE",
     "TREND_WINDOW",
     "KpiResult",
+    "ResultMemo",
     "Scorecard",
     "Trend",
     "kpi_result",
+    "kpi_result_memoised",
+    "kpi_results_memo",
     "scorecard_compute",
     "trend_direction",
     "trend_is_better",
@@ -110,6 +115,47 @@ def kpi_result(*, terms: KpiTerms, value: Decimal | None, period_last_day: dt.da
     )
 
 
+# ``kpi_result`` is pure, and pages judge the same (terms, value, period) again and again: a portfolio
+# judges 4 periods of every engagement's KPIs (1,600 results for 50 engagements), a dashboard every
+# closed period of every tile (720 for 20 KPIs). One memo per terms, so that a caller walking one KPI's
+# periods hashes its terms once; keyed on the value as written (str: 80 and 80.0 are
+# equal but are shown as stored) and the period's last day. Bounded both ways.
+_JUDGED: OrderedDict[KpiTerms, dict[tuple[object, dt.date], KpiResult]] = OrderedDict()
+_JUDGED_TERMS = 4096
+_JUDGED_PER_TERMS = 1024
+_JUDGED_LOCK = threading.Lock()
+
+ResultMemo = dict[tuple[object, dt.date], KpiResult]
+
+
+def kpi_results_memo(terms: KpiTerms) -> ResultMemo:
+    """The memo of ``kpi_result`` for one KPI's terms (pass it to ``kpi_result_memoised``)."""
+    with _JUDGED_LOCK:
+        memo = _JUDGED.get(terms)
+        if memo is None:
+            memo = _JUDGED[terms] = {}
+            if len(_JUDGED) > _JUDGED_TERMS:
+                _JUDGED.popitem(last=False)
+        elif len(memo) > _JUDGED_PER_TERMS:
+            memo.clear()  # a KPI's values and periods, corrections included, rarely come near
+        return memo
+
+
+def kpi_result_memoised(
+    *, terms: KpiTerms, value: Decimal | None, period_last_day: dt.date, memo: ResultMemo | None = None
+) -> KpiResult:
+    """``kpi_result``, remembered: the same answer, computed once per terms, exact value and period."""
+    if value is not None and not isinstance(value, Decimal):
+        return kpi_result(terms=terms, value=value, period_last_day=period_last_day)  # refuses it, as it should
+    if memo is None:
+        memo = kpi_results_memo(terms)
+    key = (None if value is None else str(value), period_last_day)
+    result = memo.get(key)
+    if result is None:
+        result = memo[key] = kpi_result(terms=terms, value=value, period_last_day=period_last_day)
+    return result
+
+
 def scorecard_compute(
     *, terms: Sequence[KpiTerms], values: Mapping[str, Decimal | None], period_last_day: dt.date
 ) -> Scorecard:
@@ -132,7 +178,9 @@ def scorecard_compute(
     if problems:
         raise PactboardError("The scorecard cannot be computed: the KPIs and values do not match.", details=problems)
 
-    results = tuple(kpi_result(terms=t, value=values.get(t.code), period_last_day=period_last_day) for t in terms)
+    results = tuple(
+        kpi_result_memoised(terms=t, value=values.get(t.code), period_last_day=period_last_day) for t in terms
+    )
     counts: dict[Status, int] = dict.fromkeys(STATUSES, 0)
     for r in results:
         counts[r.status] += 1

@@ -249,25 +249,3 @@ def test_outlook_api_serves_the_same_numbers_and_404s_an_outsider(world: World):
     outsider = Client(HTTP_AUTHORIZATION=f"Bearer {other}")
     assert outsider.get(f"/api/engagements/{engagement.pk}/kpis/{kpi_code(4)}/outlook").status_code == 404
     assert outsider.get(f"/api/engagements/{engagement.pk}/outlook").status_code == 404
-
-
-def test_judged_results_are_memoised_per_terms_within_bounds(monkeypatch):
-    """The per-terms memo of ``kpi_result``: one per terms, bounded in terms and in entries per terms."""
-    from pactboard.measurements import outlook
-    from pactboard.scoring.attainment import KpiTerms
-    from pactboard.scoring.scorecard import kpi_result
-
-    monkeypatch.setattr(outlook, "_JUDGED", type(outlook._JUDGED)())
-    monkeypatch.setattr(outlook, "_JUDGED_TERMS", 2)
-    monkeypatch.setattr(outlook, "_JUDGED_PER_TERMS", 3)
-    terms = [KpiTerms(code=f"k{i}", direction="higher", target=Decimal(80)) for i in range(3)]
-    memo = outlook._judged(terms[0])
-    assert outlook._judged(terms[0]) is memo  # one memo per terms
-    for i in range(5):
-        memo[(Decimal(i), date(2025, 1, 31))] = kpi_result(
-            terms=terms[0], value=Decimal(i), period_last_day=date(2025, 1, 31)
-        )
-    assert outlook._judged(terms[0]) == {}  # past its bound a memo starts again
-    outlook._judged(terms[1])
-    outlook._judged(terms[2])
-    assert list(outlook._JUDGED) == [terms[1], terms[2]]  # the oldest terms went first

@@ -189,3 +189,32 @@ def test_trend_window_is_configurable() -> None:
 )
 def test_trend_is_better(trend: Trend | None, direction: Direction, better: bool | None) -> None:
     assert trend_is_better(trend=trend, direction=direction) is better
+
+
+def test_remembered_results_keep_each_value_as_stored_and_stay_bounded(monkeypatch) -> None:
+    from collections import OrderedDict
+
+    from pactboard.scoring import scorecard
+
+    monkeypatch.setattr(scorecard, "_JUDGED", OrderedDict())
+    sl = TERMS[0]
+    # 84 and 84.0 are equal numbers and judge alike (met, 84 / 80 = 1.05), but each result keeps its own value.
+    whole = scorecard.kpi_result_memoised(terms=sl, value=D("84"), period_last_day=OCTOBER_LAST_DAY)
+    tenths = scorecard.kpi_result_memoised(terms=sl, value=D("84.0"), period_last_day=OCTOBER_LAST_DAY)
+    assert (whole.status, whole.attainment, str(whole.value)) == ("met", D("1.0500"), "84")
+    assert (tenths.status, tenths.attainment, str(tenths.value)) == ("met", D("1.0500"), "84.0")
+    assert scorecard.kpi_result_memoised(terms=sl, value=D("84"), period_last_day=OCTOBER_LAST_DAY) is whole
+    # Not a Decimal: refused with kpi_result's own error, never remembered.
+    with pytest.raises(TypeError, match="must be a Decimal"):
+        scorecard.kpi_result_memoised(terms=sl, value=84.0, period_last_day=OCTOBER_LAST_DAY)  # type: ignore[arg-type]
+    assert len(scorecard._JUDGED[sl]) == 2
+
+    monkeypatch.setattr(scorecard, "_JUDGED_TERMS", 2)
+    monkeypatch.setattr(scorecard, "_JUDGED_PER_TERMS", 3)
+    for i in range(2):  # 2 remembered above, then 3 and 4: past the bound of 3
+        scorecard.kpi_result_memoised(terms=sl, value=D(i), period_last_day=OCTOBER_LAST_DAY)
+    assert len(scorecard._JUDGED[sl]) == 4
+    assert scorecard.kpi_results_memo(sl) == {}  # past its bound a memo starts again
+    scorecard.kpi_results_memo(TERMS[1])
+    scorecard.kpi_results_memo(TERMS[2])
+    assert list(scorecard._JUDGED) == [TERMS[1], TERMS[2]]  # the oldest terms went first
