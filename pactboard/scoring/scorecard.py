@@ -118,33 +118,35 @@ def kpi_result(*, terms: KpiTerms, value: Decimal | None, period_last_day: dt.da
 # ``kpi_result`` is pure, and pages judge the same (terms, value, period) again and again: a portfolio
 # judges 4 periods of every engagement's KPIs (1,600 results for 50 engagements), a dashboard every
 # closed period of every tile (720 for 20 KPIs). One memo per terms, so that a caller walking one KPI's
-# periods hashes its terms once; keyed on the value as written (str: 80 and 80.0 are
-# equal but are shown as stored) and the period's last day. Bounded both ways.
-_JUDGED: OrderedDict[KpiTerms, dict[tuple[object, dt.date], KpiResult]] = OrderedDict()
+# periods hashes its terms once; keyed on the value as written (str: 80 and 80.0 are equal but each is
+# shown as stored) and the period's last day. At most _JUDGED_ENTRIES results in all (some 30 MB),
+# whatever a tenant sends: past it everything is forgotten at once and judged afresh.
+ResultMemo = dict[tuple[str | None, dt.date], KpiResult]
+_JUDGED: OrderedDict[KpiTerms, ResultMemo] = OrderedDict()
 _JUDGED_TERMS = 4096
-_JUDGED_PER_TERMS = 1024
+_JUDGED_ENTRIES = 65536
 _JUDGED_LOCK = threading.Lock()
-
-ResultMemo = dict[tuple[object, dt.date], KpiResult]
+_judged_entries = 0
 
 
 def kpi_results_memo(terms: KpiTerms) -> ResultMemo:
     """The memo of ``kpi_result`` for one KPI's terms (pass it to ``kpi_result_memoised``)."""
+    global _judged_entries
     with _JUDGED_LOCK:
         memo = _JUDGED.get(terms)
         if memo is None:
             memo = _JUDGED[terms] = {}
             if len(_JUDGED) > _JUDGED_TERMS:
-                _JUDGED.popitem(last=False)
-        elif len(memo) > _JUDGED_PER_TERMS:
-            memo.clear()  # a KPI's values and periods, corrections included, rarely come near
+                _, oldest = _JUDGED.popitem(last=False)
+                _judged_entries -= len(oldest)
         return memo
 
 
 def kpi_result_memoised(
     *, terms: KpiTerms, value: Decimal | None, period_last_day: dt.date, memo: ResultMemo | None = None
 ) -> KpiResult:
-    """``kpi_result``, remembered: the same answer, computed once per terms, exact value and period."""
+    """``kpi_result``, remembered: the same answer, computed once per terms, value as written and period."""
+    global _judged_entries
     if value is not None and not isinstance(value, Decimal):
         return kpi_result(terms=terms, value=value, period_last_day=period_last_day)  # refuses it, as it should
     if memo is None:
@@ -152,7 +154,17 @@ def kpi_result_memoised(
     key = (None if value is None else str(value), period_last_day)
     result = memo.get(key)
     if result is None:
-        result = memo[key] = kpi_result(terms=terms, value=value, period_last_day=period_last_day)
+        result = kpi_result(terms=terms, value=value, period_last_day=period_last_day)
+        with _JUDGED_LOCK:
+            if _judged_entries >= _JUDGED_ENTRIES:
+                for held in _JUDGED.values():
+                    held.clear()  # a caller holding one of these keeps an empty memo, not a stale one
+                _JUDGED.clear()
+                _judged_entries = 0
+                _JUDGED[terms] = memo
+            if key not in memo:
+                memo[key] = result
+                _judged_entries += 1
     return result
 
 

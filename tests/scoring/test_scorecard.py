@@ -209,12 +209,17 @@ def test_remembered_results_keep_each_value_as_stored_and_stay_bounded(monkeypat
         scorecard.kpi_result_memoised(terms=sl, value=84.0, period_last_day=OCTOBER_LAST_DAY)  # type: ignore[arg-type]
     assert len(scorecard._JUDGED[sl]) == 2
 
+    # Bounded in all: past the limit of entries everything is forgotten; past the limit of terms the oldest go.
+    monkeypatch.setattr(scorecard, "_judged_entries", 2)
+    monkeypatch.setattr(scorecard, "_JUDGED_ENTRIES", 3)
+    scorecard.kpi_result_memoised(terms=TERMS[1], value=D(300), period_last_day=OCTOBER_LAST_DAY)
+    assert scorecard._judged_entries == 3
+    scorecard.kpi_result_memoised(terms=TERMS[1], value=D(301), period_last_day=OCTOBER_LAST_DAY)
+    assert scorecard._judged_entries == 1
+    assert list(scorecard._JUDGED) == [TERMS[1]]
+    assert len(scorecard._JUDGED[TERMS[1]]) == 1  # only the result judged after the reset
     monkeypatch.setattr(scorecard, "_JUDGED_TERMS", 2)
-    monkeypatch.setattr(scorecard, "_JUDGED_PER_TERMS", 3)
-    for i in range(2):  # 2 remembered above, then 3 and 4: past the bound of 3
-        scorecard.kpi_result_memoised(terms=sl, value=D(i), period_last_day=OCTOBER_LAST_DAY)
-    assert len(scorecard._JUDGED[sl]) == 4
-    assert scorecard.kpi_results_memo(sl) == {}  # past its bound a memo starts again
-    scorecard.kpi_results_memo(TERMS[1])
     scorecard.kpi_results_memo(TERMS[2])
-    assert list(scorecard._JUDGED) == [TERMS[1], TERMS[2]]  # the oldest terms went first
+    scorecard.kpi_results_memo(TERMS[3])
+    assert list(scorecard._JUDGED) == [TERMS[2], TERMS[3]]  # the oldest terms went first, and their entries
+    assert scorecard._judged_entries == 0
