@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
@@ -31,6 +31,7 @@ from pactboard.core.periods import local_date
 from pactboard.core.views import membership_required
 from pactboard.dashboards import charts, selectors
 from pactboard.dashboards.forms import BusinessChangeForm
+from pactboard.dashboards.fragments import TileView, portfolio_cells_html, tiles_html
 from pactboard.dashboards.outlooks import tile_forecast, trend_panel
 from pactboard.dashboards.pagecache import (
     page_cache_get,
@@ -39,7 +40,6 @@ from pactboard.dashboards.pagecache import (
     page_cache_set_many,
     page_key,
 )
-from pactboard.dashboards.tiles import TileView, tiles_html
 from pactboard.engagements import selectors as engagement_selectors
 from pactboard.engagements import services as engagement_services
 from pactboard.engagements.models import BusinessChange, Engagement
@@ -128,17 +128,18 @@ def _portfolio_cells(rows: list[selectors.PortfolioRow], data: selectors.Portfol
     ]
     held = page_cache_get_many(keys)
     now = timezone.now()
-    template = get_template("dashboards/partials/_portfolio_row.html")
+    # The dashboard's URL differs only in the engagement's id: reversed once.
+    url_of = reverse("dashboards:engagement", args=[0]).replace("/0/", "/{}/")
     fresh: dict[str, str] = {}
     out = []
     for r, key in zip(rows, keys, strict=True):
         cells = held.get(key)
         if cells is None:
-            cells = fresh[key] = template.render({"r": r, "portfolio": data})
+            cells = fresh[key] = portfolio_cells_html(r, data, url=url_of.format(r.engagement.pk))
         out.append(
             {
                 "row": r,
-                "cells": mark_safe(cells),  # rendered, and escaped, by _portfolio_row.html
+                "cells": mark_safe(cells),  # built, and escaped, by fragments.portfolio_cells_html
                 "last_data": _last_data_cell(r.last_arrival, r.engagement.time_zone, now),
             }
         )

@@ -1,4 +1,4 @@
-"""The dashboard tiles built in Python (dashboards/tiles.py): every value escaped, the words the template had."""
+"""Dashboard fragments built in Python (dashboards/fragments.py): every value escaped, the words the templates had."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from pactboard.dashboards import charts, selectors
-from pactboard.dashboards.tiles import TileView, tiles_html
+from pactboard.dashboards.fragments import TileView, portfolio_cells_html, tiles_html
 from tests.conftest import World, client_for
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +102,22 @@ def test_the_dashboard_page_serves_the_tiles(world: World, build_engagement):
     page = client_for(world.provider_manager).get(f"/engagements/{engagement.pk}/dashboard/").text
     assert page.count('data-testid="kpi-tile"') == 2
     assert f'<h3><a href="/engagements/{engagement.pk}/kpis/kpi_01/">KPI 01</a></h3>' in _li(page, "kpi_01")
+
+
+def test_portfolio_cells_escape_names_and_say_status_and_kpis_in_words(world: World, build_engagement):
+    engagement = build_engagement(1, 3)
+    data = selectors.portfolio(membership=world.client_manager, now=NOW)
+    row = next(r for r in data.rows if r.engagement.pk == engagement.pk)
+    row.engagement.name = HOSTILE
+    row.counterparty.name = HOSTILE
+    row.engagement.status = "ended"
+
+    html = portfolio_cells_html(row, data, url=f"/engagements/{engagement.pk}/dashboard/")
+
+    assert f'<a href="/engagements/{engagement.pk}/dashboard/">{ESCAPED}</a>' in html
+    assert f'<td data-label="Provider">{ESCAPED}</td>' in html
+    assert '<span class="badge status-ended">Ended</span>' in html
+    assert "2024-03 · 1 KPI</span>" in html  # one KPI, no plural; the latest closed month by NOW
+    assert "<script>" not in html
+    two = dataclasses.replace(row, kpi_count=2)
+    assert "2024-03 · 2 KPIs</span>" in portfolio_cells_html(two, data, url="/x/")
