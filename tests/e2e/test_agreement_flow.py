@@ -12,7 +12,8 @@ from playwright.sync_api import Browser, Page, expect
 from pactboard.core.periods import Period
 from pactboard.engagements.models import ProviderProfile
 from pactboard.kpis.models import AgreementVersion
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
+from tests.e2e.browser import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,14 +23,6 @@ KPIS = [
     ("Service level (20 s)", "80", "75", "85"),
     ("Customer satisfaction (CSAT, top-two-box)", "88", "85", "92"),
 ]
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
 
 
 def _add_kpi(page: Page, name: str, target: str, amber: str, stretch: str, *, first: bool, shots) -> None:
@@ -66,7 +59,7 @@ def test_client_drafts_provider_counters_both_sign_and_the_diff_shows_the_target
 
     # The client manager drafts three KPIs (targets, thresholds; a baseline and a milestone) and proposes.
     carla = browser.new_context().new_page()
-    _log_in(carla, base, "carla@acme.example")
+    log_in(carla, base, "carla@acme.example")
     carla.get_by_role("link", name="Acme support").click()
     carla.get_by_role("link", name="Open KPIs and agreement").click()
     expect(carla.get_by_test_id("in-force")).to_contain_text("No agreement is in force yet")
@@ -87,7 +80,7 @@ def test_client_drafts_provider_counters_both_sign_and_the_diff_shows_the_target
 
     # The provider manager finds it awaiting signature, comments on FCR and counter-proposes a lower target.
     pedro = browser.new_context().new_page()
-    _log_in(pedro, base, "pedro@helpline.example")
+    log_in(pedro, base, "pedro@helpline.example")
     pedro.get_by_role("link", name="Awaiting your signature").click()
     pedro.get_by_role("link", name=re.compile("Review and sign version 1")).click()
     fcr = pedro.get_by_test_id("kpi").filter(has_text="First-contact resolution")

@@ -13,17 +13,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from pactboard.accounts.models import Role
 from pactboard.governance.alerts import alert_thresholds
-from tests.conftest import PASSWORD, World, make_member
+from tests.conftest import World, make_member
+from tests.e2e.browser import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
 
 
 def test_client_admin_changes_a_threshold_and_the_provider_only_reads_it(
@@ -32,7 +25,7 @@ def test_client_admin_changes_a_threshold_and_the_provider_only_reads_it(
     admin = make_member("ada@acme.example", world.client_org, Role.ADMIN)
     pk = world.engagement.pk
     alerts_url = re.compile(rf"/engagements/{pk}/alerts/$")
-    _log_in(page, live_server.url, admin.user.email)
+    log_in(page, live_server.url, admin.user.email)
 
     page.goto(f"{live_server.url}/engagements/{pk}/")
     page.get_by_role("link", name="Alerts", exact=True).click()
@@ -73,7 +66,7 @@ def test_client_admin_changes_a_threshold_and_the_provider_only_reads_it(
 
     # The provider's manager reads the thresholds that judge their delivery, with no form to change them.
     provider = browser.new_context().new_page()
-    _log_in(provider, live_server.url, world.provider_manager.user.email)
+    log_in(provider, live_server.url, world.provider_manager.user.email)
     provider.goto(f"{live_server.url}/engagements/{pk}/alerts/")
     link = provider.get_by_test_id("alert-settings-link")
     expect(link).to_have_text("Alert settings")

@@ -7,7 +7,8 @@ from playwright.sync_api import Page, expect
 
 from pactboard.dashboards.charts import vega_bundle_ensure
 from tests.conftest import World
-from tests.e2e.test_dashboards import _log_in, _mid_november, live_world  # noqa: F401 (fixtures)
+from tests.e2e.browser import log_in
+from tests.e2e.test_dashboards import _mid_november, live_world  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +23,7 @@ def test_dashboards_run_under_the_policy_without_violations(live_server, page: P
     page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.on("pageerror", lambda err: violations.append(str(err)))
     page.set_viewport_size({"width": 1280, "height": 900})
-    _log_in(page, live_server.url, "carla@acme.example")
+    log_in(page, live_server.url, "carla@acme.example")
     page.goto(f"{live_server.url}/portfolio/")
     chart = page.locator("[data-vega-spec='portfolio-chart-spec']")
     expect(chart.locator("svg.marks")).to_be_visible()
@@ -46,7 +47,7 @@ def test_api_docs_and_admin_run_under_the_policy(live_server, page: Page, world:
     user.is_staff = True
     user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
-    _log_in(page, live_server.url, "carla@acme.example")
+    log_in(page, live_server.url, "carla@acme.example")
     page.goto(f"{live_server.url}/api/docs")
     expect(page.get_by_text("Pactboard API").first).to_be_visible()
     expect(page.locator(".opblock").first).to_be_visible()

@@ -18,8 +18,9 @@ from pactboard.dashboards.charts import vega_bundle_ensure
 from pactboard.dashboards.selectors import agreed_cache_clear
 from pactboard.engagements.services import business_change_record
 from pactboard.kpis.services import MilestoneSpec
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
 from tests.dashboards.conftest import agree_kpis, kpi_code, push_values
+from tests.e2e.browser import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -65,14 +66,6 @@ def live_world(world: World) -> World:
     return world
 
 
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
-
-
 def _tiles(page: Page) -> list[str]:
     tiles = page.get_by_test_id("kpi-tile")
     expect(tiles).to_have_count(KPIS)
@@ -93,7 +86,7 @@ def test_client_and_provider_see_the_same_numbers(live_server, browser: Browser,
     for email in ("carla@acme.example", "pedro@helpline.example"):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        _log_in(page, live_server.url, email)
+        log_in(page, live_server.url, email)
         page.get_by_role("link", name="Portfolio").click()
         table = page.get_by_test_id("portfolio-table")
         row = table.get_by_test_id("portfolio-row").filter(has_text="Acme support")
@@ -117,7 +110,7 @@ def test_a_value_pushed_through_the_api_appears_without_reload(
     pages = []
     for email in ("carla@acme.example", "pedro@helpline.example"):
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        _log_in(page, live_server.url, email)
+        log_in(page, live_server.url, email)
         page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/dashboard/")
         tile = page.locator(f'[data-testid="kpi-tile"][data-kpi="{kpi_code(1)}"]')
         expect(tile.get_by_test_id("tile-status")).to_contain_text("No data")
@@ -147,7 +140,7 @@ def test_a_value_pushed_through_the_api_appears_without_reload(
 def test_kpi_page_draws_the_chart_and_embeds_the_values(live_server, page: Page, live_world: World, screenshot_dir):
     world = live_world
     page.set_viewport_size({"width": 1280, "height": 900})
-    _log_in(page, live_server.url, "carla@acme.example")
+    log_in(page, live_server.url, "carla@acme.example")
     page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/dashboard/")
     page.locator(f'[data-kpi="{kpi_code(0)}"]').get_by_role("heading").get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("KPI 00")
@@ -166,7 +159,7 @@ def test_kpi_page_draws_the_chart_and_embeds_the_values(live_server, page: Page,
 
 def test_keyboard_reaches_the_period_picker_and_the_tiles(live_server, page: Page, live_world: World):
     world = live_world
-    _log_in(page, live_server.url, "pedro@helpline.example")
+    log_in(page, live_server.url, "pedro@helpline.example")
     page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/dashboard/")
     picker = page.get_by_label("Period", exact=True)
     picker.focus()
@@ -182,7 +175,7 @@ def test_keyboard_reaches_the_period_picker_and_the_tiles(live_server, page: Pag
 def test_screenshots(live_server, page: Page, live_world: World, screenshot_dir, label, viewport):
     world = live_world
     page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
-    _log_in(page, live_server.url, "carla@acme.example")
+    log_in(page, live_server.url, "carla@acme.example")
     page.goto(f"{live_server.url}/portfolio/")
     expect(page.get_by_test_id("portfolio-row").first).to_be_visible()
     expect(page.locator(".chart-bars svg.marks")).to_be_visible()
@@ -202,7 +195,7 @@ def test_business_changes_page_fits_a_phone(live_server, page: Page, live_world:
     """390 px (an iPhone 12-15 in portrait): the log and the form fit, nothing scrolls sideways."""
     world = live_world
     page.set_viewport_size({"width": 390, "height": 844})
-    _log_in(page, live_server.url, "carla@acme.example")
+    log_in(page, live_server.url, "carla@acme.example")
     page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/business-changes/")
     expect(page.get_by_test_id("business-change").first).to_be_visible()
     expect(page.get_by_test_id("change-form")).to_be_visible()

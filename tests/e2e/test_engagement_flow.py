@@ -5,21 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
+from tests.e2e.browser import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
-
-
 def test_client_logs_in_opens_engagement_and_sees_objectives(live_server, page: Page, world: World, screenshot_dir):
-    _log_in(page, live_server.url, "carla@acme.example")
+    log_in(page, live_server.url, "carla@acme.example")
     table = page.get_by_test_id("engagement-table")
     expect(table.get_by_role("link", name="Acme support")).to_be_visible()
     expect(table).not_to_contain_text("Globex back office")
@@ -36,7 +29,7 @@ def test_client_logs_in_opens_engagement_and_sees_objectives(live_server, page: 
 
 
 def test_client_adds_objective_with_a_bad_field_then_fixes_it(live_server, page: Page, world: World, screenshot_dir):
-    _log_in(page, live_server.url, "carla@acme.example")
+    log_in(page, live_server.url, "carla@acme.example")
     page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/objectives/new/")
     page.get_by_label("Measure").fill("CSAT")
     page.get_by_role("button", name="Save objective").click()
@@ -51,7 +44,7 @@ def test_client_adds_objective_with_a_bad_field_then_fixes_it(live_server, page:
 
 def test_provider_sees_its_engagement_only_and_phone_layout(live_server, page: Page, world: World, screenshot_dir):
     page.set_viewport_size({"width": 390, "height": 844})
-    _log_in(page, live_server.url, "pedro@helpline.example")
+    log_in(page, live_server.url, "pedro@helpline.example")
     expect(page.get_by_role("link", name="Acme support")).to_be_visible()
     expect(page.get_by_test_id("engagement-table")).not_to_contain_text("Globex")
     page.screenshot(path=str(screenshot_dir / "engagement-list-phone.png"), full_page=True)

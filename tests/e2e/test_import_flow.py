@@ -14,7 +14,8 @@ from playwright.sync_api import Page, expect
 
 from pactboard.measurements import services
 from pactboard.measurements.models import ImportBatch, Measurement
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
+from tests.e2e.browser import log_in
 from tests.measurements.test_big_import import (
     AFTER_THE_LAST_WEEK,
     BAD_ROW,
@@ -40,20 +41,12 @@ def _after_the_last_week(monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: AFTER_THE_LAST_WEEK)
 
 
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
-
-
 def test_bad_row_in_10000_is_named_and_nothing_written_then_the_fixed_file_loads(
     live_server, page: Page, world: World, screenshot_dir, tmp_path
 ):
     weekly_kpis_agree(world)
     bad = values_file_write(tmp_path / "weekly-values.csv", bad=True)
-    _log_in(page, live_server.url, "pedro@helpline.example")
+    log_in(page, live_server.url, "pedro@helpline.example")
     page.get_by_role("link", name="Acme support").click()
     page.get_by_role("link", name="Data", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Data")).to_be_visible()
@@ -98,7 +91,7 @@ def test_value_typed_into_the_fragment_and_corrected_with_a_reason(
     live_server, page: Page, world: World, screenshot_dir
 ):
     weekly_kpis_agree(world)
-    _log_in(page, live_server.url, "pedro@helpline.example")
+    log_in(page, live_server.url, "pedro@helpline.example")
     page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/kpis/queue_001_items/values/")
     fragment = page.get_by_test_id("kpi-values")
     fragment.get_by_label("Period").fill("2026-W10")
@@ -126,7 +119,7 @@ def test_import_page_updates_itself_while_the_worker_runs(live_server, page: Pag
     batch = services.import_batch_start(
         actor=world.provider_manager, engagement=world.engagement, kind="values", source=path, file_name=path.name
     )
-    _log_in(page, live_server.url, "carla@acme.example")
+    log_in(page, live_server.url, "carla@acme.example")
     page.goto(f"{live_server.url}/engagements/{world.engagement.pk}/imports/{batch.pk}/")
     status = page.get_by_test_id("batch-status")
     expect(status.get_by_role("status")).to_contain_text("Waiting to start")

@@ -8,22 +8,15 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from pactboard.core.vega import vega_bundle_ensure
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
+from tests.e2e.browser import log_in
 from tests.measurements.conftest import agreed  # noqa: F401 - a fixture, used by name
 from tests.reports.conftest import reported  # noqa: F401 - a fixture, used by name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
 
 
 def test_report_page_and_scorecard_csv_download(
@@ -35,7 +28,7 @@ def test_report_page_and_scorecard_csv_download(
     vega_bundle_ensure()
     pk = reported.engagement.pk
     page = browser.new_page(accept_downloads=True)
-    _log_in(page, live_server.url, reported.provider_manager.user.email)
+    log_in(page, live_server.url, reported.provider_manager.user.email)
     page.goto(f"{live_server.url}/engagements/{pk}/reports/2026-10/")
     expect(page.get_by_role("heading", name="Report 2026-10")).to_be_visible()
     expect(page.get_by_test_id("report-status")).to_have_text("Draft")

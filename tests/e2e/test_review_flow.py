@@ -9,14 +9,15 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from pactboard.dashboards.selectors import agreed_cache_clear
 from pactboard.governance import services
 from pactboard.governance.models import Meeting, Notification
 from pactboard.measurements import services as measurement_services
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
 from tests.dashboards.conftest import agree_kpis
+from tests.e2e.browser import log_in
 from tests.governance.conftest import OCTOBER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -53,20 +54,12 @@ def review_world(world: World) -> World:
     return world
 
 
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
-
-
 def test_client_records_an_action_the_provider_then_sees(
     live_server, browser: Browser, review_world: World, screenshot_dir
 ):
     base = live_server.url
     client_page = browser.new_page()
-    _log_in(client_page, base, review_world.client_manager.user.email)
+    log_in(client_page, base, review_world.client_manager.user.email)
     client_page.get_by_role("link", name="Acme support").first.click()
     client_page.get_by_role("link", name="Reviews", exact=True).last.click()
     client_page.get_by_test_id("upcoming-reviews").get_by_role("link", name="Acme support review").click()
@@ -90,7 +83,7 @@ def test_client_records_an_action_the_provider_then_sees(
     client_page.screenshot(path=str(screenshot_dir / "review-meeting.png"), full_page=True)
 
     provider_page = browser.new_page()
-    _log_in(provider_page, base, review_world.provider_manager.user.email)
+    log_in(provider_page, base, review_world.provider_manager.user.email)
     # The alerts October's values raised (at risk on kpi_00, missed on kpi_01, and late months),
     # plus two actions: the overdue one assigned earlier, and the one just recorded.
     alerts = Notification.objects.filter(recipient=review_world.provider_manager, kind__startswith="alert.")

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from pactboard.incentives import services
 from pactboard.incentives.models import Settlement
 from pactboard.kpis.models import AgreementVersion
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
+from tests.e2e.browser import log_in
 from tests.incentives.conftest import agree, draft_with_qa, qa_scheme, record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Engagements")).to_be_visible()
 
 
 def test_what_if_and_both_approvals(live_server, browser: Browser, world: World, screenshot_dir):
@@ -31,7 +24,7 @@ def test_what_if_and_both_approvals(live_server, browser: Browser, world: World,
     url = f"{live_server.url}/engagements/{world.engagement.pk}/incentives/settlements/{draft.pk}/"
 
     client = browser.new_page()
-    _log_in(client, live_server.url, world.client_manager.user.email)
+    log_in(client, live_server.url, world.client_manager.user.email)
     client.goto(url)
     expect(client.get_by_test_id("lines-net")).to_have_text("-€5,000.00")
     # What if QA had been 98: no credit, a 1,000.00 bonus (conftest's scheme); typed, not submitted.
@@ -47,7 +40,7 @@ def test_what_if_and_both_approvals(live_server, browser: Browser, world: World,
     expect(client.get_by_test_id("status")).to_have_text("Draft, awaiting approvals")
 
     provider = browser.new_context().new_page()
-    _log_in(provider, live_server.url, world.provider_manager.user.email)
+    log_in(provider, live_server.url, world.provider_manager.user.email)
     provider.goto(url)
     provider.get_by_role("button", name="Approve for Helpline BPO").click()
     expect(provider.locator(".messages")).to_contain_text("Settlement final")
