@@ -114,7 +114,7 @@ def _tile(
         )
     parts = [
         f'<li class="tile tile-{status}" data-testid="kpi-tile" data-kpi="{escape(kpi.code)}">',
-        f'<div class="tile-head">{"".join(head)}</div>',
+        f'<div class="tile-head">{" ".join(head)}</div>',
         f'<p class="tile-value" data-testid="tile-value">{_value(r.value, unit, currency)}</p>',
         f'<p class="tile-status"><span class="pill pill-{status}" data-testid="tile-status">'
         f'<span aria-hidden="true">{escape(STATUS_ICONS.get(r.status, ""))}</span> '
@@ -132,7 +132,7 @@ def _tile(
         parts.append(
             f'<p class="tile-forecast" data-testid="tile-outlook">'
             f'<a class="trend-class trend-class-{escape(o.classification.word)}" href="{url}#trend" '
-            f'data-testid="tile-trend-word" title="{escape(o.classification.reason)}">{escape(o.word_label)}</a>'
+            f'data-testid="tile-trend-word" title="{escape(o.classification.reason)}">{escape(o.word_label)}</a> '
             f"{forecast}</p>"
         )
     milestone = (

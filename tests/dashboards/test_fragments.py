@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from pactboard.dashboards import charts, selectors
 from pactboard.dashboards.fragments import TileView, portfolio_cells_html, tiles_html
+from pactboard.dashboards.outlooks import tile_forecast
 from tests.conftest import World, client_for
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +122,28 @@ def test_portfolio_cells_escape_names_and_say_status_and_kpis_in_words(world: Wo
     assert "<script>" not in html
     two = dataclasses.replace(row, kpi_count=2)
     assert "2024-03 · 2 KPIs</span>" in portfolio_cells_html(two, data, url="/x/")
+
+
+def test_words_next_to_each_other_keep_their_space(world: World, build_engagement):
+    """Inline parts the template wrote on separate lines read as separate words ("Improving Forecast …")."""
+    engagement = build_engagement(1, 6)
+    dashboard = selectors.engagement_dashboard(
+        membership=world.client_manager, engagement=engagement, now=datetime(2024, 7, 15, 12, tzinfo=ZoneInfo("UTC"))
+    )
+    tile = dashboard.tiles[0]
+    forecast = tile_forecast(tile.outlook, currency="EUR")
+    assert forecast is not None  # six closed months: the mean method forecasts July
+    view = TileView(
+        tile=tile, spark=charts.sparkline([v for _, v in tile.history], target=None), forecast=forecast, url="/k/"
+    )
+    html = tiles_html(
+        [view],
+        currency="EUR",
+        zone="UTC",
+        score_kind="month",
+        feedback_open={"kpi_00": 1},
+        chronic={"kpi_00": "2024-05"},
+    )
+    assert f'{tile.outlook.word_label}</a> <span data-testid="tile-forecast">Forecast 2024-07:' in html
+    assert '<span class="tile-period">2024-06</span> <a class="feedback-marker open"' in html
+    assert '● 1</a> <span class="chronic-flag"' in html
