@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
 import time
+
+import pytest
 
 from pactboard.demo.supervisor import Child, Supervisor
 
@@ -90,3 +95,60 @@ def test_stop_kills_a_child_that_ignores_sigterm():
     assert child.process is not None
     assert child.process.returncode == -9
     assert lines[-1] == "Stubborn stopped."
+
+
+SERVE = r"""
+import sys, time
+from pactboard.demo.supervisor import Child, Supervisor, serve_supervised
+
+# A helper that ignores SIGTERM, so that stopping it takes until the SIGKILL: a second signal lands mid-stop.
+stubborn = [
+    sys.executable,
+    "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('helper ready', flush=True); "
+    "time.sleep(60)",
+]
+child = Child(name="Helper", argv=lambda: stubborn)
+supervisor = Supervisor([child], log=lambda line: print(line, flush=True), stop_timeout=1.5)
+
+
+def serve():
+    print(f"child {child.process.pid}", flush=True)
+    print("serving", flush=True)
+    time.sleep(60)
+
+
+serve_supervised(supervisor, serve)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_while_stopping_does_not_orphan_the_helpers(second):
+    """``uv run`` passes on a SIGTERM the demo also got directly; a user presses Ctrl-C twice."""
+    demo = subprocess.Popen([sys.executable, "-c", SERVE], stdout=subprocess.PIPE, text=True)
+    pid = 0
+    try:
+        assert demo.stdout is not None
+        lines = [demo.stdout.readline().strip() for _ in range(4)]  # the helper's line comes when it comes
+        assert {"serving", "helper ready"} <= set(lines), lines  # the handlers are in place; SIGTERM is ignored
+        pid = int(next(line for line in lines if line.startswith("child ")).split()[1])
+        assert _alive(pid)
+        demo.send_signal(signal.SIGTERM)
+        time.sleep(0.3)  # the demo is now waiting for the helper, which ignores SIGTERM
+        demo.send_signal(second)
+        out, _ = demo.communicate(timeout=20)
+        assert demo.returncode == 0, out
+        assert "Helper stopped." in out  # SIGKILLed after the stop's timeout, the stop not cut short
+        assert _until(lambda: not _alive(pid), timeout=5), f"helper {pid} left running"
+    finally:
+        for process in (pid, demo.pid):  # whatever happened above, nothing is left behind
+            if process and _alive(process):
+                os.kill(process, signal.SIGKILL)

@@ -9,11 +9,13 @@ In production a service manager (systemd, a container orchestrator) does this jo
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 
 Log = Callable[[str], None]
 
@@ -121,3 +123,46 @@ class Supervisor:
                     child.process.kill()
                     child.process.wait()
                 self.log(f"{child.name} stopped.")
+
+
+class _StopOnce:
+    """SIGTERM unwinds like Ctrl-C, once: a signal that comes while the demo is already stopping is ignored.
+
+    A second signal used to interrupt ``Supervisor.stop`` halfway and leave the worker and the scheduler
+    running with no parent. It comes easily: ``uv run`` passes a SIGTERM on to the demo that the demo
+    also got directly (``pkill``, a container stop), or Ctrl-C is pressed twice. The stop is bounded
+    (SIGKILL after its timeout), so ignoring the rest cannot hang.
+    """
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(0)
+
+
+def serve_supervised(supervisor: Supervisor | None, serve: Callable[[], object]) -> None:
+    """Start ``supervisor``'s helpers, run ``serve`` (the web server) and, however it ends, stop the helpers.
+
+    The signal handlers are in place before the first helper starts: no signal can end the demo
+    between a helper's start and the stop that ends it (``stop`` ends whichever had started).
+    """
+    stop_once = _StopOnce()
+    previous = {sig: signal.signal(sig, stop_once) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if supervisor is not None:
+            supervisor.start()
+        serve()
+    finally:
+        stop_once.stopping = True
+        try:
+            if supervisor is not None:
+                supervisor.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

@@ -7,11 +7,9 @@ the server (Ctrl-C or SIGTERM).
 
 from __future__ import annotations
 
-import signal
 import sys
 from argparse import ArgumentParser
 from collections.abc import Sequence
-from types import FrameType
 from typing import Any
 
 from django.core.management import call_command
@@ -25,7 +23,7 @@ from django_tasks_db import DatabaseBackend
 
 from pactboard.core.task_results import task_results_abandoned_fail
 from pactboard.demo.load import DEMO_PASSWORD, demo_exists, demo_load
-from pactboard.demo.supervisor import Child, Supervisor
+from pactboard.demo.supervisor import Child, Supervisor, serve_supervised
 
 
 class Command(BaseCommand):
@@ -48,18 +46,15 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         port = options["port"]
-        supervisor = self._helpers_start()
-        # On SIGTERM, unwind like Ctrl-C so that the helpers are stopped too.
-        signal.signal(signal.SIGTERM, _exit_on_signal)
         self.stdout.write(self.style.SUCCESS(f"\nServing on http://127.0.0.1:{port}/  (Ctrl-C stops)\n"))
-        try:
-            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, skip_checks=True)
-        finally:
-            if supervisor is not None:
-                supervisor.stop()
+        # SIGTERM unwinds like Ctrl-C, so that the helpers are stopped too, whatever signals follow.
+        serve_supervised(
+            self._helpers(),
+            lambda: call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, skip_checks=True),
+        )
 
-    def _helpers_start(self) -> Supervisor | None:
-        """Imports and scheduled work run as tasks: start the worker and the scheduler, supervised."""
+    def _helpers(self) -> Supervisor | None:
+        """Imports and scheduled work run as tasks: the worker and the scheduler, supervised (not started yet)."""
         if not isinstance(task_backends["default"], DatabaseBackend):
             return None
         worker = _DemoWorker()
@@ -70,7 +65,6 @@ class Command(BaseCommand):
             ],
             log=lambda line: self.stdout.write(line),
         )
-        supervisor.start()
         return supervisor
 
 
@@ -92,7 +86,3 @@ class _DemoWorker:
             task_results_abandoned_fail(now=timezone.now(), worker_id=self.worker_id)
         finally:
             close_old_connections()
-
-
-def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
