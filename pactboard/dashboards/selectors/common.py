@@ -202,11 +202,15 @@ def quoted_table(model: type[Model]) -> str:
 
 
 @functools.cache
-def _value_columns(vendor: str) -> tuple[str, list[tuple[Col, list[Any]]]]:
-    """The SELECT list of ``_VALUE_FIELDS`` and each column's converters (the backend's, then the field's)."""
+def _value_columns(vendor: str) -> tuple[str, list[Col]]:
+    """The SELECT list of ``_VALUE_FIELDS`` and their columns (for their converters)."""
     cols = [concrete_field(Measurement, name).get_col(Measurement._meta.db_table) for name in _VALUE_FIELDS]
-    select = ", ".join(quoted_column(Measurement, name) for name in _VALUE_FIELDS)
-    return select, [(col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)) for col in cols]
+    return ", ".join(quoted_column(Measurement, name) for name in _VALUE_FIELDS), cols
+
+
+def _converters(col: Col) -> tuple[Col, list[Any]]:
+    """A column's converters on this thread's connection, as the ORM applies them: the backend's, then the field's."""
+    return col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)
 
 
 def _converted(raw: object, column: tuple[Col, list[Any]]) -> Any:
@@ -228,7 +232,7 @@ def values_read(
     """
     if not codes:
         return {}
-    select, columns = _value_columns(connection.vendor)
+    select, cols = _value_columns(connection.vendor)
     engagement, code = quoted_column(Measurement, "engagement"), quoted_column(Measurement, "kpi_code")
     places = ", ".join(["%s"] * len(codes))
     # Identifiers from the model, quoted by the backend; every value a parameter.
@@ -236,7 +240,10 @@ def values_read(
     with connection.cursor() as cursor:
         cursor.execute(sql, [engagement_id, *codes])
         rows = cursor.fetchall()
-    _, _, start_column, value_column, updated_column, _, _ = columns
+    by_name = dict(zip(_VALUE_FIELDS, cols, strict=True))
+    start_column, value_column, updated_column = (
+        _converters(by_name[name]) for name in ("period_start", "value", "updated_at")
+    )
     starts: dict[object, date] = {}  # a few dozen distinct period starts among hundreds of rows
     out: dict[tuple[str, str, date], Value] = {}
     for kpi_code, kind, raw_start, raw_value, raw_updated, revisions, source in rows:
