@@ -22,7 +22,6 @@ The package's parts:
 """
 
 from pactboard.formulas.compile import (
-    MAX_FORMULA_DEPTH,
     MAX_FORMULA_LENGTH,
     CompiledFormula,
     formula_compile,
@@ -38,6 +37,7 @@ from pactboard.formulas.compute import (
 )
 from pactboard.formulas.duckdb_session import engine_connect, formula_connect, query_run
 from pactboard.formulas.periods import PeriodKind
+from pactboard.formulas.whitelist import MAX_FORMULA_DEPTH
 
 __all__ = [
     "DECIMAL_PLACES",

@@ -24,7 +24,7 @@ import duckdb
 import sqlglot
 
 from pactboard.core.errors import PactboardError
-from pactboard.formulas.compile import _READ_DIALECT, CompiledFormula, _duck, _invalid, _quote
+from pactboard.formulas.compile import CompiledFormula, _duck, _quote
 from pactboard.formulas.duckdb_session import DEFAULT_TIMEOUT_SECONDS, Deadline, _connect
 from pactboard.formulas.exact import exact_number, plan_build, program_run, round_half_up
 from pactboard.formulas.periods import (
@@ -36,6 +36,7 @@ from pactboard.formulas.periods import (
     _periods_source,
 )
 from pactboard.formulas.schema import DatasetSchema
+from pactboard.formulas.whitelist import _READ_DIALECT, _invalid
 
 if TYPE_CHECKING:  # pyarrow is imported by formula_records only: computing values does not need it
     import pyarrow as pa

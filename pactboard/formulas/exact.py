@@ -27,7 +27,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from pactboard.formulas.compile import _AGGREGATE_TYPES, _READ_DIALECT, CompiledFormula, _duck, _executable_tree
+from pactboard.formulas.compile import CompiledFormula, _duck, _executable_tree
+from pactboard.formulas.whitelist import _AGGREGATE_TYPES, _READ_DIALECT
 
 #: Floats are summed as this exact decimal type: each value rounded to 9 places first.
 FLOAT_SUM_TYPE = "DECIMAL(38, 9)"

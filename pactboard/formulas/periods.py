@@ -17,8 +17,9 @@ from typing import Any, Literal, get_args
 import duckdb
 
 from pactboard.formulas.bins import bins_build
-from pactboard.formulas.compile import _invalid, _quote
+from pactboard.formulas.compile import _quote
 from pactboard.formulas.schema import DatasetSchema
+from pactboard.formulas.whitelist import _invalid
 
 PeriodKind = Literal["week", "month", "quarter"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = get_args(PeriodKind)

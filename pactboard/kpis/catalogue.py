@@ -7,12 +7,11 @@ the KPI allows and where the definition comes from. ``docs/kpi-catalogue.md`` ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
 
 from pactboard.core.errors import PactboardError
-from pactboard.scoring.availability import MaintenanceRule, MinuteRule
+from pactboard.kpis.catalogue_kpi import PERCENT, CatalogueKpi, KpiCategory, KpiDirection
+from pactboard.kpis.catalogue_uptime import AVAILABILITY_KPIS
 
 __all__ = [
     "CATALOGUE",
@@ -23,10 +22,6 @@ __all__ = [
     "catalogue_search",
 ]
 
-KpiCategory = Literal["operational", "quality", "financial", "customer_satisfaction"]
-KpiDirection = Literal["higher", "lower"]
-Derivation = Literal["growth_vs_previous", "availability"]
-
 # The service-level threshold of the default formula (the common 80/20 objective's "20").
 SERVICE_LEVEL_SECONDS = 20
 
@@ -35,37 +30,6 @@ SERVICE_LEVEL_SECONDS = 20
 # difference of two epochs several times faster than the epoch of an interval (bench/README.md).
 _HANDLED = "answered_at IS NOT NULL"
 
-
-@dataclass(frozen=True)
-class CatalogueKpi:
-    """A standard KPI: what it measures, exactly, and the formula that computes it per period."""
-
-    code: str
-    name: str
-    category: KpiCategory
-    unit: str  # "%", "seconds", "hours", "count", "currency", "score", "items/hour"
-    direction: KpiDirection
-    definition: str
-    variant: str
-    default_period: Literal["week", "month", "quarter"]
-    dataset: str
-    formula: str
-    row_filter: str | None
-    min_value: Decimal | None
-    max_value: Decimal | None
-    source: str
-    # Set when the KPI is not the formula's per-period value itself but derived from it:
-    # "growth_vs_previous" = (value - previous period's value) / previous x 100.
-    # "availability" = (period minutes - downtime minutes) / period minutes x 100 over the period's
-    # exact minutes in the engagement's zone, outages clipped to the period (measurements/availability.py),
-    # counted by the contract's choices below (pactboard.scoring.availability).
-    derivation: Derivation | None = None
-    availability_minutes: MinuteRule = "exact"
-    availability_maintenance: MaintenanceRule = "none"
-    aliases: tuple[str, ...] = field(default=())
-
-
-_PERCENT = (Decimal(0), Decimal(100))
 
 CATALOGUE: tuple[CatalogueKpi, ...] = (
     CatalogueKpi(
@@ -140,8 +104,8 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
         dataset="contacts",
         formula="100.0 * count(*) filter (where first_contact_resolved) / count(*)",
         row_filter=_HANDLED,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
+        min_value=PERCENT[0],
+        max_value=PERCENT[1],
         source=(
             "SQM Group and ICMI describe FCR as the share of contacts resolved on the first contact without a "
             "repeat contact within a set window; sources differ on the denominator (all vs resolved contacts)."
@@ -191,8 +155,8 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
             f"and (epoch(answered_at) - epoch(opened_at)) <= {SERVICE_LEVEL_SECONDS}) / count(*)"
         ),
         row_filter="channel = 'phone'",
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
+        min_value=PERCENT[0],
+        max_value=PERCENT[1],
         source=(
             "ICMI (B. Cleveland, 'Call Center Management on Fast Forward', ICMI Press): service level is "
             "'X percent of contacts answered in Y seconds'; ICMI discusses several treatments of abandoned calls."
@@ -234,8 +198,8 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
         dataset="contacts",
         formula="100.0 * count(*) filter (where abandoned) / count(*)",
         row_filter="channel = 'phone'",
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
+        min_value=PERCENT[0],
+        max_value=PERCENT[1],
         source="ICMI: abandonment rate = abandoned contacts / contacts offered.",
         aliases=("abandon rate", "abandoned calls"),
     ),
@@ -257,8 +221,8 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
         dataset="qa_samples",
         formula="100.0 * (sum(fields_checked) - sum(fields_in_error)) / sum(fields_checked)",
         row_filter=None,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
+        min_value=PERCENT[0],
+        max_value=PERCENT[1],
         source=(
             "Back-office and data-processing convention (1 - error rate). COPC Inc. standards measure accuracy "
             "per transaction by error type (customer-, business-, compliance-critical) - the stricter variant."
@@ -365,8 +329,8 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
         dataset="contacts",
         formula="100.0 * count(*) filter (where csat in (4, 5)) / count(*) filter (where csat between 1 and 5)",
         row_filter=None,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
+        min_value=PERCENT[0],
+        max_value=PERCENT[1],
         source=(
             "Top-two-box convention of survey research. (ACSI publishes a 0-100 satisfaction index instead - a "
             "different variant, not used here.)"
@@ -441,156 +405,12 @@ CATALOGUE: tuple[CatalogueKpi, ...] = (
         dataset="work_items",
         formula="100.0 * count(*) filter (where completed_at <= due_at) / count(due_at)",
         row_filter=None,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
+        min_value=PERCENT[0],
+        max_value=PERCENT[1],
         source="ITIL 4 service level management: percentage of service level targets met.",
         aliases=("sla", "on-time", "sla attainment", "deadline"),
     ),
-    CatalogueKpi(
-        code="availability",
-        name="Availability (uptime)",
-        category="operational",
-        unit="%",
-        direction="higher",
-        definition=(
-            "Share of the agreed service time during which the service was available: (agreed service time - "
-            "downtime) / agreed service time x 100."
-        ),
-        variant="Unplanned downtime within agreed service time only; planned maintenance windows are not downtime.",
-        default_period="month",
-        dataset="availability",
-        formula="100.0 * (sum(agreed_seconds) - sum(downtime_seconds)) / sum(agreed_seconds)",
-        row_filter=None,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
-        source="ITIL availability management: availability % = (agreed service time - downtime) / AST x 100.",
-        aliases=("uptime", "up time"),
-    ),
-    CatalogueKpi(
-        code="monthly_uptime",
-        name="Monthly uptime percentage (every outage counts)",
-        category="operational",
-        unit="%",
-        direction="higher",
-        definition=(
-            "(minutes of the period - minutes of downtime) / minutes of the period x 100, over the exact minutes of "
-            "the period in the engagement's zone (a 30-day month 43,200; 31 days 44,640; a DST change one hour "
-            "less or more). Every outage and maintenance record is downtime; overlapping records count once; an "
-            "outage crossing a period boundary counts in each period for the minutes inside it."
-        ),
-        variant=(
-            "Derived from the outages dataset (derivation 'availability'), not from the formula: downtime to the "
-            "second (exact minutes); maintenance windows not excluded; an ongoing outage (no end) counts up to now. "
-            "The formula only counts outage records starting in the period."
-        ),
-        default_period="month",
-        dataset="outages",
-        formula="count(*)",
-        row_filter=None,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
-        source=(
-            "Cloud SLA 'Monthly Uptime Percentage': Microsoft Azure SLA, (Maximum Available Minutes - Downtime) / "
-            "Maximum Available Minutes x 100; Google Cloud SLAs, total minutes in a month minus downtime over total "
-            "minutes."
-        ),
-        derivation="availability",
-        availability_minutes="exact",
-        availability_maintenance="none",
-        aliases=("monthly uptime percentage", "outages"),
-    ),
-    CatalogueKpi(
-        code="monthly_uptime_excl_maintenance",
-        name="Monthly uptime percentage (maintenance windows excluded)",
-        category="operational",
-        unit="%",
-        direction="higher",
-        definition=(
-            "(measured minutes - minutes of downtime) / measured minutes x 100, where measured minutes are the exact "
-            "minutes of the period in the engagement's zone less the planned maintenance windows (records with "
-            "maintenance = true); downtime inside a window does not count."
-        ),
-        variant=(
-            "Derived from the outages dataset (derivation 'availability'): maintenance windows leave the measurement "
-            "(neither period minutes nor downtime); downtime to the second; overlaps counted once; records clipped "
-            "to each period."
-        ),
-        default_period="month",
-        dataset="outages",
-        formula="count(*)",
-        row_filter=None,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
-        source=(
-            "Microsoft Azure SLA: Maximum Available Minutes less Downtime, Downtime excluding scheduled "
-            "maintenance under the SLA exclusions; ITIL availability management, agreed service time excludes "
-            "agreed maintenance."
-        ),
-        derivation="availability",
-        availability_minutes="exact",
-        availability_maintenance="excluded",
-        aliases=("uptime excluding maintenance", "scheduled maintenance"),
-    ),
-    CatalogueKpi(
-        code="monthly_uptime_whole_minutes",
-        name="Monthly uptime percentage (whole minutes)",
-        category="operational",
-        unit="%",
-        direction="higher",
-        definition=(
-            "100% minus the percentage of the period's exact minutes (engagement's zone) in which the service was "
-            "unavailable: a clock minute with any downtime in it is a minute down."
-        ),
-        variant=(
-            "Derived from the outages dataset (derivation 'availability'): whole clock minutes only; maintenance "
-            "windows excluded from the measurement; overlaps counted once; records clipped to each period."
-        ),
-        default_period="month",
-        dataset="outages",
-        formula="count(*)",
-        row_filter=None,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
-        source=(
-            "Amazon Compute Service Level Agreement: 'Monthly Uptime Percentage is calculated by subtracting from "
-            "100% the percentage of minutes during the monthly billing cycle in which' the service was unavailable."
-        ),
-        derivation="availability",
-        availability_minutes="whole_minutes",
-        availability_maintenance="excluded",
-        aliases=("percentage of minutes",),
-    ),
-    CatalogueKpi(
-        code="monthly_uptime_partial_minutes_dropped",
-        name="Monthly uptime percentage (partial minutes dropped)",
-        category="operational",
-        unit="%",
-        direction="higher",
-        definition=(
-            "100% minus the percentage of the period's exact minutes (engagement's zone) the service was down, "
-            "counting only the whole minutes of each continuous outage: a partial minute is not downtime."
-        ),
-        variant=(
-            "Derived from the outages dataset (derivation 'availability'): whole minutes of each merged outage, "
-            "rounded down (an outage under a minute counts nothing); maintenance windows excluded; records clipped "
-            "to each period."
-        ),
-        default_period="month",
-        dataset="outages",
-        formula="count(*)",
-        row_filter=None,
-        min_value=_PERCENT[0],
-        max_value=_PERCENT[1],
-        source=(
-            "Service-level clauses that count 'full minutes of Downtime' only (a common contract choice, e.g. "
-            "'Downtime is measured in whole minutes; periods of less than one minute are not counted'); the "
-            "arithmetic is otherwise the Monthly Uptime Percentage of the cloud SLAs above."
-        ),
-        derivation="availability",
-        availability_minutes="drop_partial",
-        availability_maintenance="excluded",
-        aliases=("full minutes of downtime",),
-    ),
+    *AVAILABILITY_KPIS,
 )
 
 _BY_CODE: dict[str, CatalogueKpi] = {kpi.code: kpi for kpi in CATALOGUE}
