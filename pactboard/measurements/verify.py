@@ -38,6 +38,11 @@ class Mismatch:
     detail: str
 
 
+def _mismatch(rev: Revision, again: Decimal | None, why: str) -> Mismatch:
+    """A stored revision whose source now gives ``again`` instead."""
+    return Mismatch(rev.measurement.kpi_code, measurement_label(rev.measurement), rev.value, again, rev.source, why)
+
+
 def measurements_verify(*, engagement: Engagement, now: datetime | None = None) -> tuple[int, list[Mismatch]]:
     """Recompute every value from its source as it stands; return how many were checked and each mismatch.
 
@@ -112,19 +117,12 @@ def measurements_verify(*, engagement: Engagement, now: datetime | None = None) 
             tz=engagement.time_zone,
             **compute_limits(),
         )["v"]
-        for rev in revs:
-            again = result.get(rev.measurement.period_start)
-            if again != rev.value:
-                mismatches.append(
-                    Mismatch(
-                        rev.measurement.kpi_code,
-                        measurement_label(rev.measurement),
-                        rev.value,
-                        again,
-                        rev.source,
-                        f"recomputed from {name} v{version.number} (in force) by {expression}",
-                    )
-                )
+        why = f"recomputed from {name} v{version.number} (in force) by {expression}"
+        mismatches += [
+            _mismatch(rev, again, why)
+            for rev in revs
+            if (again := result.get(rev.measurement.period_start)) != rev.value
+        ]
     held = {(m.kpi_code, m.period_kind, m.period_start) for m in measurements}
     for name, version in in_force.items():
         expected = dataset_kpis_expected(version=version, now=now)
@@ -145,17 +143,9 @@ def measurements_verify(*, engagement: Engagement, now: datetime | None = None) 
         with storage().local_file(stored_path) as source:
             by_line = value_file_values_by_line(source=source)
         file_name = revs[0].import_batch.file_name if revs[0].import_batch else stored_path
-        for rev in revs:
-            again = by_line.get(rev.file_line or 0)
-            if again != rev.value:
-                mismatches.append(
-                    Mismatch(
-                        rev.measurement.kpi_code,
-                        measurement_label(rev.measurement),
-                        rev.value,
-                        again,
-                        rev.source,
-                        f"line {rev.file_line} of the imported file {file_name} says {again}",
-                    )
-                )
+        mismatches += [
+            _mismatch(rev, again, f"line {rev.file_line} of the imported file {file_name} says {again}")
+            for rev in revs
+            if (again := by_line.get(rev.file_line or 0)) != rev.value
+        ]
     return len(measurements), mismatches
