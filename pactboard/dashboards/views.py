@@ -7,6 +7,7 @@ value that lands through any process shows on every open page (docs/dashboards.m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -128,14 +129,13 @@ def _portfolio_cells(rows: list[selectors.PortfolioRow], data: selectors.Portfol
     ]
     held = page_cache_get_many(keys)
     now = timezone.now()
-    # The dashboard's URL differs only in the engagement's id: reversed once.
-    url_of = reverse("dashboards:engagement", args=[0]).replace("/0/", "/{}/")
+    dashboard_url = _url_for_each("dashboards:engagement")
     fresh: dict[str, str] = {}
     out = []
     for r, key in zip(rows, keys, strict=True):
         cells = held.get(key)
         if cells is None:
-            cells = fresh[key] = portfolio_cells_html(r, data, url=url_of.format(r.engagement.pk))
+            cells = fresh[key] = portfolio_cells_html(r, data, url=dashboard_url(r.engagement.pk))
         out.append(
             {
                 "row": r,
@@ -145,6 +145,14 @@ def _portfolio_cells(rows: list[selectors.PortfolioRow], data: selectors.Portfol
         )
     page_cache_set_many(fresh)
     return out
+
+
+def _url_for_each(name: str, *fixed: object) -> Callable[[int | str], str]:
+    """The URL of ``name`` for any last argument (an id or a slug), reversed once: a page linking every
+    row or tile would otherwise reverse it once per link."""
+    marker = 987654321  # a value every int and slug converter accepts, found once in the URL
+    head, _, tail = reverse(name, args=[*fixed, marker]).rpartition(str(marker))
+    return lambda last: f"{head}{last}{tail}"
 
 
 def _last_data_cell(arrival: datetime | None, zone: str, now: datetime) -> SafeString:
@@ -249,8 +257,7 @@ def _dashboard_body(
     dashboard = selectors.engagement_dashboard(
         membership=request.membership, engagement=engagement, period_label=period, now=now, state=state
     )
-    # The KPI page's URL differs only in the code: reversed once (20 tiles reversed it 20 times).
-    url_of = reverse("dashboards:kpi", args=[engagement.pk, "KPI_CODE"]).replace("KPI_CODE", "{}")
+    kpi_url = _url_for_each("dashboards:kpi", engagement.pk)
     views = [
         TileView(
             tile=t,
@@ -262,7 +269,7 @@ def _dashboard_body(
                 kind=t.kpi.period,
             ),
             forecast=tile_forecast(t.outlook, currency=engagement.currency),
-            url=url_of.format(t.kpi.code),
+            url=kpi_url(t.kpi.code),
         )
         for t in dashboard.tiles
     ]
