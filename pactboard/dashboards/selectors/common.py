@@ -203,7 +203,7 @@ def quoted_table(model: type[Model]) -> str:
 
 @functools.cache
 def _value_columns(vendor: str) -> tuple[str, list[Col]]:
-    """The SELECT list of ``_VALUE_FIELDS`` and their columns (for their converters)."""
+    """The SELECT list of ``_VALUE_FIELDS`` and their columns (for their converters), per backend ``vendor``."""
     cols = [concrete_field(Measurement, name).get_col(Measurement._meta.db_table) for name in _VALUE_FIELDS]
     return ", ".join(quoted_column(Measurement, name) for name in _VALUE_FIELDS), cols
 

@@ -34,6 +34,7 @@ class EngagementState:
 
 @functools.cache
 def _state_sql(vendor: str) -> str:
+    """The stamp's statement for the backend ``vendor`` (its key here: each backend quotes names its own way)."""
     # Written out rather than built by the ORM on each call: compiling six correlated subqueries cost
     # 3 ms of CPU per dashboard, KPI page and poll; running this statement costs 0.25 ms (bench/README.md).
     m, c, v = (quoted_table(model) for model in (Measurement, BusinessChange, AgreementVersion))
