@@ -62,3 +62,19 @@ def browser_type_launch_args(browser_type_launch_args):
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(autouse=True)
+def _close_what_the_test_left_open(request):
+    """Close every browser context a test opened and left open.
+
+    pytest-playwright closes its own ``page`` and ``context``; a context from ``browser.new_context()``
+    or ``browser.new_page()`` lives as long as the session's browser. A dashboard left open polls the
+    live server every second for the rest of the run, and the pages it renders there (the log-in page,
+    once the test's data is gone) reached the template contexts that a later test's client read.
+    """
+    browser = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
+    yield
+    if browser is not None:
+        for context in list(browser.contexts):
+            context.close()
