@@ -61,8 +61,36 @@ def test_anonymous_is_sent_to_log_in(world: World):
     assert response.status_code == 200
     from django.test import Client
 
+    dashboard = f"/engagements/{world.engagement.pk}/dashboard/"
     assert Client().get("/portfolio/").status_code == 302
-    assert Client().get(f"/engagements/{world.engagement.pk}/dashboard/").status_code == 302
+    plain = Client().get(dashboard)
+    assert (plain.status_code, plain["Location"]) == (302, f"/accounts/login/?next={dashboard}")
+
+
+def test_a_live_poll_after_logging_out_loads_the_log_in_page_as_a_page(world: World):
+    """A plain redirect would swap the log-in page into the polled slot, and poll into it every second.
+
+    HTMX's response header HX-Redirect makes the browser load the log-in page as a page instead
+    (https://htmx.org/reference/#response_headers), coming back to the page in the address bar.
+    """
+    from django.test import Client
+
+    dashboard = f"/engagements/{world.engagement.pk}/dashboard/"
+    here = f"http://testserver{dashboard}?period=2026-10"
+    poll = Client().get(dashboard, HTTP_HX_CURRENT_URL=here, **HTMX)
+    assert poll.status_code == 200
+    assert "Location" not in poll
+    assert poll["HX-Redirect"] == f"/accounts/login/?next={dashboard}%3Fperiod%3D2026-10"
+    assert poll.content == b""
+    # A posted fragment goes the same way; the page it was posted from is where log-in returns.
+    values = f"/engagements/{world.engagement.pk}/kpis/qa_score/values/"
+    posted = Client().post(values, {"period": "2026-10", "value": "90"}, HTTP_HX_CURRENT_URL=here, **HTMX)
+    assert posted["HX-Redirect"] == poll["HX-Redirect"]
+    # Another site's address is not a place to come back to: the log-in page then goes to its default.
+    foreign = Client().get(dashboard, HTTP_HX_CURRENT_URL="https://evil.example/phish", **HTMX)
+    assert foreign["HX-Redirect"] == "/accounts/login/"
+    unnamed = Client().get(dashboard, **HTMX)
+    assert unnamed["HX-Redirect"] == "/accounts/login/"
 
 
 def _tile_values(html: str) -> list[tuple[str, str, str]]:

@@ -18,7 +18,7 @@ from pactboard.dashboards.charts import vega_bundle_ensure
 from pactboard.dashboards.selectors import agreed_cache_clear
 from pactboard.engagements.services import business_change_record
 from pactboard.kpis.services import MilestoneSpec
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from tests.dashboards.conftest import agree_kpis, kpi_code, push_values
 from tests.e2e.browser import log_in
 
@@ -135,6 +135,31 @@ def test_a_value_pushed_through_the_api_appears_without_reload(
             re.compile(r"^Updated at \d\d:\d\d:\d\d (CET|CEST)\.$"), timeout=LIVE_TIMEOUT_MS
         )
     pages[0].screenshot(path=str(screenshot_dir / "dashboard-after-live-update.png"), full_page=True)
+    for page in pages:
+        # Left open, a dashboard polls the live server every second for the rest of the session.
+        page.context.close()
+
+
+def test_a_live_dashboard_whose_session_ends_goes_to_log_in_and_comes_back(
+    live_server, page: Page, live_world: World, screenshot_dir
+):
+    world = live_world
+    log_in(page, live_server.url, "carla@acme.example")
+    dashboard = f"{live_server.url}/engagements/{world.engagement.pk}/dashboard/?period=2026-05"
+    page.goto(dashboard)
+    expect(page.get_by_test_id("kpi-tile").first.locator(".tile-period")).to_have_text("2026-05")
+    # The session ends (logged out in another tab, or expired): the next poll, within a second, loads
+    # the log-in page as a page, not inside the dashboard's live region.
+    page.context.clear_cookies()
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="), timeout=LIVE_TIMEOUT_MS + 1_000)
+    expect(page.get_by_test_id("dashboard")).to_have_count(0)
+    page.screenshot(path=str(screenshot_dir / "dashboard-session-ended.png"), full_page=True)
+    page.get_by_label("E-mail").fill("carla@acme.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Back on the page and period the person was looking at.
+    expect(page).to_have_url(dashboard)
+    expect(page.get_by_test_id("kpi-tile").first.locator(".tile-period")).to_have_text("2026-05")
 
 
 def test_kpi_page_draws_the_chart_and_embeds_the_values(live_server, page: Page, live_world: World, screenshot_dir):
