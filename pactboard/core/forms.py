@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -11,12 +12,19 @@ from django.core.validators import DecimalValidator
 from pactboard.core.errors import ErrorDetail, PactboardError
 
 
-def form_add_domain_error(form: forms.BaseForm, error: PactboardError) -> None:
-    """Attach a PactboardError to the form: details located at a field go to that field."""
+def form_add_domain_error(
+    form: forms.BaseForm, error: PactboardError, *, fields: Mapping[str, str] | None = None
+) -> None:
+    """Attach a PactboardError to the form: details located at a field go to that field.
+
+    ``fields`` names the form's field for a location the service gives in the API's words
+    (``{"owner_membership_id": "owner"}``).
+    """
     placed = False
     for detail in error.details:
-        if detail.location and detail.location in form.fields:
-            form.add_error(detail.location, detail.message)
+        location = (fields or {}).get(detail.location or "", detail.location)
+        if location and location in form.fields:
+            form.add_error(location, detail.message)
             placed = True
         else:
             form.add_error(None, str(detail))

@@ -31,6 +31,10 @@ OWNER_FIELD = "owner_membership_id"
 OWNER_RULE = (
     "The new owner must be a member of the client or the provider of this engagement: pick one of their members."
 )
+# The same rule for the owner of a new action.
+FIRST_OWNER_RULE = (
+    "The owner must be a member of the client or the provider of this engagement: pick one of their members."
+)
 NOT_A_MEMBER = "not_a_member"  # the error detail's machine-readable code
 
 

@@ -9,7 +9,7 @@ from django import forms
 from pactboard.accounts.models import Membership
 from pactboard.core.errors import PactboardError
 from pactboard.core.periods import Period
-from pactboard.governance.action_owners import OWNER_RULE
+from pactboard.governance.action_owners import FIRST_OWNER_RULE, OWNER_RULE
 from pactboard.governance.models import EmailMode
 
 
@@ -35,7 +35,13 @@ class DecisionForm(forms.Form):
 
 class ActionForm(forms.Form):
     title = forms.CharField(label="Action", max_length=300)
-    owner = forms.TypedChoiceField(label="Owner", coerce=int, help_text="A member of either party.")
+    # As ActionReassignForm: an id not offered is refused with the service's rule, not "Select a valid choice".
+    owner = forms.TypedChoiceField(
+        label="Owner",
+        coerce=int,
+        help_text="A member of either party.",
+        error_messages={"invalid_choice": FIRST_OWNER_RULE, "required": FIRST_OWNER_RULE},
+    )
     due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
     kpi_code = forms.ChoiceField(label="Linked KPI", required=False)
 

@@ -22,6 +22,7 @@ from pactboard.core.periods import Period, zone
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_people
 from pactboard.governance import policy
+from pactboard.governance.action_owners import FIRST_OWNER_RULE, NOT_A_MEMBER, OWNER_FIELD
 from pactboard.governance.agenda import Agenda
 from pactboard.governance.invitations import meeting_ics
 from pactboard.governance.models import (
@@ -261,10 +262,11 @@ def action_create(
     title = title.strip()
     errors = []
     if not title:
-        errors.append(ErrorDetail("Say what is to be done.", "title"))
+        errors.append(ErrorDetail("Say what is to be done.", "title", "required"))
     owner = engagement_people(engagement=engagement).filter(pk=owner_id).first()
     if owner is None:
-        errors.append(ErrorDetail("The owner must be a member of the client or the provider.", "owner"))
+        # At the API's field, in the words and code of a reassignment (action_owners).
+        errors.append(ErrorDetail(FIRST_OWNER_RULE, OWNER_FIELD, NOT_A_MEMBER))
     if errors:
         raise PactboardError("The action cannot be recorded.", details=errors)
     owner = cast(Membership, owner)

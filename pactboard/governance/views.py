@@ -20,6 +20,7 @@ from pactboard.core.views import membership_required
 from pactboard.engagements.models import Engagement
 from pactboard.engagements.selectors import engagement_get, engagement_people
 from pactboard.governance import notify, policy, selectors, services
+from pactboard.governance.action_owners import OWNER_FIELD
 from pactboard.governance.action_owners import action_reassign as action_reassign_service
 from pactboard.governance.forms import (
     ActionForm,
@@ -181,7 +182,7 @@ def meeting_action(request: AuthenticatedHttpRequest, pk: int, meeting_id: int) 
         except PactboardError as exc:
             if exc.kind in {"not_found", "forbidden"}:
                 raise
-            form_add_domain_error(form, exc)
+            form_add_domain_error(form, exc, fields={OWNER_FIELD: "owner"})
         else:
             messages.success(request, f"Action recorded for {action.owner.user.display_name}.")
             return redirect("governance:meeting", pk, meeting.pk)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pactboard.accounts.services import api_token_create
 from pactboard.governance import services
-from pactboard.governance.models import Meeting, Notification
+from pactboard.governance.models import ActionItem, Meeting, Notification
 from tests.conftest import World
 from tests.governance.conftest import OCTOBER
 
@@ -121,3 +121,32 @@ def test_parties_work_through_the_api(gov: World, ids):
     assert [(t["period"], t["open"]) for t in threads] == [("2026-10", True)]
     viewer = _post(_api(gov.client_viewer), f"/api/engagements/{ids['e']}/meetings/schedule", {})
     assert viewer.status_code == 403
+
+
+def test_an_action_for_someone_of_neither_party_is_refused_at_the_owner_field(gov: World, ids):
+    """The same detail as a reassignment's (docs/api.md): field, code and words, whoever the id names."""
+    client = _api(gov.client_manager)
+    url = f"/api/engagements/{ids['e']}/meetings/{ids['m']}/actions"
+    answers = []
+    for stranger in (gov.outsider.pk, 10**9):  # another tenant's member; nobody at all
+        refused = _post(client, url, {"title": "Staff it", "owner_membership_id": stranger, "due_date": "2026-12-01"})
+        assert refused.status_code == 422
+        answers.append(refused.json()["details"])
+    assert (
+        answers[0]
+        == answers[1]
+        == [
+            {
+                "message": "The owner must be a member of the client or the provider of this engagement: "
+                "pick one of their members.",
+                "location": "owner_membership_id",
+                "code": "not_a_member",
+            }
+        ]
+    )
+    blank = _post(
+        client, url, {"title": "  ", "owner_membership_id": gov.provider_manager.pk, "due_date": "2026-12-01"}
+    )
+    assert blank.status_code == 422
+    assert blank.json()["details"] == [{"message": "Say what is to be done.", "location": "title", "code": "required"}]
+    assert ActionItem.objects.filter(engagement=gov.engagement).count() == 1  # the fixture's only

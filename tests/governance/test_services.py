@@ -156,7 +156,8 @@ def test_action_notifies_its_owner_and_refuses_an_outsider_owner(gov: World):
             due_date=date(2026, 11, 30),
             now=NOW,
         )
-    assert exc.value.details[0].location == "owner"
+    [detail] = exc.value.details
+    assert (detail.location, detail.code) == ("owner_membership_id", "not_a_member")
     with pytest.raises(PactboardError) as exc:
         services.action_create(
             actor=gov.client_viewer,

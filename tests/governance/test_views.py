@@ -84,6 +84,12 @@ def test_a_bad_action_is_shown_at_its_field(gov: World, meeting: Meeting):
     response = client_for(gov.client_manager).post(url, {"title": "x", "owner": gov.outsider.pk, "due_date": "soon"})
     assert response.status_code == 422
     assert not ActionItem.objects.exists()
+    # Another tenant's member is refused with the rule, not Django's "Select a valid choice".
+    form = response.context["action_form"]
+    assert form.errors["owner"] == [
+        "The owner must be a member of the client or the provider of this engagement: pick one of their members."
+    ]
+    assert "due_date" in form.errors
 
 
 def test_feedback_section_and_tile_marker(gov: World):
