@@ -43,6 +43,7 @@ def test_manual_value_then_correction_needs_a_reason(world: World, agreed):
             value=Decimal("9"),
         )
     assert caught.value.details[0].location == "reason"
+    assert caught.value.details[0].code == "reason_required"
     assert "needs a reason" in caught.value.details[0].message
     services.measurement_record(
         actor=world.provider_manager,
@@ -58,18 +59,19 @@ def test_manual_value_then_correction_needs_a_reason(world: World, agreed):
     assert revs == [(Decimal("12"), ""), (Decimal("9"), "Three tickets were duplicates of one incident")]
 
 
+# The codes are the file import's for the same problems (value_import.checks), as docs/api.md asks.
 @pytest.mark.parametrize(
-    ("code", "period", "value", "message"),
+    ("code", "period", "value", "message", "error_code"),
     [
-        ("nope", "2026-10", "1", "unknown KPI 'nope'"),
-        ("qa_score", "2026-W40", "90", "measured per month, but 2026-W40 is a week"),
-        ("qa_score", "2030-01", "90", "outside the engagement"),
-        ("qa_score", "2026-10", "140", "140 is above the highest value qa_score allows (100)"),
-        ("escalations", "2026-10", "-1", "-1 is below the lowest value escalations allows (0)"),
-        ("escalations", "2026-10", "2.5", "not a whole number"),
+        ("nope", "2026-10", "1", "unknown KPI 'nope'", "unknown_kpi"),
+        ("qa_score", "2026-W40", "90", "measured per month, but 2026-W40 is a week", "wrong_period_kind"),
+        ("qa_score", "2030-01", "90", "outside the engagement", "period_outside_engagement"),
+        ("qa_score", "2026-10", "140", "140 is above the highest value qa_score allows (100)", "out_of_range"),
+        ("escalations", "2026-10", "-1", "-1 is below the lowest value escalations allows (0)", "out_of_range"),
+        ("escalations", "2026-10", "2.5", "not a whole number", "not_integer"),
     ],
 )
-def test_each_bad_value_is_refused_with_its_reason(world: World, agreed, code, period, value, message):
+def test_each_bad_value_is_refused_with_its_reason(world: World, agreed, code, period, value, message, error_code):
     with pytest.raises(PactboardError) as caught:
         services.measurement_record(
             actor=world.provider_manager,
@@ -79,6 +81,7 @@ def test_each_bad_value_is_refused_with_its_reason(world: World, agreed, code, p
             value=Decimal(value),
         )
     assert message in " ".join(d.message for d in caught.value.details)
+    assert error_code in [d.code for d in caught.value.details]
     assert not Measurement.objects.exists()
 
 
@@ -191,6 +194,30 @@ def test_api_batch_with_one_bad_value_writes_nothing(world: World, agreed):
     )
     assert response.status_code == 422
     assert response.json()["details"][0]["location"] == "values[1].period"
+    assert not Measurement.objects.exists()
+
+
+def test_api_batch_problems_are_located_and_coded_like_a_files(world: World, agreed):
+    """Each problem at its row with the code the file import gives the same problem (docs/api.md)."""
+    body = {
+        "values": [
+            {"kpi": "qa_score", "period": "2026-10", "value": "90"},
+            {"kpi": "qa_scor", "period": "2026-10", "value": "90"},
+            {"kpi": "qa_score", "period": "2026-10", "value": "91"},
+            {"kpi": "escalations", "period": "2026-10", "value": "2.5"},
+            {"kpi": "qa_score", "period": "2025-12", "value": "90"},  # the engagement starts on 2026-01-01
+        ]
+    }
+    response = _api(world.provider_manager).post(
+        f"/api/engagements/{world.engagement.pk}/measurements", body, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert [(d["location"], d["code"]) for d in response.json()["details"]] == [
+        ("values[1]", "unknown_kpi"),
+        ("values[2]", "duplicate_value"),
+        ("values[3]", "not_integer"),
+        ("values[4]", "period_outside_engagement"),
+    ]
     assert not Measurement.objects.exists()
 
 

@@ -100,7 +100,9 @@ def value_rows_check(
     for row in rows:
         where = row.location or None
         if row.value is None:  # only a recomputation records "undefined"; a person or a file gives a number
-            errors.append(ErrorDetail(f"{row.kpi_code} {row.period.label}: a value is required", where))
+            errors.append(
+                ErrorDetail(f"{row.kpi_code} {row.period.label}: a value is required", where, "missing_value")
+            )
             continue
         too_large = value_limit_problem(row.value)
         if too_large is not None:
@@ -110,13 +112,16 @@ def value_rows_check(
         rule = rules.get(row.kpi_code)
         if rule is None:
             known = ", ".join(sorted(rules)) or "none agreed yet"
-            errors.append(ErrorDetail(f"unknown KPI {row.kpi_code!r} (this engagement's KPIs: {known})", where))
+            errors.append(
+                ErrorDetail(f"unknown KPI {row.kpi_code!r} (this engagement's KPIs: {known})", where, "unknown_kpi")
+            )
             continue
         if row.period.kind != rule.period_kind:
             errors.append(
                 ErrorDetail(
                     f"{row.kpi_code} is measured per {rule.period_kind}, but {row.period.label} is a {row.period.kind}",
                     where,
+                    "wrong_period_kind",
                 )
             )
         if row.period.end <= engagement.start_date or row.period.start > engagement.end_date:
@@ -125,6 +130,7 @@ def value_rows_check(
                     f"period {row.period.label} is outside the engagement "
                     f"({engagement.start_date:%Y-%m-%d} to {engagement.end_date:%Y-%m-%d})",
                     where,
+                    "period_outside_engagement",
                 )
             )
         if rule.min_value is not None and row.value < rule.min_value:
@@ -132,6 +138,7 @@ def value_rows_check(
                 ErrorDetail(
                     f"{shown} is below the lowest value {row.kpi_code} allows ({plain_decimal(rule.min_value)})",
                     where,
+                    "out_of_range",
                 )
             )
         if rule.max_value is not None and row.value > rule.max_value:
@@ -139,13 +146,22 @@ def value_rows_check(
                 ErrorDetail(
                     f"{shown} is above the highest value {row.kpi_code} allows ({plain_decimal(rule.max_value)})",
                     where,
+                    "out_of_range",
                 )
             )
         if rule.integer and row.value != row.value.to_integral_value():
-            errors.append(ErrorDetail(f"{row.kpi_code} counts whole items: {row.value} is not a whole number", where))
+            errors.append(
+                ErrorDetail(
+                    f"{row.kpi_code} counts whole items: {row.value} is not a whole number", where, "not_integer"
+                )
+            )
         key = (row.kpi_code, row.period)
         if key in seen:
-            errors.append(ErrorDetail(f"{row.kpi_code} {row.period.label} appears twice (also at {seen[key]})", where))
+            errors.append(
+                ErrorDetail(
+                    f"{row.kpi_code} {row.period.label} appears twice (also at {seen[key]})", where, "duplicate_value"
+                )
+            )
         else:
             seen[key] = row.location or "?"
     return errors
@@ -214,6 +230,7 @@ def _values_apply(
                     f"{row.kpi_code} {row.period.label} already has the value {plain_decimal(m.value) or 'undefined'}: "
                     "a correction needs a reason",
                     row.location or None,
+                    "reason_required",
                 )
             )
             continue
@@ -285,7 +302,7 @@ def measurement_record(
         try:
             result = _values_apply(engagement=engagement, rows=[row], source=source, actor=actor, reason=reason)
         except PactboardError as exc:
-            raise PactboardError(exc.message, [ErrorDetail(d.message, "reason") for d in exc.details]) from None
+            raise PactboardError(exc.message, [ErrorDetail(d.message, "reason", d.code) for d in exc.details]) from None
         if result.created or result.revised:
             audit_record(
                 actor=actor.user,
