@@ -53,12 +53,14 @@ def version_propose(
         engagement = locked.engagement
         errors: list[ErrorDetail] = []
         if not locked.kpis.exists():
-            errors.append(ErrorDetail("Add at least one KPI before proposing."))
+            errors.append(ErrorDetail("Add at least one KPI before proposing.", None, "no_kpis"))
         next_start = version_next_period_start(version=locked, now=now)
         effective_from = effective_from or next_start
         rescored = version_rescored_periods(version=locked, effective_from=effective_from, now=now)
         if not engagement.start_date <= effective_from <= engagement.end_date:
-            errors.append(ErrorDetail("must fall within the engagement's dates", "effective_from"))
+            errors.append(
+                ErrorDetail("must fall within the engagement's dates", "effective_from", "date_outside_engagement")
+            )
         elif rescored and not retroactive:
             errors.append(
                 ErrorDetail(

@@ -161,7 +161,9 @@ def _clean_kpi_fields(
     if editing is not None:
         clash = clash.exclude(pk=editing.pk)
     if spec.code and clash.exists():
-        errors.append(ErrorDetail(f"This version already has a KPI with the code {spec.code!r}.", "code"))
+        errors.append(
+            ErrorDetail(f"This version already has a KPI with the code {spec.code!r}.", "code", "duplicate_code")
+        )
     if errors:
         raise PactboardError("The KPI could not be saved.", errors)
     return spec.stored_fields()
@@ -193,12 +195,14 @@ def _formula_check_early(*, version: AgreementVersion, fields: dict[str, Any], c
 def _objectives_for(version: AgreementVersion, objective_ids: list[int]) -> list[Objective]:
     if not objective_ids:
         raise PactboardError(
-            "The KPI could not be saved.", [ErrorDetail("Link the KPI to at least one objective.", "objectives")]
+            "The KPI could not be saved.",
+            [ErrorDetail("Link the KPI to at least one objective.", "objectives", "required")],
         )
     objectives = list(Objective.objects.filter(engagement_id=version.engagement_id, pk__in=objective_ids))
     if len(objectives) != len(set(objective_ids)):
         raise PactboardError(
-            "The KPI could not be saved.", [ErrorDetail("Choose objectives of this engagement.", "objectives")]
+            "The KPI could not be saved.",
+            [ErrorDetail("Choose objectives of this engagement.", "objectives", "unknown_objective")],
         )
     return objectives
 
@@ -305,12 +309,14 @@ def custom_kpi_create(*, actor: Membership, **fields: Any) -> CustomKpi:
         if CustomKpi.objects.filter(organisation=actor.organisation, code=kpi.code).exists() or any(
             k.code == kpi.code for k in CATALOGUE
         ):
-            errors.append(ErrorDetail(f"The code {kpi.code!r} is taken: choose another.", "code"))
+            errors.append(ErrorDetail(f"The code {kpi.code!r} is taken: choose another.", "code", "duplicate_code"))
         try:
             kpi.full_clean(exclude=["organisation"])
         except Exception as exc:  # ValidationError
             for field_name, messages in getattr(exc, "message_dict", {"__all__": [str(exc)]}).items():
-                errors.extend(ErrorDetail(m, None if field_name == "__all__" else field_name) for m in messages)
+                errors.extend(
+                    ErrorDetail(m, None if field_name == "__all__" else field_name, "invalid") for m in messages
+                )
         if errors:
             raise PactboardError("The KPI could not be saved.", errors)
         kpi.save()

@@ -140,7 +140,7 @@ def kpi_spec_with_catalogue(spec: KpiSpec) -> KpiSpec:
 def _text_problems(spec: KpiSpec) -> list[ErrorDetail]:
     problems: list[ErrorDetail] = []
     if not CODE_PATTERN.match(spec.code or ""):
-        problems.append(ErrorDetail(CODE_RULE, "code"))
+        problems.append(ErrorDetail(CODE_RULE, "code", "invalid_code"))
     for name in ("name", "category", "unit", "direction", "period"):
         if not getattr(spec, name):
             problems.append(ErrorDetail("This field is required.", name, "required"))
@@ -220,7 +220,11 @@ def kpi_spec_check(
         )
     low, high = spec.min_value, spec.max_value
     if low is not None and high is not None and low >= high:
-        problems.append(ErrorDetail(f"must be below the highest possible value ({plain_decimal(high)})", "min_value"))
+        problems.append(
+            ErrorDetail(
+                f"must be below the highest possible value ({plain_decimal(high)})", "min_value", "min_not_below_max"
+            )
+        )
     for name in ("target", "amber", "stretch"):
         value = getattr(spec, name)
         if value is None:
@@ -228,20 +232,28 @@ def kpi_spec_check(
         if low is not None and value < low:
             problems.append(
                 ErrorDetail(
-                    f"{plain_decimal(value)} is below the lowest value this KPI allows ({plain_decimal(low)})", name
+                    f"{plain_decimal(value)} is below the lowest value this KPI allows ({plain_decimal(low)})",
+                    name,
+                    "out_of_range",
                 )
             )
         if high is not None and value > high:
             problems.append(
                 ErrorDetail(
-                    f"{plain_decimal(value)} is above the highest value this KPI allows ({plain_decimal(high)})", name
+                    f"{plain_decimal(value)} is above the highest value this KPI allows ({plain_decimal(high)})",
+                    name,
+                    "out_of_range",
                 )
             )
     if engagement_start is not None and engagement_end is not None and engagement_start <= engagement_end:
         span = f"{engagement_start.isoformat()} to {engagement_end.isoformat()}"
         for i, m in enumerate(spec.milestones):
             if not engagement_start <= m.date <= engagement_end:
-                problems.append(ErrorDetail(f"must fall within the engagement ({span})", f"milestones[{i}].date"))
+                problems.append(
+                    ErrorDetail(
+                        f"must fall within the engagement ({span})", f"milestones[{i}].date", "date_outside_engagement"
+                    )
+                )
     if spec.source == "dataset" or spec.formula:
         problems.extend(
             kpi_formula_check(
@@ -274,6 +286,6 @@ def kpi_formula_check(
     except PactboardError as exc:
         return [
             ErrorDetail(d.message, "row_filter" if d.location == "row_filter" else "formula", d.code)
-            for d in (exc.details or [ErrorDetail(exc.message)])
+            for d in (exc.details or [ErrorDetail(exc.message, None, "invalid_formula")])
         ]
     return []

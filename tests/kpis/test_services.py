@@ -127,13 +127,18 @@ def test_kpi_refusals_name_each_field(world: World):
     assert "code" in locations
     assert "must be above the target for a lower-is-better KPI" in locations["amber"]
     assert locations["milestones[0].date"] == "must fall within the engagement (2026-01-01 to 2027-12-31)"
+    codes = {d.location: d.code for d in caught.value.details}
+    assert (codes["code"], codes["milestones[0].date"]) == ("invalid_code", "date_outside_engagement")
     assert not VersionKpi.objects.exists()
 
 
 def test_kpi_needs_an_objective_of_the_same_engagement(world: World):
     draft = services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
     other = Objective.objects.create(engagement=world.other_engagement, key="x", statement="Other tenant's goal")
-    for ids, message in (([], "at least one objective"), ([other.pk], "objectives of this engagement")):
+    for ids, message, code in (
+        ([], "at least one objective", "required"),
+        ([other.pk], "objectives of this engagement", "unknown_objective"),
+    ):
         with pytest.raises(PactboardError) as caught:
             services.version_kpi_add(
                 actor=world.client_manager,
@@ -148,6 +153,7 @@ def test_kpi_needs_an_objective_of_the_same_engagement(world: World):
                 target=Decimal("300"),
             )
         assert message in caught.value.details[0].message
+        assert caught.value.details[0].code == code
     assert not VersionKpi.objects.exists()
 
 
@@ -345,3 +351,26 @@ def test_custom_kpi_formula_is_checked_when_it_is_defined(world: World):
         formula="100.0 * count(*) filter (where not first_contact_resolved) / count(*)",
     )
     assert kpi.organisation == world.client_org
+
+
+def test_kpi_and_proposal_refusals_carry_codes(world: World):
+    """Each refusal has a machine-readable code beside its words (docs/api.md), the same word for the
+    same problem as elsewhere: out_of_range as a value's, date_outside_engagement for any date."""
+    draft = services.version_draft_start(actor=world.client_manager, engagement=world.engagement)
+    with pytest.raises(PactboardError) as empty:
+        negotiation.version_propose(actor=world.client_manager, version=draft, effective_from=date(2030, 1, 1))
+    assert {(d.location, d.code) for d in empty.value.details} == {
+        (None, "no_kpis"),
+        ("effective_from", "date_outside_engagement"),
+    }
+    with pytest.raises(PactboardError) as bounds:
+        _kpi(world, draft, min_value=Decimal("400"), max_value=Decimal("100"))
+    assert ("min_value", "min_not_below_max") in [(d.location, d.code) for d in bounds.value.details]
+    with pytest.raises(PactboardError) as below:
+        _kpi(world, draft, min_value=Decimal("310"))  # the target, 300, is below the lowest value allowed
+    assert ("target", "out_of_range") in [(d.location, d.code) for d in below.value.details]
+    _kpi(world, draft)
+    with pytest.raises(PactboardError) as twice:
+        _kpi(world, draft)
+    assert [(d.location, d.code) for d in twice.value.details] == [("code", "duplicate_code")]
+    assert VersionKpi.objects.count() == 1
