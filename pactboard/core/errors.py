@@ -84,10 +84,12 @@ def forbidden(message: str) -> PactboardError:
     return PactboardError(message=message, kind="forbidden")
 
 
-def invalid(message: str, *, location: str | None = None, details: list[ErrorDetail] | None = None) -> PactboardError:
-    """Bad input; with ``location`` the message is placed at that field."""
+def invalid(
+    message: str, *, location: str | None = None, code: str | None = None, details: list[ErrorDetail] | None = None
+) -> PactboardError:
+    """Bad input; with ``location`` the message is placed at that field, with ``code`` naming the problem."""
     if details is None:
-        details = [ErrorDetail(message=message, location=location)] if location else []
+        details = [ErrorDetail(message=message, location=location, code=code)] if location or code else []
     return PactboardError(message=message, details=details, kind="invalid")
 
 
