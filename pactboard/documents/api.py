@@ -83,7 +83,7 @@ def _in_body(exc: PactboardError, prefix: str) -> PactboardError:
     """``exc`` with its locations placed in the request body's field ``prefix``; its kind (status) kept."""
     details = [ErrorDetail(d.message, f"{prefix}.{d.location}" if d.location else prefix, d.code) for d in exc.details]
     return PactboardError(
-        f"Document {prefix}: {exc.message}", details or [ErrorDetail(exc.message, prefix)], kind=exc.kind
+        f"Document {prefix}: {exc.message}", details or [ErrorDetail(exc.message, prefix, exc.kind)], kind=exc.kind
     )
 
 

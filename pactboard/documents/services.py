@@ -66,7 +66,8 @@ def _refused(details: list[ErrorDetail], message: str | None = None) -> Pactboar
 
 def _prefixed(exc: PactboardError, prefix: str, paths: dict[str, str] | None = None) -> PactboardError:
     """A service's error, its locations moved to where the problem sits in the document."""
-    details = exc.details or [ErrorDetail(exc.message)]
+    # A service that named no problem of its own: the error's kind ("invalid", "conflict", ...) is the code.
+    details = exc.details or [ErrorDetail(exc.message, code=exc.kind)]
     moved = []
     for d in details:
         head, dot, rest = (d.location or "").partition(".")
@@ -115,20 +116,26 @@ def _document_import(
     problems: list[ErrorDetail] = []
     if as_agreed:
         if client_signer is None:
-            problems.append(ErrorDetail("name the client's signer to import as agreed", "client_signer"))
+            problems.append(ErrorDetail("name the client's signer to import as agreed", "client_signer", "required"))
         if provider_signer is None:
-            problems.append(ErrorDetail("name the provider's signer to import as agreed", "provider_signer"))
+            problems.append(
+                ErrorDetail("name the provider's signer to import as agreed", "provider_signer", "required")
+            )
         if not document.kpis:
-            problems.append(ErrorDetail("add at least one KPI to import the agreement as signed", "kpis"))
+            problems.append(ErrorDetail("add at least one KPI to import the agreement as signed", "kpis", "no_kpis"))
         if document.agreement is None or document.agreement.effective_from is None:
             problems.append(
-                ErrorDetail("required to import as agreed: the date the signed agreement took effect", "agreement")
+                ErrorDetail(
+                    "required to import as agreed: the date the signed agreement took effect", "agreement", "required"
+                )
             )
     elif client_signer is not None or provider_signer is not None:
-        problems.append(ErrorDetail("signers are only for importing as agreed", "client_signer"))
+        problems.append(ErrorDetail("signers are only for importing as agreed", "client_signer", "not_applicable"))
     actor = actor or client_signer
     if actor is None:
-        problems.append(ErrorDetail("say who imports the document: a manager of the client or the provider", "actor"))
+        problems.append(
+            ErrorDetail("say who imports the document: a manager of the client or the provider", "actor", "required")
+        )
     if problems:
         raise _refused(problems)
     assert actor is not None
@@ -136,9 +143,11 @@ def _document_import(
     engagement, provider = _engagement_lookup(document=document, actor=actor, problems=problems)
     for role, signer, name in (("client", client_signer, spec.client), ("provider", provider_signer, spec.provider)):
         if signer is not None and (signer.organisation.name != name or signer.organisation.kind != role):
-            problems.append(ErrorDetail(f"must be a member of the {role}, {name}", f"{role}_signer"))
+            problems.append(ErrorDetail(f"must be a member of the {role}, {name}", f"{role}_signer", "not_a_member"))
         elif signer is not None and not signer.is_manager:
-            problems.append(ErrorDetail(f"must be an administrator or manager of {name}", f"{role}_signer"))
+            problems.append(
+                ErrorDetail(f"must be an administrator or manager of {name}", f"{role}_signer", "not_a_manager")
+            )
     owners = _owners(document=document, engagement=engagement, actor=actor, provider=provider, problems=problems)
     missing = _datasets_missing(document=document, engagement=engagement, problems=problems)
     if problems:
@@ -194,7 +203,9 @@ def _engagement_lookup(
         engagement_list(membership=actor).filter(name=spec.name, client__name=spec.client, provider__name=spec.provider)
     )
     if len(found) > 1:
-        problems.append(ErrorDetail("several engagements have this name and these parties", "engagement.name"))
+        problems.append(
+            ErrorDetail("several engagements have this name and these parties", "engagement.name", "ambiguous_name")
+        )
         return None, None
     if found:
         return found[0], found[0].provider
@@ -204,18 +215,27 @@ def _engagement_lookup(
                 f"no engagement {spec.name!r} between {spec.client} and {spec.provider} that you can see; "
                 f"only a manager of {spec.client} can create it (you act for {actor.organisation})",
                 "engagement.client",
+                "cannot_create_engagement",
             )
         )
     elif not actor.is_manager:
         problems.append(
-            ErrorDetail(f"only administrators and managers of {spec.client} can create engagements", "engagement")
+            ErrorDetail(
+                f"only administrators and managers of {spec.client} can create engagements",
+                "engagement",
+                "cannot_create_engagement",
+            )
         )
     providers = list(Organisation.objects.filter(name=spec.provider))
     if any(not o.is_provider for o in providers):
-        problems.append(ErrorDetail(f"{spec.provider} is not a provider organisation", "engagement.provider"))
+        problems.append(
+            ErrorDetail(f"{spec.provider} is not a provider organisation", "engagement.provider", "not_a_provider")
+        )
     elif len(providers) > 1:
         problems.append(
-            ErrorDetail(f"several provider organisations are named {spec.provider!r}", "engagement.provider")
+            ErrorDetail(
+                f"several provider organisations are named {spec.provider!r}", "engagement.provider", "ambiguous_name"
+            )
         )
     return None, providers[0] if len(providers) == 1 else None
 
@@ -248,7 +268,9 @@ def _owners(
         if objective.owner and objective.owner.lower() not in users:
             problems.append(
                 ErrorDetail(
-                    f"{objective.owner} is not a member of {spec.client} or {spec.provider}", f"objectives[{i}].owner"
+                    f"{objective.owner} is not a member of {spec.client} or {spec.provider}",
+                    f"objectives[{i}].owner",
+                    "not_a_member",
                 )
             )
     return users

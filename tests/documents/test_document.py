@@ -423,6 +423,12 @@ def _refusal(text: str) -> list[str]:
     return [str(d) for d in caught.value.details]
 
 
+def _refusal_codes(text: str) -> list[str | None]:
+    with pytest.raises(PactboardError) as caught:
+        document_load(text)
+    return [d.code for d in caught.value.details]
+
+
 def test_the_minimal_document_is_valid() -> None:
     document = document_load(MINIMAL)
     assert [kpi_fields(k)["code"] for k in document.kpis] == ["aht", "first_contact_resolution"]
@@ -665,12 +671,72 @@ REFUSALS: list[tuple[str, str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS])
-def test_each_refusal_names_its_path_and_says_what_is_wrong(old: str, new: str, expected: str) -> None:
+# The code each refusal carries (docs/engagement-as-code.md, "Refusal codes"), and where it comes from.
+# "pydantic" rows: yaml_io passes pydantic's error type through (a Literal fails as literal_error, a
+# StringConstraints pattern as string_pattern_mismatch, a ValueError raised by a validator as value_error, ...).
+REFUSAL_CODES: dict[str, str] = {
+    "version": "literal_error",  # pydantic: pactboard is Literal[1]
+    "missing field": "missing",  # pydantic
+    "unknown field": "extra_forbidden",  # pydantic: the models forbid extra fields
+    "literal": "literal_error",  # pydantic: Direction is a Literal
+    "code pattern": "string_pattern_mismatch",  # pydantic: Code's pattern
+    "objective key pattern": "string_pattern_mismatch",  # pydantic: ObjectiveKey's pattern
+    "currency": "string_pattern_mismatch",  # pydantic: ^[A-Z]{3}$
+    "owner": "string_pattern_mismatch",  # pydantic: Email's pattern
+    "time zone": "value_error",  # pydantic: the time_zone validator raises ValueError
+    "date as number": "value_error",  # pydantic: _no_number_dates raises ValueError
+    "not a date": "date_from_datetime_parsing",  # pydantic: a string that is no date
+    "decimal places": "decimal_max_places",  # pydantic: Number has decimal_places=6
+    "infinity": "finite_number",  # pydantic: allow_inf_nan=False
+    "not a number": "decimal_parsing",  # pydantic: a string that is no Decimal
+    "boolean number": "decimal_type",  # pydantic: a bool is not a Decimal's input type
+    "weight": "greater_than",  # pydantic: weight gt=0
+    "fee": "decimal_max_places",  # pydantic: monthly_fee decimal_places=2
+    "control character": "string_pattern_mismatch",  # pydantic: Line's pattern
+    # pydantic: Field(min_length=1, max_length=200) around Line (its own StringConstraints) is checked as a
+    # length of the value, not of a string: too_short, too_long (both handled by yaml_io._message)
+    "empty": "too_short",
+    "too long": "too_long",
+    "objectives not a list": "list_type",  # pydantic
+    "end before start": "end_before_start",  # new word: an end before the start (the same day is allowed)
+    "amber on the wrong side": "amber_not_worse_than_target",  # scoring's thresholds check
+    "stretch on the wrong side": "stretch_not_better_than_target",  # scoring's thresholds check
+    "milestone amber on the wrong side": "amber_not_worse_than_target",  # the same check on a milestone
+    "milestones on the same day": "duplicate_milestone",  # scoring's milestones check
+    "milestone outside the engagement": "date_outside_engagement",  # any date outside the engagement's dates
+    "unknown objective": "unknown_objective",  # as drafting a KPI names an objective of no engagement
+    "objective listed twice": "duplicate_objective",  # new word: one objective linked twice by one KPI
+    "no objective": "required",  # as drafting a KPI without objectives (kpis.services)
+    "duplicate objective key": "duplicate_key",  # new word: two objectives with one key
+    "duplicate KPI code": "duplicate_code",  # as two KPIs of one version with one code (kpis.services)
+    "unknown catalogue KPI": "unknown_catalogue_kpi",
+    "custom KPI without a name": "required",
+    "custom KPI without code or catalogue": "required",
+    "target above the range": "out_of_range",  # outside the KPI's min/max
+    "amber below the range": "out_of_range",  # outside the KPI's min/max
+    "range upside down": "min_not_below_max",
+    "unknown dataset": "unknown_dataset",  # kpis.spec's word
+    "dataset without a formula": "required",  # kpis.spec's word
+    "formula naming an unknown column": "formula_unknown_column",  # the formula checker's
+    "row filter that does not compile": "formula_syntax",  # the formula checker's: sqlglot cannot parse it
+    "effective date outside the engagement": "date_outside_engagement",  # as proposing with such a date
+    "not a mapping": "not_a_mapping",  # new word: YAML that is no mapping (a list, a number, text)
+    "duplicate key": "yaml",  # the YAML reader's (a key twice is refused while reading)
+    "YAML syntax": "yaml",  # the YAML reader's
+}
+
+
+@pytest.mark.parametrize(("name", "old", "new", "expected"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_each_refusal_names_its_path_and_says_what_is_wrong(name: str, old: str, new: str, expected: str) -> None:
     assert old in MINIMAL
     lines = _refusal(MINIMAL.replace(old, new, 1))
     assert len(lines) == 1, lines
     assert lines[0].startswith(expected), lines
+    assert _refusal_codes(MINIMAL.replace(old, new, 1)) == [REFUSAL_CODES[name]]
+
+
+def test_every_refusal_has_its_code_listed() -> None:
+    assert set(REFUSAL_CODES) == {r[0] for r in REFUSALS}
 
 
 # --- datasets the document declares ------------------------------------------------------------
@@ -856,13 +922,39 @@ DATASET_REFUSALS: list[tuple[str, str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "expected"), [r[1:] for r in DATASET_REFUSALS], ids=[r[0] for r in DATASET_REFUSALS]
-)
-def test_each_dataset_refusal_names_its_path_and_says_what_is_wrong(old: str, new: str, expected: str) -> None:
+DATASET_REFUSAL_CODES: dict[str, str] = {
+    "unknown column type": "value_error",  # pydantic: the column type's validator raises ValueError
+    "dataset name twice": "duplicate_name",  # new word: two datasets with one name
+    "dataset name pattern": "string_pattern_mismatch",  # pydantic
+    "standard and columns": "dataset_shape",
+    "neither standard nor columns": "dataset_shape",
+    "unknown standard": "unknown_dataset",  # kpis.spec's word for a dataset that does not exist
+    "time column with a standard": "not_applicable",  # new word: a field given where it has no meaning
+    "time column missing": "required",
+    "time column not a column": "unknown_column",  # new word: names a column the dataset does not declare
+    "column name pattern": "string_pattern_mismatch",  # pydantic
+    "column name twice": "duplicate_column",  # as a file's header naming a column twice (measurements)
+    "no columns": "required",  # "at least one", as a KPI's objectives
+    "unknown dataset field": "extra_forbidden",  # pydantic
+    "unknown column field": "extra_forbidden",  # pydantic
+    "unknown dataset, both kinds listed": "unknown_dataset",
+    "formula checked against the declared columns": "formula_unknown_column",
+    "row filter checked against the declared columns": "formula_unknown_column",
+}
+
+
+@pytest.mark.parametrize(("name", "old", "new", "expected"), DATASET_REFUSALS, ids=[r[0] for r in DATASET_REFUSALS])
+def test_each_dataset_refusal_names_its_path_and_says_what_is_wrong(
+    name: str, old: str, new: str, expected: str
+) -> None:
     assert old in WITH_DATASETS
     lines = _refusal(WITH_DATASETS.replace(old, new, 1))
     assert lines == [expected]
+    assert _refusal_codes(WITH_DATASETS.replace(old, new, 1)) == [DATASET_REFUSAL_CODES[name]]
+
+
+def test_every_dataset_refusal_has_its_code_listed() -> None:
+    assert set(DATASET_REFUSAL_CODES) == {r[0] for r in DATASET_REFUSALS}
 
 
 def test_a_dataset_is_written_as_standard_when_its_columns_are_a_standard_schemas() -> None:

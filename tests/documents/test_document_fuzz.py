@@ -105,3 +105,21 @@ def test_arbitrary_text_loads_or_is_refused(text: str) -> None:
 def test_hostile_yaml_is_refused(text: str) -> None:
     with pytest.raises(PactboardError):
         document_load(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # _construct_int refuses it while reading (a YAMLError): the YAML reader's word
+        ("pactboard: " + "9" * 100_000, "yaml"),
+        # PyYAML builds the date with datetime.date, which raises ValueError: a date that does not exist
+        ("pactboard: 1\nengagement:\n  start_date: 2026-02-30\n", "invalid_date"),
+        # PyYAML's composer recurses once per level: RecursionError, the word of a too deep JSON record
+        ("pactboard: 1\nkpis: " + "[" * 5000 + "]" * 5000 + "\n", "nested_too_deep"),
+    ],
+    ids=["huge integer", "no such date", "too deep"],
+)
+def test_hostile_yaml_is_refused_with_a_code(text: str, code: str) -> None:
+    with pytest.raises(PactboardError) as caught:
+        document_load(text)
+    assert [d.code for d in caught.value.details] == [code]

@@ -58,6 +58,19 @@ def refused(*args: str) -> tuple[str, list[str]]:
     return str(caught.value), err.getvalue().splitlines()
 
 
+def refused_codes(*args: str) -> list[str | None]:
+    """The codes of the refusal the command printed (the PactboardError its CommandError was raised from)."""
+    with pytest.raises(CommandError) as caught:
+        call_command("engagement", *args, stdout=io.StringIO(), stderr=io.StringIO())
+    refusal = caught.value.__context__
+    assert isinstance(refusal, PactboardError)
+    return [d.code for d in refusal.details]
+
+
+def codes(exc: PactboardError) -> list[str | None]:
+    return [d.code for d in exc.details]
+
+
 def write(tmp_path: Path, text: str, name: str = "doc.yaml") -> str:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -207,6 +220,7 @@ def test_a_failure_half_way_rolls_back_everything_already_written(world: World) 
         "agreement: This engagement already has an open draft: edit it, or withdraw it first."
     ]
     assert caught.value.kind == "conflict"
+    assert codes(caught.value) == ["conflict"]  # the service named no detail: its kind is the code
     assert counts() == before
     world.engagement.refresh_from_db()
     assert world.engagement.monthly_fee == Decimal("100000.00")
@@ -217,6 +231,8 @@ def test_as_agreed_needs_both_signers_and_an_effective_date(world: World, tmp_pa
     message, lines = refused("import", write(tmp_path, ACME), "--as-agreed", "--client-signer", "carla@acme.example")
     assert message == "The document was not imported; nothing was changed."
     assert lines == ["--as-agreed needs --client-signer EMAIL and --provider-signer EMAIL"]
+    args = ("import", write(tmp_path, ACME), "--as-agreed", "--client-signer", "carla@acme.example")
+    assert refused_codes(*args) == ["required"]
     with pytest.raises(PactboardError) as caught:
         engagement_document_import(
             text=ACME.replace("agreement:\n  effective_from: 2026-01-01\n", ""),
@@ -228,15 +244,17 @@ def test_as_agreed_needs_both_signers_and_an_effective_date(world: World, tmp_pa
         "provider_signer: name the provider's signer to import as agreed",
         "agreement: required to import as agreed: the date the signed agreement took effect",
     ]
+    assert codes(caught.value) == ["required", "required"]
     empty = ACME[: ACME.index("kpis:")] + "kpis: []\n" + ACME[ACME.index("agreement:") :]
     with pytest.raises(PactboardError) as caught:
         import_agreed(world, empty)
     assert [str(d) for d in caught.value.details] == ["kpis: add at least one KPI to import the agreement as signed"]
+    assert codes(caught.value) == ["no_kpis"]  # as proposing a draft without KPIs
 
 
 def test_signers_must_be_managers_of_their_own_party(world: World, tmp_path: Path) -> None:
     path = write(tmp_path, ACME)
-    _, lines = refused(
+    lines_args = (
         "import",
         path,
         "--as-agreed",
@@ -245,10 +263,13 @@ def test_signers_must_be_managers_of_their_own_party(world: World, tmp_path: Pat
         "--provider-signer",
         "oscar@globex.example",
     )
+    _, lines = refused(*lines_args)
     assert lines == [
         "--client-signer: pedro@helpline.example is not a member of Acme Retail.",
         "--provider-signer: oscar@globex.example is not a member of Helpline BPO.",
     ]
+    # membership_by_email's not_found names no detail: a person in neither party is not_a_member.
+    assert refused_codes(*lines_args) == ["not_a_member", "not_a_member"]
     with pytest.raises(PactboardError) as caught:
         engagement_document_import(
             text=ACME,
@@ -260,6 +281,7 @@ def test_signers_must_be_managers_of_their_own_party(world: World, tmp_path: Pat
     assert [str(d) for d in caught.value.details] == [
         "client_signer: must be an administrator or manager of Acme Retail"
     ]
+    assert codes(caught.value) == ["not_a_manager"]  # new word: a member, but not a manager
 
 
 def test_an_actor_of_another_tenant_cannot_reach_the_engagement(world: World) -> None:
@@ -271,12 +293,25 @@ def test_an_actor_of_another_tenant_cannot_reach_the_engagement(world: World) ->
         "only a manager of Acme Retail can create it (you act for Globex)",
         "objectives[0].owner: carla@acme.example is not a member of Acme Retail or Helpline BPO",
     ]
+    assert codes(caught.value) == ["cannot_create_engagement", "not_a_member"]
     assert counts() == before
 
 
 def test_the_cli_needs_to_know_who_drafts(world: World, tmp_path: Path) -> None:
     _, lines = refused("import", write(tmp_path, ACME))
     assert lines == ["say who drafts the version: --actor EMAIL (a manager of either party)"]
+    assert refused_codes("import", write(tmp_path, ACME)) == ["required"]
+
+
+def test_signers_are_only_for_importing_as_agreed(world: World, tmp_path: Path) -> None:
+    args = ("import", write(tmp_path, ACME), "--actor", "carla@acme.example", "--client-signer", "carla@acme.example")
+    _, lines = refused(*args)
+    assert lines == ["--client-signer and --provider-signer are only for --as-agreed"]
+    assert refused_codes(*args) == ["not_applicable"]  # new word: given where it has no meaning
+    with pytest.raises(PactboardError) as caught:
+        engagement_document_import(text=ACME, actor=world.client_manager, client_signer=world.client_manager)
+    assert [str(d) for d in caught.value.details] == ["client_signer: signers are only for importing as agreed"]
+    assert codes(caught.value) == ["not_applicable"]
 
 
 def test_an_owner_must_be_a_member_of_either_party(world: World) -> None:
@@ -286,6 +321,7 @@ def test_an_owner_must_be_a_member_of_either_party(world: World) -> None:
     assert [str(d) for d in caught.value.details] == [
         "objectives[0].owner: oscar@globex.example is not a member of Acme Retail or Helpline BPO"
     ]
+    assert codes(caught.value) == ["not_a_member"]  # a person who is not a member of either party
 
 
 def test_a_provider_manager_may_not_change_the_clients_objectives(world: World) -> None:
@@ -296,6 +332,7 @@ def test_a_provider_manager_may_not_change_the_clients_objectives(world: World) 
     assert [str(d) for d in caught.value.details] == [
         "objectives[0]: Only administrators and managers of the client organisation can change objectives."
     ]
+    assert codes(caught.value) == ["forbidden"]  # the policy's refusal names no detail: its kind is the code
 
 
 # --- datasets ---------------------------------------------------------------------------------
@@ -414,6 +451,7 @@ def test_a_declared_datasets_time_column_is_never_changed_by_an_import(world: Wo
         "datasets[1].time_column: the engagement's dataset 'tickets' has the time column 'ticket_id'; a declared "
         "dataset never changes (its uploaded versions depend on it): use another name",
     ]
+    assert codes(caught.value) == ["dataset_declared", "dataset_declared"]  # kept from dataset_shape_differs
     assert counts() == before
 
 
@@ -423,6 +461,7 @@ def test_only_a_manager_declares_the_documents_datasets(world: World) -> None:
         engagement_document_import(text=ACME_DATASETS, actor=world.client_viewer)
     assert [str(d) for d in caught.value.details] == ["datasets[0]: Only administrators and managers declare datasets."]
     assert caught.value.kind == "forbidden"
+    assert codes(caught.value) == ["forbidden"]
     assert counts() == before
 
 
@@ -552,3 +591,15 @@ def test_validate_warns_of_a_catalogue_kpi_without_a_source(tmp_path: Path) -> N
         "write kind: dataset to compute them from the contacts dataset by the catalogue's formula, or kind: manual "
         "to keep entering them"
     )
+
+
+def test_a_new_engagements_provider_must_be_a_provider_organisation(world: World) -> None:
+    # Globex is a client organisation: a new engagement cannot name it as its provider. The objective's
+    # owner, carla, is a member of Acme Retail, the actor's organisation: only the provider is refused.
+    text = ACME.replace("name: Acme support", "name: Acme new line").replace(
+        "provider: Helpline BPO", "provider: Globex"
+    )
+    with pytest.raises(PactboardError) as caught:
+        engagement_document_import(text=text, actor=world.client_manager)
+    assert [str(d) for d in caught.value.details] == ["engagement.provider: Globex is not a provider organisation"]
+    assert codes(caught.value) == ["not_a_provider"]  # new word: an organisation of the other kind

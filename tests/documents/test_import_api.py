@@ -108,7 +108,8 @@ def test_a_refusal_after_reading_changes_nothing(northwind) -> None:  # type: ig
         {
             "message": "only administrators and managers of Northwind Retail can create engagements",
             "location": "text.engagement",
-            "code": None,
+            # The engagement does not exist and this actor may not create it (services._engagement_lookup).
+            "code": "cannot_create_engagement",
         }
     ]
     assert import_counts() == before
@@ -123,6 +124,8 @@ def test_a_second_import_while_the_draft_is_open_is_a_conflict_and_rolls_back(no
     response = _post(api, URL, SUPPORT.replace("monthly_fee: 412500.00", "monthly_fee: 1.00"))
     assert response.status_code == 409, response.content
     assert response.json()["details"][0]["location"] == "text.agreement"
+    # The open-draft refusal names no detail of its own: its kind is the code (services._prefixed).
+    assert response.json()["details"][0]["code"] == "conflict"
     assert import_counts() == before
     assert Engagement.objects.get().monthly_fee == Decimal("412500.00")
 
@@ -152,7 +155,56 @@ def test_an_outsider_naming_another_tenants_engagement_is_refused_as_if_it_did_n
     assert refused.json() == unseen.json()
     detail = refused.json()["details"][0]
     assert detail["location"].startswith("text.engagement.client")
+    assert detail["code"] == "cannot_create_engagement"
     assert detail["message"].startswith("no engagement 'Customer support (EMEA)' between Northwind Retail and")
     assert import_counts() == before
     engagement.refresh_from_db()
     assert engagement.monthly_fee == Decimal("412500.00")
+
+
+def test_each_problem_of_a_refused_document_has_its_location_and_code(northwind) -> None:  # type: ignore[no-untyped-def]
+    # Eight problems of the document's own checks (spec/checks.py), all reported at once, each in the body's
+    # field text; the code says which problem it is (docs/engagement-as-code.md, "Refusal codes").
+    manager, _ = northwind
+    api = api_client(manager)
+    tickets = (
+        "  - name: tickets\n"
+        "    time_column: opened_at\n"  # declared by no column below
+        "    columns:\n"
+        "      - {name: ticket_id, type: text}\n"
+        "      - {name: ticket_id, type: timestamp}\n"  # a name twice
+        "  - name: contacts\n"  # the name of datasets[0]
+        "    standard: contacts\n"
+    )
+    bad = (
+        SUPPORT.replace("objectives:\n  - key: fcr", tickets + "objectives:\n  - key: fcr", 1)
+        .replace(
+            "    measure: Cost per contact\n", "    measure: Cost per contact\n  - key: csat\n    statement: Again\n"
+        )
+        .replace("objectives: [fcr]", "objectives: [fcr, fcr]", 1)
+        .replace("objectives: [csat]", "objectives: [csat, churn]", 1)
+        .replace("  - code: aht\n", "  - code: csat\n", 1)
+        .replace("effective_from: 2025-05-01", "effective_from: 2024-05-01", 1)
+    )
+    before = import_counts()
+    response = _post(api, URL, bad)
+    assert response.status_code == 422, response.content
+    located = [(d["location"], d["code"]) for d in response.json()["details"]]
+    assert located == [
+        # datasets first, in document order: a name twice among the columns (the word of a file's header, the
+        # measurements room), then the time column naming no declared column (new word)
+        ("text.datasets[1].columns[1].name", "duplicate_column"),
+        ("text.datasets[1].time_column", "unknown_column"),
+        # a second dataset named contacts (new word; its own checks are skipped)
+        ("text.datasets[2].name", "duplicate_name"),
+        # a fifth objective with the key csat (new word)
+        ("text.objectives[4].key", "duplicate_key"),
+        # kpis[0] links fcr twice (new word); kpis[2] links an objective the document lacks (kpis' word)
+        ("text.kpis[0].objectives[1]", "duplicate_objective"),
+        ("text.kpis[2].objectives[1]", "unknown_objective"),
+        # kpis[3] takes the code csat of kpis[2] (kpis' word for two KPIs with one code)
+        ("text.kpis[3].code", "duplicate_code"),
+        # 2024-05-01 is before the engagement's start, 2025-05-01 (the word for any date outside the engagement)
+        ("text.agreement.effective_from", "date_outside_engagement"),
+    ]
+    assert import_counts() == before

@@ -65,24 +65,36 @@ def _check_dataset(i: int, spec: DatasetSpec) -> list[ErrorDetail]:
             )
         if spec.time_column is not None:
             problems.append(
-                ErrorDetail("only with columns of its own: a standard schema has its time column", f"{at}.time_column")
+                ErrorDetail(
+                    "only with columns of its own: a standard schema has its time column",
+                    f"{at}.time_column",
+                    "not_applicable",
+                )
             )
         return problems
     columns = spec.columns or []
     if not columns:
-        problems.append(ErrorDetail("declare at least one column", f"{at}.columns"))
+        problems.append(ErrorDetail("declare at least one column", f"{at}.columns", "required"))
     names: list[str] = []
     for j, column in enumerate(columns):
         if column.name in names:
             problems.append(
-                ErrorDetail(f"another column already has the name {column.name!r}", f"{at}.columns[{j}].name")
+                ErrorDetail(
+                    f"another column already has the name {column.name!r}",
+                    f"{at}.columns[{j}].name",
+                    "duplicate_column",
+                )
             )
         names.append(column.name)
     if spec.time_column is None:
         problems.append(ErrorDetail("this field is required with columns of its own", f"{at}.time_column", "required"))
     elif columns and spec.time_column not in names:
         problems.append(
-            ErrorDetail(f"{spec.time_column!r} is not one of the columns ({', '.join(names)})", f"{at}.time_column")
+            ErrorDetail(
+                f"{spec.time_column!r} is not one of the columns ({', '.join(names)})",
+                f"{at}.time_column",
+                "unknown_column",
+            )
         )
     return problems
 
@@ -116,7 +128,9 @@ def _check_kpi(
         return problems
     data = kpi_fields(kpi)
     if kpi.code is None and kpi.catalogue is None:
-        problems.append(ErrorDetail("this field is required for a KPI not taken from the catalogue", f"{at}.code"))
+        problems.append(
+            ErrorDetail("this field is required for a KPI not taken from the catalogue", f"{at}.code", "required")
+        )
     for name in _CATALOGUE_FILLED:
         if data[name] is None:
             problems.append(
@@ -124,12 +138,16 @@ def _check_kpi(
             )
     if not kpi.objectives:
         problems.append(
-            ErrorDetail("link the KPI to at least one objective (a key from 'objectives')", f"{at}.objectives")
+            ErrorDetail(
+                "link the KPI to at least one objective (a key from 'objectives')", f"{at}.objectives", "required"
+            )
         )
     seen_refs: set[str] = set()
     for j, ref in enumerate(kpi.objectives):
         if ref in seen_refs:
-            problems.append(ErrorDetail(f"the objective {ref!r} is listed twice", f"{at}.objectives[{j}]"))
+            problems.append(
+                ErrorDetail(f"the objective {ref!r} is listed twice", f"{at}.objectives[{j}]", "duplicate_objective")
+            )
         elif ref not in known:
             problems.append(
                 ErrorDetail(
@@ -179,13 +197,19 @@ def document_check(document: Document) -> list[ErrorDetail]:
     if engagement.end_date < engagement.start_date:
         problems.append(
             ErrorDetail(
-                f"must be on or after the start date ({engagement.start_date.isoformat()})", "engagement.end_date"
+                f"must be on or after the start date ({engagement.start_date.isoformat()})",
+                "engagement.end_date",
+                "end_before_start",
             )
         )
     datasets: dict[str, DatasetSchema | None] = {}
     for i, spec in enumerate(document.datasets):
         if spec.name in datasets:
-            problems.append(ErrorDetail(f"another dataset already has the name {spec.name!r}", f"datasets[{i}].name"))
+            problems.append(
+                ErrorDetail(
+                    f"another dataset already has the name {spec.name!r}", f"datasets[{i}].name", "duplicate_name"
+                )
+            )
             continue
         found = _check_dataset(i, spec)
         problems.extend(found)
@@ -194,7 +218,9 @@ def document_check(document: Document) -> list[ErrorDetail]:
     for i, objective in enumerate(document.objectives):
         if objective.key in keys:
             problems.append(
-                ErrorDetail(f"another objective already has the key {objective.key!r}", f"objectives[{i}].key")
+                ErrorDetail(
+                    f"another objective already has the key {objective.key!r}", f"objectives[{i}].key", "duplicate_key"
+                )
             )
         else:
             keys.append(objective.key)
@@ -204,7 +230,9 @@ def document_check(document: Document) -> list[ErrorDetail]:
         code = kpi.code or kpi.catalogue
         if code is not None and kpi.catalogue in (None, *_BY_CODE):
             if code in codes:
-                problems.append(ErrorDetail(f"another KPI already has the code {code!r}", f"kpis[{i}].code"))
+                problems.append(
+                    ErrorDetail(f"another KPI already has the code {code!r}", f"kpis[{i}].code", "duplicate_code")
+                )
             codes.add(code)
     agreement = document.agreement
     if (
@@ -213,7 +241,11 @@ def document_check(document: Document) -> list[ErrorDetail]:
         and not _within(agreement.effective_from, engagement)
     ):
         problems.append(
-            ErrorDetail(f"must fall within the engagement ({_span(engagement)})", "agreement.effective_from")
+            ErrorDetail(
+                f"must fall within the engagement ({_span(engagement)})",
+                "agreement.effective_from",
+                "date_outside_engagement",
+            )
         )
     return problems
 

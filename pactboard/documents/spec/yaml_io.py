@@ -270,12 +270,16 @@ def document_parse(text: str) -> Document:
     except (ValueError, OverflowError, RecursionError) as exc:
         # PyYAML builds dates, times and numbers with Python's own constructors, which raise these
         # (a date such as 2026-02-30, nesting too deep); the YAML parser located nothing for them.
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
-        raise _refused(
-            [ErrorDetail(f"a value cannot be read ({reason}): check dates exist (2026-02-30 does not) and numbers")]
-        ) from None
+        # Numbers raise YAMLError (_construct_decimal, _construct_int), so a ValueError or OverflowError
+        # comes from a date or timestamp that does not exist.
+        deep = isinstance(exc, RecursionError)
+        reason = "nested too deeply" if deep else str(exc)[:200]
+        message = f"a value cannot be read ({reason}): check dates exist (2026-02-30 does not) and numbers"
+        raise _refused([ErrorDetail(message, code="nested_too_deep" if deep else "invalid_date")]) from None
     if not isinstance(data, dict):
-        raise _refused([ErrorDetail("the document must be a YAML mapping that starts with 'pactboard: 1'")])
+        raise _refused(
+            [ErrorDetail("the document must be a YAML mapping that starts with 'pactboard: 1'", code="not_a_mapping")]
+        )
     try:
         return Document.model_validate(data)
     except ValidationError as exc:

@@ -107,18 +107,26 @@ class Command(BaseCommand):
             try:
                 return membership_by_email(email=email, organisation_names=names)
             except PactboardError as exc:
-                problems.append(ErrorDetail(exc.message, "--" + option.replace("_", "-")))
+                # membership_by_email's refusal (not_found) names no detail: the person is in neither party.
+                code = next((d.code for d in exc.details if d.code), "not_a_member")
+                problems.append(ErrorDetail(exc.message, "--" + option.replace("_", "-"), code))
                 return None
 
         actor = member("actor", parties)
         client_signer = member("client_signer", parties[:1])
         provider_signer = member("provider_signer", parties[1:])
         if options["as_agreed"] and not (options["client_signer"] and options["provider_signer"]):
-            problems.append(ErrorDetail("--as-agreed needs --client-signer EMAIL and --provider-signer EMAIL"))
+            problems.append(
+                ErrorDetail("--as-agreed needs --client-signer EMAIL and --provider-signer EMAIL", code="required")
+            )
         if not options["as_agreed"] and (options["client_signer"] or options["provider_signer"]):
-            problems.append(ErrorDetail("--client-signer and --provider-signer are only for --as-agreed"))
+            problems.append(
+                ErrorDetail("--client-signer and --provider-signer are only for --as-agreed", code="not_applicable")
+            )
         if not options["as_agreed"] and not options["actor"]:
-            problems.append(ErrorDetail("say who drafts the version: --actor EMAIL (a manager of either party)"))
+            problems.append(
+                ErrorDetail("say who drafts the version: --actor EMAIL (a manager of either party)", code="required")
+            )
         if problems:
             raise PactboardError("The document was not imported; nothing was changed.", problems)
         self._warn(document_warnings(document))
