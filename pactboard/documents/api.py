@@ -40,6 +40,7 @@ class ValidateIn(Schema):
 class DetailOut(Schema):
     message: str
     location: str | None = None
+    code: str | None = None
 
 
 class ValidateOut(Schema):
@@ -104,7 +105,7 @@ def document_validate(request: AuthenticatedHttpRequest, payload: ValidateIn) ->
         provider=e.provider,
         objectives=len(document.objectives),
         kpis=len(document.kpis),
-        warnings=[DetailOut(message=w.message, location=w.location) for w in document_warnings(document)],
+        warnings=[DetailOut(message=w.message, location=w.location, code=w.code) for w in document_warnings(document)],
     )
 
 
@@ -131,7 +132,9 @@ def document_import(request: AuthenticatedHttpRequest, payload: ValidateIn) -> S
             version_status=version.status,
             objectives=len(document.objectives),
             kpis=version.kpis.count(),
-            warnings=[DetailOut(message=w.message, location=w.location) for w in document_warnings(document)],
+            warnings=[
+                DetailOut(message=w.message, location=w.location, code=w.code) for w in document_warnings(document)
+            ],
         ),
     )
 

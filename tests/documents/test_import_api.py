@@ -20,7 +20,7 @@ from pactboard.engagements.models import Engagement
 from pactboard.measurements.models import Dataset
 from tests.conftest import api_client, make_member
 from tests.documents.conftest import import_counts
-from tests.documents.test_document import DEMO_FILES
+from tests.documents.test_document import DEMO_FILES, MINIMAL
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +208,14 @@ def test_each_problem_of_a_refused_document_has_its_location_and_code(northwind)
         ("text.agreement.effective_from", "date_outside_engagement"),
     ]
     assert import_counts() == before
+
+
+def test_a_warning_carries_its_code_through_the_api(northwind) -> None:  # type: ignore[no-untyped-def]
+    """A warning is a detail as an error is: message, location and code (checks.document_warnings)."""
+    manager, _ = northwind
+    text = MINIMAL.replace("    source:\n      kind: dataset\n", "")  # a catalogue KPI without source.kind
+    checked = _post(api_client(manager), "/api/documents/validate", text)
+    assert checked.status_code == 200, checked.content
+    assert [(w["location"], w["code"]) for w in checked.json()["warnings"]] == [
+        ("kpis[1].source.kind", "source_not_given")
+    ]
