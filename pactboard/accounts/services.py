@@ -44,9 +44,9 @@ def organisation_create(*, name: str, kind: str, actor: User | None = None) -> O
     """Create a client or provider organisation."""
     name = name.strip()
     if not name:
-        raise invalid("Give the organisation a name.", location="name")
+        raise invalid("Give the organisation a name.", location="name", code="required")
     if kind not in Organisation.Kind.values:
-        raise invalid("The kind must be client or provider.", location="kind")
+        raise invalid("The kind must be client or provider.", location="kind", code="invalid_choice")
     with transaction.atomic():
         org = Organisation.objects.create(name=name, kind=kind, slug=_unique_slug(name))
         audit_record(actor=actor, organisation=org, action="organisation.create", obj=org, after=model_snapshot(org))
@@ -57,7 +57,7 @@ def user_create(*, email: str, password: str | None, full_name: str = "") -> Use
     """Create a user who logs in by e-mail."""
     email = email.strip().lower()
     if User.objects.filter(email=email).exists():
-        raise invalid("A user with this e-mail address already exists.", location="email")
+        raise invalid("A user with this e-mail address already exists.", location="email", code="duplicate_email")
     with transaction.atomic():
         user = User.objects.create_user(email=email, password=password, full_name=full_name.strip())
         audit_record(actor=user, organisation=None, action="user.create", obj=user, after={"email": email})
@@ -67,7 +67,9 @@ def user_create(*, email: str, password: str | None, full_name: str = "") -> Use
 def membership_create(*, user: User, organisation: Organisation, role: str, actor: User | None = None) -> Membership:
     """Give ``user`` a role in ``organisation`` (idempotent: an existing membership keeps its role)."""
     if role not in Role.values:
-        raise invalid(f"Unknown role {role!r}: use one of {', '.join(Role.values)}.", location="role")
+        raise invalid(
+            f"Unknown role {role!r}: use one of {', '.join(Role.values)}.", location="role", code="invalid_choice"
+        )
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, organisation=organisation, defaults={"role": role}
@@ -94,13 +96,13 @@ def invitation_create(
     email = email.strip().lower()
     errors: list[ErrorDetail] = []
     if "@" not in email:
-        errors.append(ErrorDetail("Enter a valid e-mail address.", "email"))
+        errors.append(ErrorDetail("Enter a valid e-mail address.", "email", "invalid_email"))
     if role not in Role.values:
-        errors.append(ErrorDetail(f"Unknown role {role!r}.", "role"))
+        errors.append(ErrorDetail(f"Unknown role {role!r}.", "role", "invalid_choice"))
     if errors:
         raise PactboardError("The invitation could not be sent.", errors)
     if Membership.objects.filter(organisation=organisation, user__email=email).exists():
-        raise invalid(f"{email} is already a member of {organisation}.", location="email")
+        raise invalid(f"{email} is already a member of {organisation}.", location="email", code="already_member")
     pending = (
         Invitation.objects.filter(
             organisation=organisation, email=email, accepted_at__isnull=True, expires_at__gt=timezone.now()
@@ -176,12 +178,12 @@ def invitation_accept(
             if existing is not None:
                 raise invalid("An account with this e-mail address exists: log in first, then open the link again.")
             if not password:
-                raise invalid("Choose a password.", location="password")
+                raise invalid("Choose a password.", location="password", code="required")
             try:
                 validate_password(password, User(email=invitation.email, full_name=full_name))
             except ValidationError as exc:
                 raise PactboardError(
-                    "Choose a stronger password.", [ErrorDetail(m, "password") for m in exc.messages]
+                    "Choose a stronger password.", [ErrorDetail(m, "password", "weak_password") for m in exc.messages]
                 ) from None
             user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name.strip())
             audit_record(actor=user, organisation=None, action="user.create", obj=user, after={"email": user.email})
@@ -263,7 +265,9 @@ def membership_role_set(*, actor: Membership, member_id: int, role: str) -> Memb
         # Another organisation's member is a 404 whatever the role sent.
         member = _member_for_update(actor=actor, member_id=member_id)
         if role not in Role.values:
-            raise invalid(f"Unknown role {role!r}: use one of {', '.join(Role.values)}.", location="role")
+            raise invalid(
+                f"Unknown role {role!r}: use one of {', '.join(Role.values)}.", location="role", code="invalid_choice"
+            )
         if member.role == role:
             return member
         if role != Role.ADMIN:
@@ -360,12 +364,16 @@ def api_token_create(
     """
     errors: list[ErrorDetail] = []
     if not name.strip():
-        errors.append(ErrorDetail("Name the token, e.g. after the system that will use it.", "name"))
+        errors.append(ErrorDetail("Name the token, e.g. after the system that will use it.", "name", "required"))
     if scope not in ApiToken.Scope.values:
-        errors.append(ErrorDetail("The scope must be read or write.", "scope"))
+        errors.append(ErrorDetail("The scope must be read or write.", "scope", "invalid_choice"))
     if not 1 <= expires_in_days <= API_TOKEN_MAX_DAYS:
         errors.append(
-            ErrorDetail(f"A token works for between 1 and {API_TOKEN_MAX_DAYS} days; choose one.", "expires_in_days")
+            ErrorDetail(
+                f"A token works for between 1 and {API_TOKEN_MAX_DAYS} days; choose one.",
+                "expires_in_days",
+                "out_of_range",
+            )
         )
     if errors:
         raise PactboardError("The token was not created.", errors)

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator
 
 from pactboard.core.errors import ErrorDetail, PactboardError
@@ -97,6 +98,20 @@ class NumberField(forms.DecimalField):
         return number
 
 
+def _form_error_code(form: forms.BaseForm, field: str, error: ValidationError) -> str:
+    """The code Django's ValidationError names its problem with (required, invalid_choice, ...), in the API's words.
+
+    Django's max_length is the API's too_long, and an e-mail field's bare "invalid" is invalid_email, so a
+    form and a service refusing the same thing send the same word; "invalid" when the error names none.
+    """
+    code = error.code or "invalid"
+    if code == "max_length":
+        return "too_long"
+    if code == "invalid" and isinstance(form.fields.get(field), forms.EmailField):
+        return "invalid_email"
+    return code
+
+
 def form_require_valid(form: forms.BaseForm, message: str) -> dict[str, Any]:
     """The form's cleaned data, or a PactboardError with each field's messages at that field.
 
@@ -105,8 +120,8 @@ def form_require_valid(form: forms.BaseForm, message: str) -> dict[str, Any]:
     if form.is_valid():
         return form.cleaned_data
     details = [
-        ErrorDetail(str(text), None if field == "__all__" else field)
+        ErrorDetail(str(text), None if field == "__all__" else field, _form_error_code(form, field, error))
         for field, texts in form.errors.items()
-        for text in texts
+        for text, error in zip(texts, texts.as_data(), strict=True)
     ]
     raise PactboardError(message, details)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from pactboard.accounts.middleware import SESSION_KEY
 from pactboard.accounts.models import Invitation, Membership, Role, User
-from pactboard.accounts.services import api_token_create, invitation_create
+from pactboard.accounts.services import api_token_create, invitation_accept, invitation_create
 from pactboard.audit.models import AuditEvent
 from pactboard.core.errors import PactboardError
 from tests.conftest import PASSWORD, World, client_for, make_member
@@ -106,6 +106,23 @@ def test_only_admins_invite(world: World):
     with pytest.raises(PactboardError):
         invitation_create(actor=world.client_manager, organisation=world.client_org, email="x@y.example", role="viewer")
     assert not Invitation.objects.exists()
+
+
+def test_invitation_refusals_name_field_and_code(world: World):
+    admin = make_member("ada@acme.example", world.client_org, Role.ADMIN)
+    with pytest.raises(PactboardError) as caught:
+        invitation_create(actor=admin, organisation=world.client_org, email="no-at-sign", role="boss")
+    # invitation_create: no "@" is invalid_email; a role outside Role.values is invalid_choice.
+    assert [(d.location, d.code) for d in caught.value.details] == [
+        ("email", "invalid_email"),
+        ("role", "invalid_choice"),
+    ]
+    _, token = invitation_create(actor=admin, organisation=world.client_org, email="new@acme.example", role="viewer")
+    for password, code in (("", "required"), ("12345678", "weak_password")):
+        with pytest.raises(PactboardError) as caught:
+            invitation_accept(token=token, full_name="New Bie", password=password)
+        # "12345678" fails Django's numeric and common-password validators: each message its own detail.
+        assert {(d.location, d.code) for d in caught.value.details} == {("password", code)}
 
 
 def test_admin_cannot_invite_into_another_organisation(world: World):

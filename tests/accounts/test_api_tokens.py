@@ -51,7 +51,7 @@ def test_default_expiry_is_ninety_days_and_at_most_a_year(world: World):
     for days in (0, 366):
         with pytest.raises(PactboardError) as info:
             api_token_create(membership=world.provider_manager, name="WFM", expires_in_days=days)
-        assert info.value.details[0].location == "expires_in_days"
+        assert (info.value.details[0].location, info.value.details[0].code) == ("expires_in_days", "out_of_range")
         assert "1 and 365" in info.value.details[0].message
 
 
