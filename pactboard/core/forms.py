@@ -101,15 +101,24 @@ class NumberField(forms.DecimalField):
 def _form_error_code(form: forms.BaseForm, field: str, error: ValidationError) -> str:
     """The code Django's ValidationError names its problem with (required, invalid_choice, ...), in the API's words.
 
-    Django's max_length is the API's too_long, and an e-mail field's bare "invalid" is invalid_email, so a
-    form and a service refusing the same thing send the same word; "invalid" when the error names none.
+    An e-mail field's bare "invalid" is invalid_email, so a form and a service refusing the same thing send
+    the same word (``validation_error_code``); "invalid" when the error names none.
     """
-    code = error.code or "invalid"
-    if code == "max_length":
-        return "too_long"
+    code = validation_error_code(error)
     if code == "invalid" and isinstance(form.fields.get(field), forms.EmailField):
         return "invalid_email"
     return code
+
+
+# Django's words for problems the API already names: a model's empty field (blank, null) is "required",
+# a text past max_length is "too_long".
+_DJANGO_CODES = {"blank": "required", "null": "required", "max_length": "too_long"}
+
+
+def validation_error_code(error: ValidationError) -> str:
+    """The API's code for one Django ValidationError (its own code, or the API's word for it); "invalid" if none."""
+    code = error.code or "invalid"
+    return _DJANGO_CODES.get(code, code)
 
 
 def form_require_valid(form: forms.BaseForm, message: str) -> dict[str, Any]:

@@ -164,6 +164,7 @@ def create_engagement(request: AuthenticatedHttpRequest, payload: EngagementIn) 
             raise invalid(
                 "Unknown provider: choose one this organisation works with, or invite a new one by name and e-mail.",
                 location="provider_id",
+                code="unknown_provider",
             )
     engagement = services.engagement_create(actor=membership, provider=provider, **data)
     return Status(201, engagement)
@@ -176,7 +177,11 @@ def update_engagement(request: AuthenticatedHttpRequest, engagement_id: int, pay
     changes = payload.dict(exclude_unset=True)
     if any(value is None for value in changes.values()):
         nulls = sorted(k for k, v in changes.items() if v is None)
-        raise invalid(f"Leave out what does not change; these cannot be empty: {', '.join(nulls)}.", location=nulls[0])
+        raise invalid(
+            f"Leave out what does not change; these cannot be empty: {', '.join(nulls)}.",
+            location=nulls[0],
+            code="null_not_allowed",
+        )
     return services.engagement_update(actor=request.membership, engagement=engagement, **changes)
 
 
@@ -201,7 +206,7 @@ def update_objective(
     changes = payload.dict(exclude_unset=True)
     for name in ("horizon", "statement"):
         if name in changes and changes[name] is None:
-            raise invalid(f"{name} cannot be empty.", location=name)
+            raise invalid(f"{name} cannot be empty.", location=name, code="null_not_allowed")
     changes = {k: ("" if v is None and k not in ("deadline",) else v) for k, v in changes.items()}
     objective = services.objective_update(actor=membership, objective=objective, **changes)
     return next(

@@ -25,7 +25,8 @@ class Cadence(models.TextChoices):
 def validate_time_zone(value: str) -> None:
     if value not in available_timezones():
         raise ValidationError(
-            f"Unknown time zone {value!r}: use an IANA name such as Europe/Berlin or America/New_York."
+            f"Unknown time zone {value!r}: use an IANA name such as Europe/Berlin or America/New_York.",
+            code="unknown_time_zone",
         )
 
 
@@ -84,11 +85,15 @@ class Engagement(TimeStampedModel):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, ValidationError] = {}
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            errors["end_date"] = "The end date must be on or after the start date."
+            errors["end_date"] = ValidationError(
+                "The end date must be on or after the start date.", code="end_before_start"
+            )
         if self.client_id and self.provider_id and self.client_id == self.provider_id:
-            errors["provider"] = "The provider must be another organisation than the client."
+            errors["provider"] = ValidationError(
+                "The provider must be another organisation than the client.", code="same_organisation"
+            )
         if errors:
             raise ValidationError(errors)
 

@@ -76,7 +76,11 @@ def provider_profile_update(
     changes = payload.dict(exclude_unset=True)
     nulls = sorted(k for k, v in changes.items() if v is None)
     if nulls:
-        raise invalid(f'Leave out what does not change, or send "" to clear: {", ".join(nulls)}.', location=nulls[0])
+        raise invalid(
+            f'Leave out what does not change, or send "" to clear: {", ".join(nulls)}.',
+            location=nulls[0],
+            code="null_not_allowed",
+        )
     data: dict[str, Any] = {name: getattr(profile, name) for name in services.PROFILE_FIELDS} | changes
     cleaned = form_require_valid(ProviderProfileForm(data), "The profile could not be saved.")
     return services.provider_profile_update(actor=membership, **cleaned)

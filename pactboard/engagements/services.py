@@ -18,6 +18,7 @@ from pactboard.accounts.services import invitation_create, organisation_create
 from pactboard.audit.services import audit_record, model_snapshot
 from pactboard.core.errors import ErrorDetail, PactboardError, invalid
 from pactboard.core.formatting import date_text
+from pactboard.core.forms import validation_error_code
 from pactboard.core.locks import for_update
 from pactboard.core.policy import verdict_require
 from pactboard.engagements import policy, ports
@@ -42,12 +43,18 @@ PROFILE_FIELDS = ("summary", "expertise", "resources", "locations", "certificati
 
 def _validation_to_domain(exc: ValidationError, message: str) -> PactboardError:
     details: list[ErrorDetail] = []
+    # Each message keeps its ValidationError's code, in the API's words (validation_error_code).
     if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
+        for field, messages in exc.message_dict.items():
             loc = None if field == "__all__" else field
-            details.extend(ErrorDetail(m, loc) for m in errors)
+            details.extend(
+                ErrorDetail(m, loc, validation_error_code(e))
+                for m, e in zip(messages, exc.error_dict[field], strict=True)
+            )
     else:
-        details.extend(ErrorDetail(m) for m in exc.messages)
+        details.extend(
+            ErrorDetail(m, None, validation_error_code(e)) for m, e in zip(exc.messages, exc.error_list, strict=True)
+        )
     return PactboardError(message, details)
 
 
@@ -85,13 +92,16 @@ def engagement_create(
     """Create an engagement of the actor's client organisation and invite the provider."""
     _require_client_manager(actor)
     if provider is None and not new_provider_name.strip():
-        raise invalid("Choose a provider, or name a new provider organisation to invite.", location="provider")
+        raise invalid(
+            "Choose a provider, or name a new provider organisation to invite.", location="provider", code="required"
+        )
     if provider is not None and not provider.is_provider:
-        raise invalid(f"{provider} is not a provider organisation.", location="provider")
+        raise invalid(f"{provider} is not a provider organisation.", location="provider", code="not_a_provider")
     if provider is None and "@" not in new_provider_admin_email:
         raise invalid(
             "Give the e-mail address of the new provider's administrator, who will receive the invitation.",
             location="new_provider_admin_email",
+            code="invalid_email",
         )
     with transaction.atomic():
         invited_new = provider is None
@@ -194,7 +204,9 @@ def _check_owner(engagement: Engagement, owner: Any) -> None:
     if not Membership.objects.filter(
         user=owner, organisation_id__in=[engagement.client_id, engagement.provider_id]
     ).exists():
-        raise invalid("The owner must be a member of the client or the provider.", location="owner")
+        raise invalid(
+            "The owner must be a member of the client or the provider.", location="owner", code="not_a_member"
+        )
 
 
 def _objective_key(engagement: Engagement, wanted: str, statement: str) -> str:
@@ -202,7 +214,11 @@ def _objective_key(engagement: Engagement, wanted: str, statement: str) -> str:
     taken = set(engagement.objectives.values_list("key", flat=True))
     if wanted:
         if wanted in taken:
-            raise invalid(f"Another objective of this engagement already has the key {wanted!r}.", location="key")
+            raise invalid(
+                f"Another objective of this engagement already has the key {wanted!r}.",
+                location="key",
+                code="duplicate_key",
+            )
         return wanted
     base = slugify(statement)[:50].strip("-") or "objective"
     key, n = base, 2
@@ -324,6 +340,7 @@ def business_change_record(
             f"({date_text(engagement.start_date)}): check the year; "
             f"changes from {date_text(earliest)} on can be logged.",
             location="date",
+            code="out_of_range",
         )
     codes = sorted(set(kpi_codes or []))
     known = ports.engagement_kpi_names()(engagement=engagement)
@@ -333,6 +350,7 @@ def business_change_record(
         raise invalid(
             f"Unknown KPI {', '.join(unknown)}: link the change to KPIs of this engagement ({listed}).",
             location="kpi_codes",
+            code="unknown_kpi",
         )
     with transaction.atomic():
         change = BusinessChange(

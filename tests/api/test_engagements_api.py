@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from pactboard.audit.models import AuditEvent
+from pactboard.core.errors import PactboardError
 from pactboard.engagements.models import BusinessChange, Engagement
 from tests.conftest import World, api_client
 
@@ -49,7 +50,8 @@ def test_a_provider_it_does_not_work_with_is_refused_by_field(world: World):
         api_client(world.client_manager), "/api/engagements/", {**NEW, "provider_id": world.other_provider_org.pk}
     )
     assert response.status_code == 422
-    assert response.json()["details"][0]["location"] == "provider_id"
+    detail = response.json()["details"][0]
+    assert (detail["location"], detail["code"]) == ("provider_id", "unknown_provider")  # create_engagement
     assert not Engagement.objects.filter(name="Acme back office").exists()
 
 
@@ -70,7 +72,9 @@ def test_patch_changes_only_what_is_sent(world: World):
     # The provider cannot change the client's terms; an outsider does not see the engagement.
     assert _post(api_client(world.provider_manager), url, {"name": "X"}, "patch").status_code == 403
     assert _post(api_client(world.outsider), url, {"name": "X"}, "patch").status_code == 404
-    assert _post(api_client(world.client_manager), url, {"name": None}, "patch").status_code == 422
+    null = _post(api_client(world.client_manager), url, {"name": None}, "patch")
+    assert null.status_code == 422
+    assert (null.json()["details"][0]["location"], null.json()["details"][0]["code"]) == ("name", "null_not_allowed")
 
 
 def test_patch_an_objective(world: World):
@@ -84,6 +88,24 @@ def test_patch_an_objective(world: World):
     other = world.other_engagement.objectives.create(key="x", statement="Other")
     wrong = f"/api/engagements/{world.engagement.pk}/objectives/{other.pk}"
     assert _post(api_client(world.client_manager), wrong, {"target": "1"}, "patch").status_code == 404
+    # A null statement is refused by update_objective; an empty one by the model (blank), named required.
+    for sent, code in ((None, "null_not_allowed"), ("", "required")):
+        refused = _post(api_client(world.client_manager), url, {"statement": sent}, "patch")
+        assert refused.status_code == 422
+        assert (refused.json()["details"][0]["location"], refused.json()["details"][0]["code"]) == ("statement", code)
+
+
+def test_objective_refusals_name_field_and_code(world: World):
+    from pactboard.engagements.services import objective_create
+
+    # _objective_key: world.objective already has the key "fcr"; _check_owner: the outsider belongs to neither party.
+    for fields, location, code in (
+        ({"key": "fcr", "statement": "Again"}, "key", "duplicate_key"),
+        ({"statement": "Owned", "owner": world.outsider.user}, "owner", "not_a_member"),
+    ):
+        with pytest.raises(PactboardError) as caught:
+            objective_create(actor=world.client_manager, engagement=world.engagement, **fields)
+        assert [(d.location, d.code) for d in caught.value.details] == [(location, code)]
 
 
 def test_business_changes_logged_and_listed(world: World):
@@ -97,6 +119,6 @@ def test_business_changes_logged_and_listed(world: World):
     # A KPI the engagement does not have is refused at its field; nothing is written.
     bad = _post(api_client(world.provider_manager), url, {**body, "kpi_codes": ["nope"]})
     assert bad.status_code == 422
-    assert bad.json()["details"][0]["location"] == "kpi_codes"
+    assert (bad.json()["details"][0]["location"], bad.json()["details"][0]["code"]) == ("kpi_codes", "unknown_kpi")
     assert BusinessChange.objects.count() == 1
     assert api_client(world.outsider).get(url).status_code == 404

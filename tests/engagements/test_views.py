@@ -188,7 +188,8 @@ def test_service_refuses_end_before_start_even_without_the_form(world: World):
             end_date=date(2026, 5, 1),
             currency="EUR",
         )
-    assert [d.location for d in caught.value.details] == ["end_date"]
+    # Engagement.clean names an end before the start end_before_start; _validation_to_domain keeps the code.
+    assert [(d.location, d.code) for d in caught.value.details] == [("end_date", "end_before_start")]
     assert not Engagement.objects.filter(name="Backwards").exists()
 
 
