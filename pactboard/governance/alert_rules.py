@@ -90,7 +90,9 @@ def causes_for_kpi(
     """Every cause that holds for one KPI, given its closed periods in time order."""
     if chronic_after < 1:
         raise invalid(
-            "A chronic alert needs at least 1 missed period: set chronic_after to 1 or more.", location="chronic_after"
+            "A chronic alert needs at least 1 missed period: set chronic_after to 1 or more.",
+            location="chronic_after",
+            code="out_of_range",
         )
     causes: list[Cause] = []
     latest = history[-1:]

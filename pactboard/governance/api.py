@@ -408,7 +408,9 @@ def list_alerts(
     """The engagement's alerts, newest raised first; ``open`` keeps open (true) or cleared (false) ones."""
     engagement = engagement_get(membership=request.membership, engagement_id=engagement_id)
     if kind and kind not in KIND_WORDS:
-        raise invalid(f"Unknown alert kind {kind!r}: use one of {', '.join(KIND_WORDS)}.", location="kind")
+        raise invalid(
+            f"Unknown alert kind {kind!r}: use one of {', '.join(KIND_WORDS)}.", location="kind", code="invalid_choice"
+        )
     return mapped(selectors.alert_list(engagement=engagement, is_open=open, kind=kind or None), _alert_out)
 
 

@@ -44,15 +44,16 @@ def action_open_for_cause(
     cause_key = cause_key.strip()
     title = title.strip()[:300]
     if not cause_key:
-        raise invalid("An action opened by a rule needs the key of its cause.", location="cause_key")
+        raise invalid("An action opened by a rule needs the key of its cause.", location="cause_key", code="required")
     if not title:
-        raise invalid("Say what is to be done.", location="title")
+        raise invalid("Say what is to be done.", location="title", code="required")
     with transaction.atomic():
         policy.engagement_require(actor=actor, engagement=engagement, action="record")
         if not engagement_people(engagement=engagement).filter(pk=owner.pk).exists():
             raise invalid(
                 "The action cannot be opened: its owner must be a member of the client or the provider.",
                 location="owner",
+                code="not_a_member",
             )
         existing = ActionItem.objects.filter(engagement=engagement, cause_key=cause_key).first()
         if existing is not None:

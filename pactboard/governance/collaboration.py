@@ -157,18 +157,20 @@ def tags_parse(tags: str | list[str]) -> list[str]:
         if tag and tag not in out:
             out.append(tag)
     if len(out) > MAX_TAGS:
-        raise invalid(f"At most {MAX_TAGS} tags per article: remove {len(out) - MAX_TAGS}.", location="tags")
+        raise invalid(
+            f"At most {MAX_TAGS} tags per article: remove {len(out) - MAX_TAGS}.", location="tags", code="too_many_tags"
+        )
     return out
 
 
 def _text(title: str, body: str) -> tuple[str, str]:
     title, body = title.strip(), body.strip()
     if not title:
-        raise invalid("Give it a title.", location="title")
+        raise invalid("Give it a title.", location="title", code="required")
     if len(title) > 200:
-        raise invalid(f"The title is {len(title)} characters long: keep it to 200.", location="title")
+        raise invalid(f"The title is {len(title)} characters long: keep it to 200.", location="title", code="too_long")
     if not body:
-        raise invalid("Write the text (Markdown).", location="body")
+        raise invalid("Write the text (Markdown).", location="body", code="required")
     return title, body
 
 
@@ -224,7 +226,9 @@ def article_create(
     """Add a practice or a lesson learned to the knowledge base."""
     _require(article_may(actor=actor, engagement=engagement, action="write"))
     if kind not in Article.Kind.values:
-        raise invalid(f"{kind!r} is not a kind of article: use 'practice' or 'lesson'.", location="kind")
+        raise invalid(
+            f"{kind!r} is not a kind of article: use 'practice' or 'lesson'.", location="kind", code="invalid_choice"
+        )
     title, body = _text(title, body)
     tag_list = tags_parse(tags)
     with transaction.atomic():
@@ -247,7 +251,9 @@ def article_update(
 ) -> Article:
     """Change an article (its own party's contributors)."""
     if kind not in Article.Kind.values:
-        raise invalid(f"{kind!r} is not a kind of article: use 'practice' or 'lesson'.", location="kind")
+        raise invalid(
+            f"{kind!r} is not a kind of article: use 'practice' or 'lesson'.", location="kind", code="invalid_choice"
+        )
     with transaction.atomic():
         article = for_update(Article.objects.all()).select_related("engagement", "author_org").get(pk=article.pk)
         _require(article_may(actor=actor, engagement=article.engagement, action="edit", article=article))

@@ -60,17 +60,23 @@ def preferences_set(
     ``all_kinds`` not named, so choosing one kind never switches the others back on.
     """
     errors = [
-        ErrorDetail(f"Unknown mode {mode!r}: use immediately, digest or off.", f"modes.{kind}")
+        ErrorDetail(f"Unknown mode {mode!r}: use immediately, digest or off.", f"modes.{kind}", "invalid_choice")
         for kind, mode in modes.items()
         if mode not in EmailMode.values
     ]
     errors += [
-        ErrorDetail("A kind is written like alert.breach (lower case, dots between words).", f"modes.{kind}")
+        ErrorDetail(
+            "A kind is written like alert.breach (lower case, dots between words).", f"modes.{kind}", "invalid_kind"
+        )
         for kind in modes
         if len(kind) > 40 or not _KIND.match(kind)
     ]
     if time_zone and time_zone not in available_timezones():
-        errors.append(ErrorDetail(f"Unknown time zone {time_zone!r}: use a name like Europe/Berlin.", "time_zone"))
+        errors.append(
+            ErrorDetail(
+                f"Unknown time zone {time_zone!r}: use a name like Europe/Berlin.", "time_zone", "unknown_time_zone"
+            )
+        )
     if errors:
         raise PactboardError("The preferences cannot be saved.", details=errors)
     with transaction.atomic():

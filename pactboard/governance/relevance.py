@@ -128,7 +128,7 @@ def relevance_settings_set(*, actor: Membership, engagement: Engagement, every_m
     """Set how many months pass between two relevance reviews (managers of either party)."""
     policy.relevance_require(actor=actor, engagement=engagement, action="open")
     if not 1 <= every_months <= 60:
-        raise invalid("Choose between 1 and 60 months.", location="every_months")
+        raise invalid("Choose between 1 and 60 months.", location="every_months", code="out_of_range")
     with transaction.atomic():
         row, _ = for_update(RelevanceSettings.objects.all()).get_or_create(engagement=engagement)
         before = row.every_months
@@ -274,7 +274,7 @@ def relevance_reviews_open_due(*, now: datetime) -> list[RelevanceReview]:
 
 def _level(value: Decimal | None, location: str) -> Decimal | None:
     if value is not None and not value.is_finite():
-        raise invalid("Enter a finite number.", location=location)
+        raise invalid("Enter a finite number.", location=location, code="not_finite")
     return value
 
 
@@ -296,7 +296,7 @@ def relevance_item_decide(
     reason = reason.strip()
     errors: list[ErrorDetail] = []
     if decision not in Decision.values:
-        raise invalid("Choose keep, adjust or retire.", location="decision")
+        raise invalid("Choose keep, adjust or retire.", location="decision", code="invalid_choice")
     if decision in (Decision.ADJUST, Decision.RETIRE) and not reason:
         errors.append(ErrorDetail(f"Say why you {decision} this KPI.", "reason", "required"))
     levels = {
@@ -324,7 +324,13 @@ def relevance_item_decide(
             amber=amber,
             stretch=stretch,
         ):
-            errors.append(ErrorDetail(problem.message, _THRESHOLD_FIELDS.get(problem.location or "", "new_target")))
+            errors.append(
+                ErrorDetail(
+                    problem.message,
+                    _THRESHOLD_FIELDS.get(problem.location or "", "new_target"),
+                    problem.code or "invalid",
+                )
+            )
     if errors:
         raise PactboardError(f"The decision on {item.kpi_name} could not be saved.", errors)
     with transaction.atomic():
@@ -362,7 +368,7 @@ def relevance_comment_add(*, actor: Membership, item: RelevanceItem, body: str) 
     """A remark on one KPI of an open review, by a contributor of either party."""
     review = item.review
     if not body.strip():
-        raise invalid("Write something.", location="body")
+        raise invalid("Write something.", location="body", code="required")
     with transaction.atomic():
         locked_review = for_update(RelevanceReview.objects.all()).get(pk=review.pk)
         policy.relevance_require(
@@ -407,7 +413,7 @@ def relevance_review_close(*, actor: Membership, review: RelevanceReview, now: d
             raise PactboardError(
                 "Decide on every KPI before closing the review.",
                 [
-                    ErrorDetail(f"{i.kpi_name}: choose keep, adjust or retire.", f"items.{i.kpi_code}")
+                    ErrorDetail(f"{i.kpi_name}: choose keep, adjust or retire.", f"items.{i.kpi_code}", "required")
                     for i in undecided
                 ],
             )

@@ -139,9 +139,9 @@ def meeting_create(
     ``slot`` ties it to a cadence occurrence, so the schedule service does not create that one again.
     """
     if starts_at.tzinfo is None:
-        raise invalid("Give the start with its time zone.", location="starts_at")
+        raise invalid("Give the start with its time zone.", location="starts_at", code="missing_time_zone")
     if not title.strip():
-        raise invalid("Give the meeting a title.", location="title")
+        raise invalid("Give the meeting a title.", location="title", code="required")
     people = engagement_people(engagement=engagement)
     attendees = (
         list(people.filter(pk__in=attendee_ids))
@@ -223,7 +223,9 @@ def _kpi_code_check(engagement: Engagement, kpi_code: str, location: str = "kpi_
     kpi_code = kpi_code.strip()
     if kpi_code and kpi_code not in engagement_kpi_names(engagement=engagement):
         raise invalid(
-            f"{kpi_code!r} is not a KPI of this engagement: pick one of its KPIs or leave it empty.", location=location
+            f"{kpi_code!r} is not a KPI of this engagement: pick one of its KPIs or leave it empty.",
+            location=location,
+            code="unknown_kpi",
         )
     return kpi_code
 
@@ -232,7 +234,7 @@ def decision_record(*, actor: Membership, meeting: Meeting, text: str, kpi_code:
     """Record a decision taken in the meeting."""
     text = text.strip()
     if not text:
-        raise invalid("Write the decision.", location="text")
+        raise invalid("Write the decision.", location="text", code="required")
     with transaction.atomic():
         meeting = _locked(meeting)
         policy.meeting_require(actor=actor, meeting=meeting, action="record")
@@ -274,7 +276,9 @@ def action_create(
         if meeting is not None:
             meeting = _locked(meeting)
             if meeting.engagement_id != engagement.pk:
-                raise invalid("The meeting belongs to another engagement.", location="meeting")
+                raise invalid(
+                    "The meeting belongs to another engagement.", location="meeting", code="another_engagement"
+                )
             policy.meeting_require(actor=actor, meeting=meeting, action="record")
         else:
             policy.engagement_require(actor=actor, engagement=engagement, action="record")
@@ -307,7 +311,9 @@ def action_create(
 def action_status_set(*, actor: Membership, action: ActionItem, status: str, now: datetime) -> ActionItem:
     """Mark an action done, cancelled, or open again."""
     if status not in ActionItem.Status.values:
-        raise invalid(f"Unknown status {status!r}: use open, done or cancelled.", location="status")
+        raise invalid(
+            f"Unknown status {status!r}: use open, done or cancelled.", location="status", code="invalid_choice"
+        )
     with transaction.atomic():
         action = for_update(ActionItem.objects.all()).select_related("engagement").get(pk=action.pk)
         policy.action_require_update(actor=actor, action=action)
@@ -409,8 +415,14 @@ def mentions_resolve(*, engagement: Engagement, body: str) -> list[Membership]:
             m for m in people if "@" not in token and m.user.email.split("@")[0] == token
         ]
         if len({m.user_id for m in matches}) != 1:
-            what = "is not a member of either party" if not matches else "names several people"
-            raise invalid(f"@{token} {what}: write @ followed by the person's e-mail address.", location="body")
+            what, code = (
+                ("is not a member of either party", "not_a_member")
+                if not matches
+                else ("names several people", "ambiguous_mention")
+            )
+            raise invalid(
+                f"@{token} {what}: write @ followed by the person's e-mail address.", location="body", code=code
+            )
         for m in matches:
             found[m.pk] = m
     return list(found.values())
@@ -419,7 +431,7 @@ def mentions_resolve(*, engagement: Engagement, body: str) -> list[Membership]:
 def _comment_add(*, actor: Membership, thread: FeedbackThread, body: str, now: datetime) -> FeedbackComment:
     body = body.strip()
     if not body:
-        raise invalid("Write a comment.", location="body")
+        raise invalid("Write a comment.", location="body", code="required")
     mentioned = mentions_resolve(engagement=thread.engagement, body=body)
     comment = FeedbackComment.objects.create(
         thread=thread, author=actor.user, organisation=actor.organisation, body=body
@@ -446,7 +458,7 @@ def feedback_thread_start(
     """Open a thread on one KPI value (the KPI and the period) with its first comment."""
     title = title.strip() or f"{kpi_code} {period.label}"
     if not kpi_code.strip():
-        raise invalid("Pick the KPI the feedback is about.", location="kpi_code")
+        raise invalid("Pick the KPI the feedback is about.", location="kpi_code", code="required")
     with transaction.atomic():
         policy.engagement_require(actor=actor, engagement=engagement, action="record")
         thread = FeedbackThread.objects.create(

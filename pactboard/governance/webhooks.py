@@ -92,19 +92,21 @@ def webhook_url_check(url: str) -> str:
     """The URL if a webhook may call it; else a clear error naming the fix (field ``url``)."""
     url = url.strip()
     if len(url) > 500:
-        raise invalid("The URL is longer than 500 characters.", location="url")
+        raise invalid("The URL is longer than 500 characters.", location="url", code="too_long")
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        raise invalid("This is not a URL: give the endpoint's full https:// address.", location="url") from None
+        raise invalid(
+            "This is not a URL: give the endpoint's full https:// address.", location="url", code="invalid_url"
+        ) from None
     if parts.scheme not in ("https", "http") or not host:
-        raise invalid("Give the endpoint's full https:// address.", location="url")
+        raise invalid("Give the endpoint's full https:// address.", location="url", code="invalid_url")
     if parts.username or parts.password:
-        raise invalid("Leave the user name and password out of the URL.", location="url")
+        raise invalid("Leave the user name and password out of the URL.", location="url", code="credentials_in_url")
     if parts.scheme == "http" and not (_local_allowed() and host in LOOPBACK_NAMES):
-        raise invalid("Webhooks are sent over HTTPS only: use an https:// address.", location="url")
+        raise invalid("Webhooks are sent over HTTPS only: use an https:// address.", location="url", code="not_https")
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
@@ -114,6 +116,7 @@ def webhook_url_check(url: str) -> str:
         raise invalid(
             "This address is on a private or local network: use the endpoint's public https:// address.",
             location="url",
+            code="private_address",
         )
     return url
 

@@ -72,10 +72,12 @@ def wins_for_kpi(
     """Every win of one KPI within the last ``window`` periods of ``history`` (closed periods in time order)."""
     if chronic_after < 1:
         raise invalid(
-            "A KPI is chronic after at least 1 missed period: set chronic_after to 1 or more.", location="chronic_after"
+            "A KPI is chronic after at least 1 missed period: set chronic_after to 1 or more.",
+            location="chronic_after",
+            code="out_of_range",
         )
     if window < 1:
-        raise invalid("The win window must hold at least 1 period.", location="window")
+        raise invalid("The win window must hold at least 1 period.", location="window", code="out_of_range")
     eligible = {p.label for p in history[-window:]}
     wins: list[WinCause] = []
     run = 0

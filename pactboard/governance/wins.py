@@ -225,15 +225,21 @@ def kudos_post(
         raise PactboardError(verdict.reason, kind=verdict.kind)
     message = message.strip()
     if not message:
-        raise invalid("Write a short message with the kudos.", location="message")
+        raise invalid("Write a short message with the kudos.", location="message", code="required")
     if len(message) > MESSAGE_MAX:
-        raise invalid(f"The message is {len(message)} characters long: keep it to {MESSAGE_MAX}.", location="message")
+        raise invalid(
+            f"The message is {len(message)} characters long: keep it to {MESSAGE_MAX}.",
+            location="message",
+            code="too_long",
+        )
     kpi_code = kpi_code.strip()
     versions, kpis = _agreed(engagement)
     kpi = _newest(versions, kpis).get(kpi_code)
     if kpi is None:
         raise invalid(
-            f"{kpi_code!r} is not an agreed KPI of this engagement: pick one of its KPIs.", location="kpi_code"
+            f"{kpi_code!r} is not an agreed KPI of this engagement: pick one of its KPIs.",
+            location="kpi_code",
+            code="unknown_kpi",
         )
     kind = cast(PeriodKind, kpi.period)
     parsed = Period.parse(period, kind)
@@ -245,6 +251,7 @@ def kudos_post(
         raise invalid(
             f"{parsed.label} is not a closed period of this engagement: pick one from {first.label} to {last.label}.",
             location="period",
+            code="out_of_range",
         )
     with transaction.atomic():
         win = Win.objects.create(

@@ -99,9 +99,9 @@ def version_comment(*, actor: Membership, version: AgreementVersion, body: str, 
     """Comment on a version, or on one of its KPIs."""
     policy.version_require(actor=actor, version=version, action="comment")
     if not body.strip():
-        raise invalid("Write something.", location="body")
+        raise invalid("Write something.", location="body", code="required")
     if kpi_code and not version.kpis.filter(code=kpi_code).exists():
-        raise invalid(f"Version {version.number} has no KPI {kpi_code!r}.", location="kpi_code")
+        raise invalid(f"Version {version.number} has no KPI {kpi_code!r}.", location="kpi_code", code="unknown_kpi")
     with transaction.atomic():
         comment = Comment.objects.create(
             version=version, kpi_code=kpi_code, author=actor.user, organisation=actor.organisation, body=body.strip()
@@ -186,10 +186,16 @@ def version_record_as_agreed(
     """Record a draft as signed by both parties outside Pactboard (migrating existing contracts); audited as such."""
     engagement = version.engagement
     if client_signer.organisation_id != engagement.client_id or not client_signer.is_manager:
-        raise invalid("The client signer must be an administrator or manager of the client.", location="client_signer")
+        raise invalid(
+            "The client signer must be an administrator or manager of the client.",
+            location="client_signer",
+            code="not_a_manager",
+        )
     if provider_signer.organisation_id != engagement.provider_id or not provider_signer.is_manager:
         raise invalid(
-            "The provider signer must be an administrator or manager of the provider.", location="provider_signer"
+            "The provider signer must be an administrator or manager of the provider.",
+            location="provider_signer",
+            code="not_a_manager",
         )
     with transaction.atomic():
         # Recording a contract signed elsewhere: its date is the parties' own, however far back.

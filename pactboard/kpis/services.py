@@ -141,7 +141,11 @@ def _clean_kpi_fields(
         raise invalid(f"Unknown KPI fields: {', '.join(sorted(unknown))}.")
     catalogue_code = fields.get("catalogue_code") or ""
     if catalogue_code and catalogue_entry(catalogue_code) is None:
-        raise invalid(f"No standard KPI has the code {catalogue_code!r}.", location="catalogue_code")
+        raise invalid(
+            f"No standard KPI has the code {catalogue_code!r}.",
+            location="catalogue_code",
+            code="unknown_catalogue_code",
+        )
     spec = kpi_spec_with_catalogue(
         KpiSpec.from_fields(
             fields,

@@ -89,7 +89,7 @@ def test_alerts_list_newest_first_with_filters(gov: World):
     assert [a["cause_key"] for a in viewer.get(url + "?kind=breach").json()["items"]] == ["breach:kpi_01:2026-10"]
     bad = viewer.get(url + "?kind=bogus")
     assert bad.status_code == 422
-    assert bad.json()["details"][0]["location"] == "kind"
+    assert (bad.json()["details"][0]["location"], bad.json()["details"][0]["code"]) == ("kind", "invalid_choice")
     assert api_client(gov.outsider).get(url).status_code == 404
 
 
@@ -146,10 +146,13 @@ def test_decision_record(gov: World):
     assert event.after == {"text": "Raise the evening staffing."}
     empty = _send(c, "post", url, {"text": "   "})
     assert empty.status_code == 422
-    assert empty.json()["details"][0]["location"] == "text"
+    assert (empty.json()["details"][0]["location"], empty.json()["details"][0]["code"]) == ("text", "required")
     unknown = _send(c, "post", url, {"text": "x", "kpi_code": "nope"})
     assert unknown.status_code == 422
-    assert unknown.json()["details"][0]["location"] == "kpi_code"
+    assert (unknown.json()["details"][0]["location"], unknown.json()["details"][0]["code"]) == (
+        "kpi_code",
+        "unknown_kpi",
+    )
     assert _send(api_client(gov.client_viewer), "post", url, {"text": "x"}).status_code == 403
     assert meeting.decisions.count() == 1
 

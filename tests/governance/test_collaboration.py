@@ -101,7 +101,7 @@ def test_note_needs_a_title_and_a_body(world: World):
         c.note_create(
             actor=world.client_manager, engagement=world.engagement, title=" ", body="y", share=False, now=NOW
         )
-    assert exc.value.details[0].location == "title"
+    assert (exc.value.details[0].location, exc.value.details[0].code) == ("title", "required")
 
 
 # --- knowledge base -------------------------------------------------------------------------------
@@ -167,12 +167,13 @@ def test_articles_are_edited_by_their_own_party(world: World):
 
 def test_article_input_errors_name_the_field(world: World):
     cases = [
-        ({"kind": "essay"}, "kind"),
-        ({"tags": ",".join(f"t{i}" for i in range(11))}, "tags"),
-        ({"body": ""}, "body"),
+        ({"kind": "essay"}, "kind", "invalid_choice"),
+        ({"tags": ",".join(f"t{i}" for i in range(11))}, "tags", "too_many_tags"),  # MAX_TAGS is 10
+        ({"body": ""}, "body", "required"),
+        ({"title": "x" * 201}, "title", "too_long"),  # _text keeps a title to 200
     ]
-    for override, location in cases:
+    for override, location, code in cases:
         kw = {"kind": "practice", "title": "T", "body": "B", "tags": "", **override}
         with pytest.raises(PactboardError) as exc:
             c.article_create(actor=world.client_manager, engagement=world.engagement, **kw)
-        assert [d.location for d in exc.value.details] == [location]
+        assert [(d.location, d.code) for d in exc.value.details] == [(location, code)]

@@ -38,7 +38,11 @@ def test_notes_drafted_shared_and_rendered(world: World):
     assert (shared.json()["shared"], shared.json()["title"]) == (True, "Plan 2027")
     assert [n["title"] for n in provider.get(base).json()["items"]] == ["Plan 2027"]
     bad = client.post(base, {"title": "", "body": "x"}, content_type="application/json")
-    assert (bad.status_code, bad.json()["details"][0]["location"]) == (422, "title")
+    assert (bad.status_code, bad.json()["details"][0]["location"], bad.json()["details"][0]["code"]) == (
+        422,
+        "title",
+        "required",
+    )
 
 
 def test_articles_search_and_edit(world: World):
@@ -73,7 +77,11 @@ def test_kudos_and_the_feed(world: World):
     bad = provider.post(
         f"{base}/kudos", {"kpi_code": "nope", "period": "2026-01", "message": "x"}, content_type="application/json"
     )
-    assert (bad.status_code, bad.json()["details"][0]["location"]) == (422, "kpi_code")
+    assert (bad.status_code, bad.json()["details"][0]["location"], bad.json()["details"][0]["code"]) == (
+        422,
+        "kpi_code",
+        "unknown_kpi",
+    )
     assert [w["message"] for w in _api(world.client_viewer).get(base).json()["items"]] == ["Great start"]
     assert Win.objects.count() == 1
 

@@ -67,9 +67,17 @@ def test_unknown_kinds_default_to_immediately_and_unsubscribes_read_as_off(world
 
 def test_bad_preferences_are_refused_naming_the_field(world: World):
     with pytest.raises(PactboardError) as refused:
-        preferences_set(actor=world.client_manager, modes={"alert.breach": "weekly"}, time_zone="Mars/Olympus")
-    locations = [d.location for d in refused.value.details]
-    assert locations == ["modes.alert.breach", "time_zone"]
+        preferences_set(
+            actor=world.client_manager,
+            modes={"alert.breach": "weekly", "Alert Breach": "off"},
+            time_zone="Mars/Olympus",
+        )
+    # "weekly" is not one of the modes; "Alert Breach" is not written like alert.breach; Mars has no IANA zone.
+    assert [(d.location, d.code) for d in refused.value.details] == [
+        ("modes.alert.breach", "invalid_choice"),
+        ("modes.Alert Breach", "invalid_kind"),
+        ("time_zone", "unknown_time_zone"),
+    ]
 
 
 def test_time_zone_defaults_to_the_engagement_then_utc(world: World):

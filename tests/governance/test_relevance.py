@@ -213,7 +213,7 @@ def test_only_client_managers_decide_and_adjust_and_retire_need_a_reason(world: 
         relevance.relevance_item_decide(
             actor=world.client_manager, item=item, decision="adjust", new_target=Decimal(85), now=NOW
         )
-    assert [d.location for d in no_reason.value.details] == ["reason"]
+    assert [(d.location, d.code) for d in no_reason.value.details] == [("reason", "required")]
     with pytest.raises(PactboardError) as same:
         relevance.relevance_item_decide(actor=world.client_manager, item=item, decision="adjust", reason="x", now=NOW)
     assert [d.code for d in same.value.details] == ["no_change"]
@@ -222,7 +222,8 @@ def test_only_client_managers_decide_and_adjust_and_retire_need_a_reason(world: 
         relevance.relevance_item_decide(
             actor=world.client_manager, item=item, decision="adjust", new_amber=Decimal(85), reason="x", now=NOW
         )
-    assert [d.location for d in order.value.details] == ["new_amber"]
+    # thresholds_check's own code, placed at the review's field.
+    assert [(d.location, d.code) for d in order.value.details] == [("new_amber", "amber_not_worse_than_target")]
     with pytest.raises(PactboardError) as retire:
         relevance.relevance_item_decide(actor=world.client_manager, item=item, decision="retire", now=NOW)
     assert [d.location for d in retire.value.details] == ["reason"]
@@ -323,7 +324,10 @@ def test_closing_needs_every_kpi_decided_and_no_open_draft(world: World, agreed3
     relevance.relevance_item_decide(actor=world.client_manager, item=_item(review, "kpi_00"), decision="keep", now=NOW)
     with pytest.raises(PactboardError) as undecided:
         relevance.relevance_review_close(actor=world.client_manager, review=review, now=NOW)
-    assert [d.location for d in undecided.value.details] == ["items.kpi_01", "items.kpi_02"]
+    assert [(d.location, d.code) for d in undecided.value.details] == [
+        ("items.kpi_01", "required"),
+        ("items.kpi_02", "required"),
+    ]
     _decide_must_show(world, review)
     with pytest.raises(PactboardError) as provider:
         relevance.relevance_review_close(actor=world.provider_manager, review=review, now=NOW)

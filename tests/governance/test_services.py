@@ -50,6 +50,20 @@ def test_viewers_cannot_schedule(gov: World):
     assert exc.value.kind == "forbidden"
 
 
+def test_a_meeting_needs_a_title_and_a_start_with_its_time_zone(gov: World):
+    # meeting_create checks the start's time zone first, then the title.
+    for title, starts_at, location, code in (
+        ("Review", datetime(2026, 11, 12, 9, 0), "starts_at", "missing_time_zone"),
+        ("  ", datetime(2026, 11, 12, 9, 0, tzinfo=UTC), "title", "required"),
+    ):
+        with pytest.raises(PactboardError) as exc:
+            services.meeting_create(
+                actor=gov.client_manager, engagement=gov.engagement, title=title, starts_at=starts_at
+            )
+        assert [(d.location, d.code) for d in exc.value.details] == [(location, code)]
+    assert not Meeting.objects.filter(engagement=gov.engagement).exists()
+
+
 def _texts(agenda, key: str) -> list[str]:
     section = agenda.section(key)
     assert section is not None

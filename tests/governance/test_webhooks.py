@@ -224,27 +224,27 @@ def test_a_success_resets_the_count_of_failures(world: World, receiver: Receiver
 
 
 @pytest.mark.parametrize(
-    ("url", "why"),
+    ("url", "why", "code"),
     [
-        ("http://hooks.example.com/x", "HTTPS only"),
-        ("ftp://hooks.example.com/x", "https://"),
-        ("https://10.1.2.3/hook", "private or local"),
-        ("https://192.168.0.10/hook", "private or local"),
-        ("https://169.254.169.254/latest/meta-data", "private or local"),
-        ("https://127.0.0.1/hook", "private or local"),
-        ("https://[::1]/hook", "private or local"),
-        ("https://localhost/hook", "private or local"),
-        ("https://printer.local/hook", "private or local"),
-        ("http://127.0.0.1:8080/hook", "HTTPS only"),
-        ("https://user:pass@hooks.example.com/x", "user name and password"),
-        ("hooks.example.com/x", "https://"),
+        ("http://hooks.example.com/x", "HTTPS only", "not_https"),
+        ("ftp://hooks.example.com/x", "https://", "invalid_url"),  # neither https nor http
+        ("https://10.1.2.3/hook", "private or local", "private_address"),
+        ("https://192.168.0.10/hook", "private or local", "private_address"),
+        ("https://169.254.169.254/latest/meta-data", "private or local", "private_address"),
+        ("https://127.0.0.1/hook", "private or local", "private_address"),
+        ("https://[::1]/hook", "private or local", "private_address"),
+        ("https://localhost/hook", "private or local", "private_address"),
+        ("https://printer.local/hook", "private or local", "private_address"),
+        ("http://127.0.0.1:8080/hook", "HTTPS only", "not_https"),  # http is checked before the address
+        ("https://user:pass@hooks.example.com/x", "user name and password", "credentials_in_url"),
+        ("hooks.example.com/x", "https://", "invalid_url"),  # no scheme: urlsplit reads it all as a path
     ],
 )
-def test_urls_that_are_not_public_https_are_refused(world: World, url: str, why: str):
+def test_urls_that_are_not_public_https_are_refused(world: World, url: str, why: str, code: str):
     with pytest.raises(PactboardError) as refused:
         webhooks.webhook_create(actor=world.client_manager, engagement=world.engagement, url=url, now=timezone.now())
     assert why in str(refused.value)
-    assert refused.value.details[0].location == "url"
+    assert (refused.value.details[0].location, refused.value.details[0].code) == ("url", code)
     assert not Webhook.objects.exists()
 
 

@@ -143,24 +143,24 @@ def test_kudos_from_either_party_for_a_kpi_and_a_closed_period(gov: World):
 
 
 @pytest.mark.parametrize(
-    ("kpi_code", "period", "message", "location"),
+    ("kpi_code", "period", "message", "location", "code"),
     [
-        ("nope", "2026-10", "Great", "kpi_code"),  # not a KPI of the engagement
-        ("kpi_00", "2026-11", "Great", "period"),  # November has not closed on 10 Nov
-        ("kpi_00", "2025-12", "Great", "period"),  # before the engagement began (1 Jan 2026)
-        ("kpi_00", "2026-Q3", "Great", "period"),  # a quarter, but the KPI is monthly
-        ("kpi_00", "2026-10", "  ", "message"),
-        ("kpi_00", "2026-10", "x" * 501, "message"),
+        ("nope", "2026-10", "Great", "kpi_code", "unknown_kpi"),  # not a KPI of the engagement
+        ("kpi_00", "2026-11", "Great", "period", "out_of_range"),  # November has not closed on 10 Nov
+        ("kpi_00", "2025-12", "Great", "period", "out_of_range"),  # before the engagement began (1 Jan 2026)
+        ("kpi_00", "2026-Q3", "Great", "period", "wrong_period_kind"),  # a quarter, but the KPI is monthly
+        ("kpi_00", "2026-10", "  ", "message", "required"),
+        ("kpi_00", "2026-10", "x" * 501, "message", "too_long"),  # MESSAGE_MAX is 500
     ],
 )
-def test_kudos_refuses_what_it_cannot_tie(gov: World, kpi_code, period, message, location):
+def test_kudos_refuses_what_it_cannot_tie(gov: World, kpi_code, period, message, location, code):
     with pytest.raises(PactboardError) as exc:
         kudos_post(
             actor=gov.client_manager, engagement=gov.engagement, kpi_code=kpi_code, period=period, message=message,
             now=NOW,
         )  # fmt: skip
     assert exc.value.kind == "invalid"
-    assert [d.location for d in exc.value.details] == [location]
+    assert [(d.location, d.code) for d in exc.value.details] == [(location, code)]
     assert not Win.objects.exists()
 
 

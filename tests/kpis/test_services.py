@@ -100,6 +100,11 @@ def test_counter_proposal_supersedes_and_copies(world: World):
     negotiation.version_comment(
         actor=world.provider_manager, version=proposed, kpi_code="aht", body="300 s is too tight"
     )
+    # version_comment: an empty remark is required; a KPI the version does not hold is unknown_kpi.
+    for body, kpi_code, location, code in (("  ", "aht", "body", "required"), ("x", "nope", "kpi_code", "unknown_kpi")):
+        with pytest.raises(PactboardError) as refused:
+            negotiation.version_comment(actor=world.provider_manager, version=proposed, kpi_code=kpi_code, body=body)
+        assert [(d.location, d.code) for d in refused.value.details] == [(location, code)]
     with pytest.raises(PactboardError, match="Your organisation made this proposal"):
         negotiation.version_counter_propose(actor=world.client_manager, version=proposed)
     counter = negotiation.version_counter_propose(actor=world.provider_manager, version=proposed)
