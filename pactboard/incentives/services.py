@@ -48,7 +48,11 @@ def version_scheme_set(
             problems = []
             if terms.scheme.currency != locked.engagement.currency:
                 problems.append(
-                    ErrorDetail(f"must be the engagement's currency, {locked.engagement.currency}", "currency")
+                    ErrorDetail(
+                        f"must be the engagement's currency, {locked.engagement.currency}",
+                        "currency",
+                        "currency_mismatch",
+                    )
                 )
             codes = set(locked.kpis.values_list("code", flat=True))
             rules: list[tuple[str, CreditRule | BonusRule]] = [("credit_rules", r) for r in terms.scheme.credit_rules]
@@ -60,7 +64,11 @@ def version_scheme_set(
                 if rule.kpi not in codes:
                     known = ", ".join(sorted(codes)) or "none yet"
                     problems.append(
-                        ErrorDetail(f"names no KPI of version {locked.number} (known: {known})", f"{kind}[{i}].kpi")
+                        ErrorDetail(
+                            f"names no KPI of version {locked.number} (known: {known})",
+                            f"{kind}[{i}].kpi",
+                            "unknown_kpi",
+                        )
                     )
             if problems:
                 raise PactboardError("The incentive scheme could not be saved: correct the terms listed.", problems)

@@ -80,7 +80,7 @@ def push_values(request: AuthenticatedHttpRequest, engagement_id: int, payload: 
         try:
             period = Period.parse(v.period, location=f"values[{i}].period")
         except PactboardError as exc:
-            errors.extend(exc.details or [ErrorDetail(exc.message, f"values[{i}].period")])
+            errors.extend(exc.details or [ErrorDetail(exc.message, f"values[{i}].period", "invalid_period")])
             continue
         rows.append(
             services.ValueRow(kpi_code=v.kpi, period=period, value=v.value, note=v.note, location=f"values[{i}]")

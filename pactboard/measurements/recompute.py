@@ -38,6 +38,7 @@ def _scope_check(*, engagement: Engagement, kpi_code: str, period_from: str) -> 
                     f"{kpi_code!r} is not an agreed KPI computed from a dataset "
                     f"(those of this engagement: {', '.join(computed) or 'none'})",
                     "kpi",
+                    "not_a_dataset_kpi",
                 )
             )
     if period_from:

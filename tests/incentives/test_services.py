@@ -68,7 +68,11 @@ def test_a_scheme_naming_an_unknown_kpi_or_currency_is_refused_at_its_place(worl
     bad["bonus_rules"][0]["kpi"] = "csat"
     with pytest.raises(PactboardError) as caught:
         services.version_scheme_set(actor=world.client_manager, version=draft, scheme=bad)
-    assert {d.location for d in caught.value.details} == {"currency", "bonus_rules[0].kpi"}
+    # version_scheme_set: USD is not the engagement's EUR; the draft holds no KPI csat.
+    assert {(d.location, d.code) for d in caught.value.details} == {
+        ("currency", "currency_mismatch"),
+        ("bonus_rules[0].kpi", "unknown_kpi"),
+    }
 
 
 def test_settlement_lines_and_totals(world: World, schemed: AgreementVersion) -> None:

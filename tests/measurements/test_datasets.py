@@ -169,8 +169,38 @@ def test_dataset_declaration_refusals(world: World, agreed):
             columns=[{"name": "opened at", "type": "timestamp"}, {"name": "n", "type": "money"}],
             time_column="closed",
         )
-    locations = [d.location for d in caught.value.details]
-    assert locations == ["columns[0].name", "columns[1].type", "time_column"]
+    # "opened at" holds a blank; money is not a column type; "closed" is not a declared column.
+    assert [(d.location, d.code) for d in caught.value.details] == [
+        ("columns[0].name", "invalid_column_name"),
+        ("columns[1].type", "invalid_choice"),
+        ("time_column", "unknown_column"),
+    ]
+    services.dataset_declare(
+        actor=world.client_manager,
+        engagement=world.engagement,
+        name="tickets",
+        columns=[{"name": "at", "type": "timestamp"}],
+        time_column="at",
+    )
+    # The name is taken now, "at" is declared twice, and no columns at all is a missing field.
+    for columns, expected in (
+        ([{"name": "at", "type": "timestamp"}] * 2, [("columns", "duplicate_column"), ("name", "duplicate_name")]),
+        ([], [("columns", "required"), ("time_column", "unknown_column"), ("name", "duplicate_name")]),
+    ):
+        with pytest.raises(PactboardError) as caught:
+            services.dataset_declare(
+                actor=world.client_manager,
+                engagement=world.engagement,
+                name="tickets",
+                columns=columns,
+                time_column="at",
+            )
+        assert [(d.location, d.code) for d in caught.value.details] == expected
+    with pytest.raises(PactboardError) as caught:
+        services.dataset_declare(
+            actor=world.client_manager, engagement=world.engagement, name="x", standard="nope", time_column="at"
+        )
+    assert [(d.location, d.code) for d in caught.value.details] == [("standard", "invalid_choice")]
 
 
 def test_api_upload_of_records_and_the_records_behind_a_value(world: World, contacts, tmp_path):

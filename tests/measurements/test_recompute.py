@@ -209,7 +209,7 @@ def test_recompute_api_runs_as_a_task_with_progress(world: World, uncomputed):
     assert _m("first_contact_resolution", "2026-10").value == Decimal("75")
     bad = api.post(url, {"kpi": "qa_score"}, content_type="application/json")
     assert bad.status_code == 422  # entered by hand, not computed from a dataset
-    assert bad.json()["details"][0]["location"] == "kpi"
+    assert (bad.json()["details"][0]["location"], bad.json()["details"][0]["code"]) == ("kpi", "not_a_dataset_kpi")
     assert not Measurement.objects.filter(kpi_code="csat").exists()
     _, other = api_token_create(membership=world.outsider, name="x")
     outsider = Client(headers={"Authorization": f"Bearer {other}"})

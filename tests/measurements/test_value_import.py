@@ -160,6 +160,14 @@ def test_missing_and_unknown_header_columns(tmp_path: Path) -> None:
     assert messages[1].startswith("unknown column 'comment'")
     assert messages[2].startswith("unknown column 'month'")
     assert {d.location for d in error.details} == {"row 1"}
+    assert sorted(d.code for d in error.details) == ["missing_column", "unknown_column", "unknown_column"]
+
+
+def test_a_header_cell_without_a_name(tmp_path: Path) -> None:
+    error = refusal(write(tmp_path / "v.csv", ",kpi,period,value\nx,csat,2026-10,80\n"))
+    assert [(d.location, d.message, d.code) for d in error.details] == [
+        ("row 1", "column 1 has no name; name it or delete the column", "blank_column")
+    ]
 
 
 def test_wrong_encoding(tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ def dataset_declare(
             raise invalid(
                 f"No standard dataset {standard!r}: use one of {', '.join(sorted(STANDARD_SCHEMAS))}.",
                 location="standard",
+                code="invalid_choice",
             )
         columns = [
             {"name": c.name, "type": c.type, "nullable": c.nullable, "description": c.description}
@@ -73,26 +74,32 @@ def dataset_declare(
     errors: list[ErrorDetail] = []
     names = [c.get("name", "") for c in columns or []]
     if not columns:
-        errors.append(ErrorDetail("Declare at least one column.", "columns"))
+        errors.append(ErrorDetail("Declare at least one column.", "columns", "required"))
     for i, c in enumerate(columns or []):
         if not str(c.get("name", "")).isidentifier():
             errors.append(
                 ErrorDetail(
-                    f"column names are letters, digits and underscores: {c.get('name')!r}", f"columns[{i}].name"
+                    f"column names are letters, digits and underscores: {c.get('name')!r}",
+                    f"columns[{i}].name",
+                    "invalid_column_name",
                 )
             )
         if c.get("type") not in COLUMN_TYPES:
             errors.append(
                 ErrorDetail(
-                    f"unknown type {c.get('type')!r}: use one of {', '.join(COLUMN_TYPES)}", f"columns[{i}].type"
+                    f"unknown type {c.get('type')!r}: use one of {', '.join(COLUMN_TYPES)}",
+                    f"columns[{i}].type",
+                    "invalid_choice",
                 )
             )
     if len(set(names)) != len(names):
-        errors.append(ErrorDetail("column names must be unique", "columns"))
+        errors.append(ErrorDetail("column names must be unique", "columns", "duplicate_column"))
     if time_column not in names:
-        errors.append(ErrorDetail(f"the time column {time_column!r} is not one of the columns", "time_column"))
+        errors.append(
+            ErrorDetail(f"the time column {time_column!r} is not one of the columns", "time_column", "unknown_column")
+        )
     if Dataset.objects.filter(engagement=engagement, name=name).exists():
-        errors.append(ErrorDetail(f"This engagement already has a dataset named {name!r}.", "name"))
+        errors.append(ErrorDetail(f"This engagement already has a dataset named {name!r}.", "name", "duplicate_name"))
     if errors:
         raise PactboardError("The dataset could not be declared.", errors)
     with transaction.atomic():

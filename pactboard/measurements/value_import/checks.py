@@ -54,7 +54,9 @@ def _header(rows: _Rows) -> dict[str, int]:
                 positions.setdefault(name, i)
                 continue
             if not name:
-                details.append(ErrorDetail(f"column {i + 1} has no name; name it or delete the column", "row 1"))
+                details.append(
+                    ErrorDetail(f"column {i + 1} has no name; name it or delete the column", "row 1", "blank_column")
+                )
             elif name in positions:
                 details.append(ErrorDetail(f"column '{name}' appears twice; keep one", "row 1", "duplicate_column"))
             elif name not in VALUE_FILE_COLUMNS:
