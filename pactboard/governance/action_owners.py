@@ -28,13 +28,9 @@ from pactboard.governance.notify import notify
 OWNER_FIELD = "owner_membership_id"
 # Who may own an action, as the API's 422 and the page's form both say it; the same words whether the id
 # is nobody, a member since removed or a member of another tenant, so the answer reveals none of them.
-OWNER_RULE = (
-    "The new owner must be a member of the client or the provider of this engagement: pick one of their members."
-)
-# The same rule for the owner of a new action.
-FIRST_OWNER_RULE = (
-    "The owner must be a member of the client or the provider of this engagement: pick one of their members."
-)
+_MEMBER_RULE = "must be a member of the client or the provider of this engagement: pick one of their members."
+OWNER_RULE = f"The new owner {_MEMBER_RULE}"
+FIRST_OWNER_RULE = f"The owner {_MEMBER_RULE}"  # the same rule for the owner of a new action
 NOT_A_MEMBER = "not_a_member"  # the error detail's machine-readable code
 
 
