@@ -280,3 +280,22 @@ def test_live_regions_carry_the_update_time_in_the_engagement_zone(world: World,
         assert re.search(r'data-live [^>]*data-updated="\d\d:\d\d:\d\d JST"', html), url
     # The portfolio spans engagements in several zones: it names the site's zone (UTC).
     assert re.search(r'data-live [^>]*data-updated="\d\d:\d\d:\d\d UTC"', c.get("/portfolio/").text)
+
+
+def test_a_poll_cannot_turn_log_in_into_a_redirect_to_another_site(world: World):
+    """The page in HX-Current-URL comes back as ``next``; a path that is another site's address
+    (``//evil.example``) must still not be where log-in sends the person."""
+    from django.test import Client
+
+    from tests.conftest import PASSWORD
+
+    dashboard = f"/engagements/{world.engagement.pk}/dashboard/"
+    poll = Client().get(dashboard, HTTP_HX_CURRENT_URL="http://testserver//evil.example/x", **HTMX)
+    login_url = poll["HX-Redirect"]
+    # urlunsplit writes that path as ////evil.example/x; either way, a browser would read another host.
+    assert login_url.startswith("/accounts/login/?next=//")
+    assert login_url.endswith("evil.example/x")
+    browser = Client()
+    answer = browser.post(login_url, {"username": world.client_manager.user.email, "password": PASSWORD})
+    assert answer.status_code == 302
+    assert "evil.example" not in answer["Location"]
